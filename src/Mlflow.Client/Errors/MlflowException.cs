@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text;
+
+namespace Mlflow.Client;
+
+/// <summary>
+/// The one exception type of this SDK for failed MLflow calls: an error answer of the server (JSON or not),
+/// a failure to reach it, or a local store error. It never carries a credential.
+/// </summary>
+public class MlflowException : Exception
+{
+    /// <summary>Creates an exception with a message.</summary>
+    public MlflowException() : this("An MLflow operation failed.") { }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">What went wrong.</param>
+    public MlflowException(string message) : base(message) { }
+
+    /// <summary>Creates an exception with a message and its cause.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public MlflowException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates an exception for an error answer of the server.</summary>
+    /// <param name="statusCode">HTTP status of the answer.</param>
+    /// <param name="rawErrorCode">The <c>error_code</c> text, if the body had one.</param>
+    /// <param name="serverMessage">The server's message, or an excerpt of a non-JSON body.</param>
+    /// <param name="method">HTTP method of the request.</param>
+    /// <param name="path">Path of the request (no query string, no credentials).</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public MlflowException(HttpStatusCode? statusCode, string? rawErrorCode, string? serverMessage, string? method, string? path, Exception? innerException = null)
+        : base(Describe(statusCode, rawErrorCode, serverMessage, method, path), innerException)
+    {
+        StatusCode = statusCode;
+        RawErrorCode = rawErrorCode;
+        ErrorCode = ParseErrorCode(rawErrorCode);
+        ServerMessage = serverMessage;
+        Method = method;
+        Path = path;
+    }
+
+    /// <summary>HTTP status of the server's answer; <see langword="null"/> when no answer arrived.</summary>
+    public HttpStatusCode? StatusCode { get; }
+
+    /// <summary>The error code as a typed value (<see cref="MlflowErrorCode.Unknown"/> for none or an unknown one).</summary>
+    public MlflowErrorCode ErrorCode { get; }
+
+    /// <summary>The <c>error_code</c> text exactly as the server sent it.</summary>
+    public string? RawErrorCode { get; }
+
+    /// <summary>The server's message, or a short excerpt of a body that was not an MLflow error.</summary>
+    public string? ServerMessage { get; }
+
+    /// <summary>HTTP method of the failed request.</summary>
+    public string? Method { get; }
+
+    /// <summary>Path of the failed request, without query string.</summary>
+    public string? Path { get; }
+
+    /// <summary>Maps an MLflow error code name such as <c>RESOURCE_ALREADY_EXISTS</c> to its typed value.</summary>
+    /// <param name="raw">The code name.</param>
+    /// <returns>The typed code, or <see cref="MlflowErrorCode.Unknown"/>.</returns>
+    public static MlflowErrorCode ParseErrorCode(string? raw)
+    {
+        if (string.IsNullOrEmpty(raw))
+        {
+            return MlflowErrorCode.Unknown;
+        }
+
+        var sb = new StringBuilder(raw.Length);
+        var upper = true;
+        foreach (var c in raw)
+        {
+            if (c == '_')
+            {
+                upper = true;
+                continue;
+            }
+
+            sb.Append(upper ? char.ToUpperInvariant(c) : char.ToLowerInvariant(c));
+            upper = false;
+        }
+
+        return Enum.TryParse<MlflowErrorCode>(sb.ToString(), ignoreCase: false, out var code) && code != MlflowErrorCode.Unknown
+            ? code
+            : MlflowErrorCode.Unknown;
+    }
+
+    private static string Describe(HttpStatusCode? status, string? code, string? message, string? method, string? path)
+    {
+        var sb = new StringBuilder("MLflow ");
+        sb.Append(method ?? "request");
+        if (path is not null)
+        {
+            sb.Append(' ').Append(path);
+        }
+
+        sb.Append(" failed");
+        if (status is { } s)
+        {
+            sb.Append(" with HTTP ").Append((int)s);
+        }
+
+        if (!string.IsNullOrEmpty(code))
+        {
+            sb.Append(' ').Append(code);
+        }
+
+        if (!string.IsNullOrEmpty(message))
+        {
+            sb.Append(": ").Append(message);
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,160 @@
+using Mlflow.Client.Rest;
+using Refit;
+
+namespace Mlflow.Client;
+
+/// <summary>
+/// The low-level typed client of MLflow's tracking REST API: one async method per endpoint, errors as
+/// <see cref="MlflowException"/>. Thread-safe; create one per tracking server and reuse it.
+/// </summary>
+/// <remarks>
+/// Construct it from options (it then owns a pooled <see cref="HttpClient"/>), from an
+/// <see cref="IHttpClientFactory"/>, or from an <see cref="HttpClient"/> you manage.
+/// </remarks>
+public partial class MlflowClient : IDisposable
+{
+    private readonly HttpClient? _ownedHttpClient;
+    private readonly ITrackingApi _tracking = null!;
+    private readonly IRegistryApi _registry = null!;
+    private readonly IArtifactsApi _artifacts = null!;
+
+    /// <summary>For mocking only: a client with no connection.</summary>
+    protected MlflowClient()
+    {
+        TrackingUri = new Uri("http://localhost/");
+        HttpClient = null!;
+    }
+
+    /// <summary>Creates a client that owns its <see cref="HttpClient"/>, from options (unset values come from <c>MLFLOW_*</c> environment variables).</summary>
+    /// <param name="options">Tracking URI, credentials and TLS; <see langword="null"/> means the environment only.</param>
+    public MlflowClient(MlflowClientOptions? options = null)
+        : this(null, null, options)
+    {
+    }
+
+    /// <summary>Creates a client over an <see cref="HttpClient"/> you manage (its lifetime stays yours).</summary>
+    /// <param name="httpClient">The client to send with; its <see cref="HttpClient.BaseAddress"/> is set from the tracking URI when empty.</param>
+    /// <param name="options">Tracking URI and credentials; <see langword="null"/> means the environment only.</param>
+    public MlflowClient(HttpClient httpClient, MlflowClientOptions? options = null)
+        : this(httpClient ?? throw new ArgumentNullException(nameof(httpClient)), null, options)
+    {
+    }
+
+    /// <summary>Creates a client whose <see cref="HttpClient"/> comes from a factory (named by <see cref="MlflowClientOptions.HttpClientName"/>).</summary>
+    /// <param name="httpClientFactory">The factory.</param>
+    /// <param name="options">Tracking URI and credentials; <see langword="null"/> means the environment only.</param>
+    public MlflowClient(IHttpClientFactory httpClientFactory, MlflowClientOptions? options = null)
+        : this(null, httpClientFactory ?? throw new ArgumentNullException(nameof(httpClientFactory)), options)
+    {
+    }
+
+    private MlflowClient(HttpClient? httpClient, IHttpClientFactory? factory, MlflowClientOptions? options)
+    {
+        var resolved = (options ?? new MlflowClientOptions()).WithEnvironmentDefaults(EnvironmentReader.Process);
+        resolved.Validate();
+        TrackingUri = ResolveServerUri(resolved.TrackingUri);
+
+        bool owned = false;
+        if (httpClient is null)
+        {
+            if (factory is not null)
+            {
+                httpClient = factory.CreateClient(resolved.HttpClientName);
+            }
+            else
+            {
+                httpClient = new HttpClient(HttpClientConstruction.CreateOwnedHandler(resolved), disposeHandler: true);
+                _ownedHttpClient = httpClient;
+                owned = true;
+            }
+        }
+
+        HttpClientConstruction.Configure(httpClient, TrackingUri, resolved, owned);
+        HttpClient = httpClient;
+        var settings = new RefitSettings(new SystemTextJsonContentSerializer(MlflowJsonContext.WireOptions))
+        {
+            Buffered = true,
+        };
+        _tracking = RestService.ForGenerated<ITrackingApi>(httpClient, settings);
+        _registry = RestService.ForGenerated<IRegistryApi>(httpClient, settings);
+        _artifacts = RestService.ForGenerated<IArtifactsApi>(httpClient, settings);
+    }
+
+    /// <summary>The server's base URI (the tracking URI, without user info).</summary>
+    public Uri TrackingUri { get; }
+
+    /// <summary>The HTTP client requests are sent with.</summary>
+    internal HttpClient HttpClient { get; }
+
+    /// <summary>Disposes the <see cref="HttpClient"/> if this client created it.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases owned resources.</summary>
+    /// <param name="disposing">Whether called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _ownedHttpClient?.Dispose();
+        }
+    }
+
+    /// <summary>Accepts only http(s) URIs: local stores are not served by this client.</summary>
+    internal static Uri ResolveServerUri(string? trackingUri)
+    {
+        if (string.IsNullOrWhiteSpace(trackingUri))
+        {
+            throw new ArgumentException($"No tracking server URI: set MlflowClientOptions.TrackingUri or {MlflowEnvironmentVariables.TrackingUri} to http(s)://host:port.", nameof(trackingUri));
+        }
+
+        if (!Uri.TryCreate(trackingUri.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"The tracking URI '{TrackingUriDisplay.Redact(trackingUri)}' is not an http(s) URI; MlflowClient talks to a tracking server only.", nameof(trackingUri));
+        }
+
+        var builder = new UriBuilder(uri) { UserName = "", Password = "", Query = "", Fragment = "" };
+        builder.Path = builder.Path.TrimEnd('/');
+        return builder.Uri;
+    }
+
+    /// <summary>Runs one REST call and maps every failure to <see cref="MlflowException"/>.</summary>
+    internal static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (ApiException ex)
+        {
+            throw ErrorMapping.FromApiException(ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw ErrorMapping.FromTransport(ex, null, null);
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ErrorMapping.FromTransport(ex, null, null);
+        }
+    }
+
+    /// <inheritdoc cref="CallAsync{T}(Func{Task{T}}, CancellationToken)"/>
+    internal static Task CallAsync(Func<Task> call, CancellationToken cancellationToken)
+        => CallAsync(async () =>
+        {
+            await call().ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private static void Require(string? value, string paramName)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ArgumentException($"{paramName} is required.", paramName);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using Refit;
+
+namespace Mlflow.Client.Rest;
+
+/// <summary>Refit description of the tracking endpoints (experiments, runs, metrics, artifact listing). Paths are relative to the tracking URI.</summary>
+internal interface ITrackingApi
+{
+    // Experiments
+    [Post("/api/2.0/mlflow/experiments/create")]
+    Task<CreateExperimentResponse> CreateExperimentAsync([Body] CreateExperimentRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/2.0/mlflow/experiments/get")]
+    Task<ExperimentResponse> GetExperimentAsync([AliasAs("experiment_id")] string experimentId, CancellationToken cancellationToken);
+
+    [Get("/api/2.0/mlflow/experiments/get-by-name")]
+    Task<ExperimentResponse> GetExperimentByNameAsync([AliasAs("experiment_name")] string experimentName, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/search")]
+    Task<SearchExperimentsResponse> SearchExperimentsAsync([Body] SearchExperimentsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/update")]
+    Task UpdateExperimentAsync([Body] UpdateExperimentRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/delete")]
+    Task DeleteExperimentAsync([Body] ExperimentIdRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/restore")]
+    Task RestoreExperimentAsync([Body] ExperimentIdRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/set-experiment-tag")]
+    Task SetExperimentTagAsync([Body] SetExperimentTagRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/experiments/delete-experiment-tag")]
+    Task DeleteExperimentTagAsync([Body] DeleteExperimentTagRequest request, CancellationToken cancellationToken);
+
+    // Runs
+    [Post("/api/2.0/mlflow/runs/create")]
+    Task<RunResponse> CreateRunAsync([Body] CreateRunRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/update")]
+    Task<UpdateRunResponse> UpdateRunAsync([Body] UpdateRunRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/delete")]
+    Task DeleteRunAsync([Body] RunIdRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/restore")]
+    Task RestoreRunAsync([Body] RunIdRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/2.0/mlflow/runs/get")]
+    Task<RunResponse> GetRunAsync([AliasAs("run_id")] string runId, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/search")]
+    Task<SearchRunsResponse> SearchRunsAsync([Body] SearchRunsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/set-tag")]
+    Task SetTagAsync([Body] SetTagRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/delete-tag")]
+    Task DeleteTagAsync([Body] DeleteTagRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/log-metric")]
+    Task LogMetricAsync([Body] LogMetricRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/log-parameter")]
+    Task LogParamAsync([Body] LogParamRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/log-batch")]
+    Task LogBatchAsync([Body] LogBatchRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/log-inputs")]
+    Task LogInputsAsync([Body] LogInputsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/log-model")]
+    Task LogModelAsync([Body] LogModelRequest request, CancellationToken cancellationToken);
+
+    // Metrics
+    [Get("/api/2.0/mlflow/metrics/get-history")]
+    Task<MetricHistoryResponse> GetMetricHistoryAsync(
+        [AliasAs("run_id")] string runId,
+        [AliasAs("metric_key")] string metricKey,
+        [AliasAs("max_results")] int? maxResults,
+        [AliasAs("page_token")] string? pageToken,
+        CancellationToken cancellationToken);
+
+    [Get("/api/2.0/mlflow/metrics/get-history-bulk-interval")]
+    Task<MetricHistoryResponse> GetMetricHistoryBulkIntervalAsync(
+        [AliasAs("run_ids")][Query(CollectionFormat.Multi)] IEnumerable<string> runIds,
+        [AliasAs("metric_key")] string metricKey,
+        [AliasAs("start_step")] long? startStep,
+        [AliasAs("end_step")] long? endStep,
+        [AliasAs("max_results")] int? maxResults,
+        CancellationToken cancellationToken);
+
+    // Artifact listing through the tracking API
+    [Get("/api/2.0/mlflow/artifacts/list")]
+    Task<ListArtifactsResponse> ListArtifactsAsync(
+        [AliasAs("run_id")] string runId,
+        [AliasAs("path")] string? path,
+        [AliasAs("page_token")] string? pageToken,
+        CancellationToken cancellationToken);
+}

@@ -1,0 +1,3 @@
+namespace Mlflow.Client.Rest;
+
+// Wire shapes of the model registry endpoints.

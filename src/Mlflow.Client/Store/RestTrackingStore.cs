@@ -1,0 +1,86 @@
+namespace Mlflow.Client.Store;
+
+/// <summary>The tracking store of a tracking server: a thin adapter over <see cref="MlflowClient"/>.</summary>
+internal sealed class RestTrackingStore : ITrackingStore
+{
+    private readonly MlflowClient _client;
+    private readonly bool _ownsClient;
+
+    public RestTrackingStore(MlflowClient client, bool ownsClient)
+    {
+        _client = client;
+        _ownsClient = ownsClient;
+    }
+
+    public MlflowClient Client => _client;
+
+    public string Description => _client.TrackingUri.ToString();
+
+    public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)
+        => _client.GetExperimentAsync(experimentId, cancellationToken);
+
+    public async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken)
+        => await _client.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+
+    public Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<Tag>? tags, CancellationToken cancellationToken)
+        => _client.CreateExperimentAsync(name, artifactLocation, tags, cancellationToken);
+
+    public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentSearchOptions options, string? pageToken, CancellationToken cancellationToken)
+        => _client.SearchExperimentsAsync(options, pageToken, cancellationToken);
+
+    public Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken)
+        => _client.DeleteExperimentAsync(experimentId, cancellationToken);
+
+    public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken)
+        => _client.RestoreExperimentAsync(experimentId, cancellationToken);
+
+    public Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken)
+        => _client.SetExperimentTagAsync(experimentId, key, value, cancellationToken);
+
+    public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, CancellationToken cancellationToken)
+        => _client.CreateRunAsync(experimentId, runName, startTime, tags, userId, cancellationToken);
+
+    public Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken)
+        => _client.UpdateRunAsync(runId, status, endTime, runName, cancellationToken);
+
+    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken)
+        => _client.DeleteRunAsync(runId, cancellationToken);
+
+    public Task RestoreRunAsync(string runId, CancellationToken cancellationToken)
+        => _client.RestoreRunAsync(runId, cancellationToken);
+
+    public Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken)
+        => _client.GetRunAsync(runId, cancellationToken);
+
+    public Task<Page<Run>> SearchRunsAsync(RunSearchOptions options, string? pageToken, CancellationToken cancellationToken)
+        => _client.SearchRunsAsync(options, pageToken, cancellationToken);
+
+    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken)
+        => _client.LogBatchAsync(runId, metrics, @params, tags, cancellationToken);
+
+    public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken)
+        => _client.DeleteTagAsync(runId, key, cancellationToken);
+
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string metricKey, CancellationToken cancellationToken)
+        => _client.GetMetricHistoryAsync(runId, metricKey, cancellationToken);
+
+    public Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken)
+        => _client.LogInputsAsync(runId, datasets, cancellationToken);
+
+    public async Task LogArtifactAsync(string runId, string artifactPath, Stream content, CancellationToken cancellationToken)
+    {
+        var run = await _client.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+        await _client.UploadArtifactAsync(run.Info.ArtifactUri ?? throw new MlflowException($"Run {runId} has no artifact_uri."), artifactPath, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<ArtifactFileInfo>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellationToken)
+        => _client.ListArtifactsAsync(runId, path, cancellationToken);
+
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _client.Dispose();
+        }
+    }
+}
