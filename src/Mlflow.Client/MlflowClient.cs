@@ -150,6 +150,17 @@ public partial class MlflowClient : IDisposable
             return true;
         }, cancellationToken);
 
+    /// <summary>The token of the next page; a server that hands back the token just sent would make paging loop forever.</summary>
+    internal static string? NextToken(string? sent, string? received, string endpoint)
+    {
+        if (received is not null && string.Equals(sent, received, StringComparison.Ordinal))
+        {
+            throw new MlflowException($"{endpoint} answered the page token it was sent; paging stopped to avoid an endless loop.");
+        }
+
+        return received;
+    }
+
     private static void Require(string? value, string paramName)
     {
         if (string.IsNullOrEmpty(value))
