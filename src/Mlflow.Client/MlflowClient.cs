@@ -132,6 +132,11 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
+        catch (ApiRequestException ex) when (!(ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Refit 16 wraps transport failures (refused connection, DNS, TLS, timeout) before any answer arrived.
+            throw ErrorMapping.FromRequestException(ex);
+        }
         catch (HttpRequestException ex)
         {
             throw ErrorMapping.FromTransport(ex, null, null);
