@@ -76,7 +76,7 @@ public partial class MlflowClient
                 yield return item;
             }
 
-            token = page.NextPageToken;
+            token = NextToken(token, page.NextPageToken, "experiments/search");
         }
         while (token is not null);
     }

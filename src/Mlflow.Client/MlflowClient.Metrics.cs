@@ -27,7 +27,7 @@ public partial class MlflowClient
                 all.AddRange(metrics);
             }
 
-            token = NullIfEmpty(page.NextPageToken);
+            token = NextToken(current, NullIfEmpty(page.NextPageToken), "metrics/get-history");
         }
         while (token is not null);
 

@@ -94,7 +94,7 @@ public partial class MlflowClient
                 yield return run;
             }
 
-            token = page.NextPageToken;
+            token = NextToken(token, page.NextPageToken, "runs/search");
         }
         while (token is not null);
     }

@@ -132,6 +132,11 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
+        catch (ApiRequestException ex) when (!(ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // Refit 16 wraps transport failures (refused connection, DNS, TLS, timeout) before any answer arrived.
+            throw ErrorMapping.FromRequestException(ex);
+        }
         catch (HttpRequestException ex)
         {
             throw ErrorMapping.FromTransport(ex, null, null);
@@ -149,6 +154,17 @@ public partial class MlflowClient : IDisposable
             await call().ConfigureAwait(false);
             return true;
         }, cancellationToken);
+
+    /// <summary>The token of the next page; a server that hands back the token just sent would make paging loop forever.</summary>
+    internal static string? NextToken(string? sent, string? received, string endpoint)
+    {
+        if (received is not null && string.Equals(sent, received, StringComparison.Ordinal))
+        {
+            throw new MlflowException($"{endpoint} answered the page token it was sent; paging stopped to avoid an endless loop.");
+        }
+
+        return received;
+    }
 
     private static void Require(string? value, string paramName)
     {

@@ -31,9 +31,9 @@ public sealed record Metric(string Key, double Value, long Timestamp, long Step 
 public sealed record Experiment
 {
     /// <summary>The experiment id (a string: numeric on SQL stores, 18 digits on file stores).</summary>
-    public string ExperimentId { get; init; } = "";
+    public string ExperimentId { get; init => field = value ?? ""; } = "";
     /// <summary>The unique name.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; init => field = value ?? ""; } = "";
     /// <summary>Where runs of this experiment store their artifacts.</summary>
     public string? ArtifactLocation { get; init; }
     /// <summary>Whether the experiment is active or deleted.</summary>
@@ -43,7 +43,7 @@ public sealed record Experiment
     /// <summary>Last update time in milliseconds since the Unix epoch.</summary>
     public long? LastUpdateTime { get; init; }
     /// <summary>Experiment tags.</summary>
-    public IReadOnlyList<Tag> Tags { get; init; } = [];
+    public IReadOnlyList<Tag> Tags { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>Metadata of a run.</summary>
@@ -51,11 +51,11 @@ public sealed record Experiment
 public sealed record RunInfo
 {
     /// <summary>The run id (32 lowercase hex characters on MLflow's own stores).</summary>
-    public string RunId { get; init; } = "";
+    public string RunId { get; init => field = value ?? ""; } = "";
     /// <summary>The run's display name.</summary>
     public string? RunName { get; init; }
     /// <summary>The experiment the run belongs to.</summary>
-    public string ExperimentId { get; init; } = "";
+    public string ExperimentId { get; init => field = value ?? ""; } = "";
     /// <summary>The user who created the run.</summary>
     public string? UserId { get; init; }
     /// <summary>The run status.</summary>
@@ -74,11 +74,11 @@ public sealed record RunInfo
 public sealed record RunData
 {
     /// <summary>Latest value of each metric.</summary>
-    public IReadOnlyList<Metric> Metrics { get; init; } = [];
+    public IReadOnlyList<Metric> Metrics { get; init => field = value ?? []; } = [];
     /// <summary>Parameters.</summary>
-    public IReadOnlyList<Param> Params { get; init; } = [];
+    public IReadOnlyList<Param> Params { get; init => field = value ?? []; } = [];
     /// <summary>Tags, including system tags (<c>mlflow.*</c>).</summary>
-    public IReadOnlyList<Tag> Tags { get; init; } = [];
+    public IReadOnlyList<Tag> Tags { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A run: its metadata, data and inputs.</summary>
@@ -86,40 +86,40 @@ public sealed record RunData
 public sealed record Run
 {
     /// <summary>Run metadata.</summary>
-    public RunInfo Info { get; init; } = new();
+    public RunInfo Info { get; init => field = value ?? new(); } = new();
     /// <summary>Logged params, latest metrics and tags.</summary>
-    public RunData Data { get; init; } = new();
+    public RunData Data { get; init => field = value ?? new(); } = new();
     /// <summary>Dataset inputs.</summary>
-    public RunInputs Inputs { get; init; } = new();
+    public RunInputs Inputs { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>The inputs of a run.</summary>
 public sealed record RunInputs
 {
     /// <summary>Datasets used by the run.</summary>
-    public IReadOnlyList<DatasetInput> DatasetInputs { get; init; } = [];
+    public IReadOnlyList<DatasetInput> DatasetInputs { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A dataset used by a run, with input tags such as <c>mlflow.data.context</c>.</summary>
 public sealed record DatasetInput
 {
     /// <summary>Input tags.</summary>
-    public IReadOnlyList<Tag> Tags { get; init; } = [];
+    public IReadOnlyList<Tag> Tags { get; init => field = value ?? []; } = [];
     /// <summary>The dataset.</summary>
-    public Dataset Dataset { get; init; } = new();
+    public Dataset Dataset { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>Dataset metadata as MLflow records it.</summary>
 public sealed record Dataset
 {
     /// <summary>Name (at most 500 characters).</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; init => field = value ?? ""; } = "";
     /// <summary>Digest (at most 36 characters).</summary>
-    public string Digest { get; init; } = "";
+    public string Digest { get; init => field = value ?? ""; } = "";
     /// <summary>Source type, for example <c>local</c> or <c>http</c>.</summary>
-    public string SourceType { get; init; } = "";
+    public string SourceType { get; init => field = value ?? ""; } = "";
     /// <summary>Source as JSON text, for example <c>{"uri":"/data/train.csv"}</c>.</summary>
-    public string Source { get; init; } = "";
+    public string Source { get; init => field = value ?? ""; } = "";
     /// <summary>Schema as JSON text.</summary>
     public string? Schema { get; init; }
     /// <summary>Profile as JSON text.</summary>

@@ -30,8 +30,19 @@ internal static partial class ErrorMapping
         return new MlflowException(status, code, message, method, path);
     }
 
+    /// <summary>A request that got no answer: the cause is the wrapped transport exception.</summary>
+    public static MlflowException FromRequestException(ApiRequestException ex)
+    {
+        var cause = ex.InnerException ?? ex;
+        return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause);
+    }
+
+    private static string Describe(Exception cause) => cause is TaskCanceledException or TimeoutException
+        ? "The request timed out."
+        : "The server could not be reached: " + cause.Message;
+
     public static MlflowException FromTransport(Exception ex, string? method, string? path)
-        => new(null, null, ex is TaskCanceledException or TimeoutException ? "The request timed out." : "The server could not be reached: " + ex.Message, method, path, ex);
+        => new(null, null, Describe(ex), method, path, ex);
 
     /// <summary>An MLflow JSON error gives code and message; anything else gives a short, tag-free excerpt.</summary>
     internal static (string? Code, string? Message) ParseBody(string? body)

@@ -19,11 +19,11 @@ internal sealed class FixtureServer : IDisposable
     public static FixtureServer Start()
         => new(WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"], StartAdminInterface = false }));
 
-    /// <summary>Answers the fixture's method and path (any query) with its recorded status, content type and body.</summary>
-    public FixtureServer Answer(RestFixture fixture)
+    /// <summary>Answers the fixture's method (or <paramref name="method"/>) and path (any query) with its recorded status, content type and body.</summary>
+    public FixtureServer Answer(RestFixture fixture, string? method = null)
     {
         Server
-            .Given(Request.Create().WithPath(fixture.Path).UsingMethod(fixture.Method))
+            .Given(Request.Create().WithPath(fixture.Path).UsingMethod(method ?? fixture.Method))
             .RespondWith(Response.Create()
                 .WithStatusCode(fixture.Status)
                 .WithHeader("Content-Type", fixture.ContentType ?? "application/json")
