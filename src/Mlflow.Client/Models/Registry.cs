@@ -6,8 +6,14 @@ namespace Mlflow.Client;
 [DebuggerDisplay("RegisteredModel {Name}")]
 public sealed record RegisteredModel
 {
+    // Names and lists are never null: the server omits empty ones, and source-generated deserialization passes null for missing init-only members.
+    private readonly string _name = "";
+    private readonly IReadOnlyList<ModelVersion> _latestVersions = [];
+    private readonly IReadOnlyList<Tag> _modelTags = [];
+    private readonly IReadOnlyList<RegisteredModelAlias> _modelAliases = [];
+
     /// <summary>The unique model name.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get => _name; init => _name = value ?? ""; }
     /// <summary>Creation time in milliseconds since the Unix epoch.</summary>
     public long? CreationTimestamp { get; init; }
     /// <summary>Last update time in milliseconds since the Unix epoch.</summary>
@@ -15,11 +21,11 @@ public sealed record RegisteredModel
     /// <summary>The description, if one was set.</summary>
     public string? Description { get; init; }
     /// <summary>The newest version of each stage (stages are deprecated by MLflow 2.9; prefer aliases).</summary>
-    public IReadOnlyList<ModelVersion> LatestVersions { get; init; } = [];
+    public IReadOnlyList<ModelVersion> LatestVersions { get => _latestVersions; init => _latestVersions = value ?? []; }
     /// <summary>Model tags.</summary>
-    public IReadOnlyList<Tag> Tags { get; init; } = [];
+    public IReadOnlyList<Tag> Tags { get => _modelTags; init => _modelTags = value ?? []; }
     /// <summary>Aliases pointing at versions of this model (servers from MLflow 2.3).</summary>
-    public IReadOnlyList<RegisteredModelAlias> Aliases { get; init; } = [];
+    public IReadOnlyList<RegisteredModelAlias> Aliases { get => _modelAliases; init => _modelAliases = value ?? []; }
 }
 
 /// <summary>An alias of a registered model, such as <c>champion</c>, and the version it points at.</summary>
@@ -32,10 +38,15 @@ public sealed record RegisteredModelAlias(string Alias, string Version);
 [DebuggerDisplay("ModelVersion {Name} v{Version} {CurrentStage}")]
 public sealed record ModelVersion
 {
+    private readonly string _name = "";
+    private readonly string _version = "";
+    private readonly IReadOnlyList<Tag> _versionTags = [];
+    private readonly IReadOnlyList<string> _versionAliases = [];
+
     /// <summary>The registered model's name.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get => _name; init => _name = value ?? ""; }
     /// <summary>The version number, as text (<c>"1"</c>, <c>"2"</c>...), exactly as the server sends it.</summary>
-    public string Version { get; init; } = "";
+    public string Version { get => _version; init => _version = value ?? ""; }
     /// <summary>Creation time in milliseconds since the Unix epoch.</summary>
     public long? CreationTimestamp { get; init; }
     /// <summary>Last update time in milliseconds since the Unix epoch.</summary>
@@ -55,11 +66,11 @@ public sealed record ModelVersion
     /// <summary>Details of the status, when registration failed.</summary>
     public string? StatusMessage { get; init; }
     /// <summary>Version tags.</summary>
-    public IReadOnlyList<Tag> Tags { get; init; } = [];
+    public IReadOnlyList<Tag> Tags { get => _versionTags; init => _versionTags = value ?? []; }
     /// <summary>A link to the run, when it lives on another server.</summary>
     public string? RunLink { get; init; }
     /// <summary>The aliases pointing at this version.</summary>
-    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public IReadOnlyList<string> Aliases { get => _versionAliases; init => _versionAliases = value ?? []; }
     /// <summary>The logged model this version was made from (servers from MLflow 3.0).</summary>
     public string? ModelId { get; init; }
 }

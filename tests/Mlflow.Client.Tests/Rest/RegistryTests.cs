@@ -107,6 +107,28 @@ public class RegistryTests
     }
 
     [Test]
+    public async Task MinimalAnswers_GiveEmptyCollections_NeverNull()
+    {
+        using var server = FixtureServer.Start();
+        server.Server.Given(Request.Create().WithPath("/api/2.0/mlflow/registered-models/get").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("""{"registered_model":{"name":"m"}}"""));
+        server.Server.Given(Request.Create().WithPath("/api/2.0/mlflow/model-versions/get").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("""{"model_version":{}}"""));
+        using var client = server.CreateClient();
+
+        var model = await client.GetRegisteredModelAsync("m");
+        var version = await client.GetModelVersionAsync("m", "1");
+
+        Assert.That(model.Tags, Is.Not.Null.And.Empty);
+        Assert.That(model.Aliases, Is.Not.Null.And.Empty);
+        Assert.That(model.LatestVersions, Is.Not.Null.And.Empty);
+        Assert.That(version.Tags, Is.Not.Null.And.Empty);
+        Assert.That(version.Aliases, Is.Not.Null.And.Empty);
+        Assert.That((version.Name, version.Version), Is.EqualTo(("", "")));
+        Assert.That(version.Status, Is.Null);
+    }
+
+    [Test]
     public void RequiredArguments_AreCheckedBeforeSending()
     {
         using var server = FixtureServer.Start();
