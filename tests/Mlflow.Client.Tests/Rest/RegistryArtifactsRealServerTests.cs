@@ -82,6 +82,9 @@ public class RegistryArtifactsRealServerTests
         await _client.DeleteRegisteredModelAliasAsync(name, "champion");
         Assert.That((await _client.GetRegisteredModelAsync(name)).Aliases, Is.Empty);
 
+        // A file-backed 2.12.2 server fails (500) to rename a model while one of its versions has tags (a FileStore
+        // bug recorded in the fixtures), so the version's last tag goes first; sqlite does not care.
+        await _client.DeleteModelVersionTagAsync(name, "1", "validated");
         var renamed = await _client.RenameRegisteredModelAsync(name, name + "-renamed");
         Assert.That(renamed.Name, Is.EqualTo(name + "-renamed"));
         await _client.DeleteModelVersionAsync(name + "-renamed", "2");
