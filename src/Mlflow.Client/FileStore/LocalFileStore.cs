@@ -105,6 +105,11 @@ internal sealed partial class LocalFileStore : ITrackingStore
         }
 
         var uri = trackingUri.Trim();
+        if (uri.Equals("databricks", StringComparison.OrdinalIgnoreCase) || uri.Equals("databricks-uc", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"The tracking URI '{uri}' names Databricks, not a local folder.", nameof(trackingUri));
+        }
+
         var colon = uri.IndexOf(':', StringComparison.Ordinal);
         if (colon > 1 && IsScheme(uri.AsSpan(0, colon)))
         {
