@@ -171,6 +171,28 @@ internal static class PythonFloat
     /// <returns>The number of bytes written.</returns>
     public static int FormatUtf8(double value, Span<byte> destination)
     {
+        // Fast path: where .NET's shortest round-trip text is in fixed notation (about 1e-5 <= |x| < 1e15), Python's
+        // repr is the same text, plus ".0" for integral values. Everything else takes the general path.
+        if (double.IsFinite(value) && value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture))
+        {
+            var text = destination[..written];
+            var unsigned = text[0] == (byte)'-' ? text[1..] : text;
+            var point = unsigned.IndexOf((byte)'.');
+            var integerDigits = point < 0 ? unsigned.Length : point;
+            // Python: scientific from 1e16 (17 integer digits) and below 1e-4 ("0.0000" prefix).
+            if (unsigned.IndexOfAny((byte)'E', (byte)'e') < 0 && integerDigits <= 16 && !unsigned.StartsWith("0.0000"u8))
+            {
+                if (point >= 0)
+                {
+                    return written;
+                }
+
+                destination[written] = (byte)'.';
+                destination[written + 1] = (byte)'0';
+                return written + 2;
+            }
+        }
+
         Span<char> chars = stackalloc char[MaxLength];
         var n = Format(value, chars);
         for (var i = 0; i < n; i++)

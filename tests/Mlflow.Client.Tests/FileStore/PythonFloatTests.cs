@@ -37,6 +37,7 @@ internal sealed class PythonFloatTests
     public void Formats_like_python_repr(double value, string expected)
     {
         Assert.That(PythonFloat.Format(value), Is.EqualTo(expected));
+        Assert.That(Utf8(value), Is.EqualTo(expected), "UTF-8 fast path");
         Assert.That(PythonFloat.TryParse(expected, out var back), Is.True);
         Assert.That(back, Is.EqualTo(value), "round trip");
         if (value == 0)
@@ -60,6 +61,29 @@ internal sealed class PythonFloatTests
         {
             Thread.CurrentThread.CurrentCulture = previous;
         }
+    }
+
+    [Test]
+    public void Utf8_path_equals_general_path_across_magnitudes()
+    {
+        var rng = new Random(99);
+        for (var exp = -30; exp <= 30; exp++)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                var d = Math.Round(rng.NextDouble(), rng.Next(0, 16)) * Math.Pow(10, exp) * (i % 2 == 0 ? 1 : -1);
+                Assert.That(Utf8(d), Is.EqualTo(PythonFloat.Format(d)), d.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                var integral = Math.Floor(d);
+                Assert.That(Utf8(integral), Is.EqualTo(PythonFloat.Format(integral)));
+            }
+        }
+    }
+
+    private static string Utf8(double value)
+    {
+        Span<byte> buffer = stackalloc byte[PythonFloat.MaxLength];
+        var n = PythonFloat.FormatUtf8(value, buffer);
+        return System.Text.Encoding.ASCII.GetString(buffer[..n]);
     }
 
     [TestCase("NaN", double.NaN)]
@@ -93,6 +117,7 @@ internal sealed class PythonFloatTests
             rng.NextBytes(bytes);
             var d = BitConverter.ToDouble(bytes);
             var text = PythonFloat.Format(d);
+            Assert.That(Utf8(d), Is.EqualTo(text), "UTF-8 fast path");
             Assert.That(PythonFloat.TryParse(text, out var back), Is.True, text);
             if (double.IsNaN(d))
             {
