@@ -1,0 +1,378 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+
+namespace Mlflow.Client.FileStore;
+
+internal sealed partial class LocalFileStore
+{
+    private const int MaxCachedMetricKeys = 10_000;
+
+    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken)
+    {
+        MlflowValidation.ValidateRunId(runId);
+        metrics ??= [];
+        @params ??= [];
+        tags ??= [];
+
+        // Everything is checked before anything is written.
+        foreach (var m in metrics)
+        {
+            ArgumentNullException.ThrowIfNull(m);
+            if (!_validMetricKeys.ContainsKey(m.Key))
+            {
+                FileStorePaths.ValidateKey(m.Key, "metric key");
+                if (_validMetricKeys.Count < MaxCachedMetricKeys)
+                {
+                    _validMetricKeys.TryAdd(m.Key, 0);
+                }
+            }
+
+            MlflowValidation.ValidateTimestamp(m.Timestamp, m.Key);
+        }
+
+        var checkedParams = new List<Param>(@params.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in @params)
+        {
+            ArgumentNullException.ThrowIfNull(p);
+            FileStorePaths.ValidateKey(p.Key, "param key");
+            if (!seen.Add(p.Key))
+            {
+                throw StoreError(MlflowErrorCode.InvalidParameterValue, $"Duplicate parameter keys have been submitted: ['{p.Key}']. Please ensure the request contains only one param value per param key.");
+            }
+
+            checkedParams.Add(new Param(p.Key, CheckValue(p.Value, MlflowLimits.MaxParamValueLength, p.Key, "param")));
+        }
+
+        var checkedTags = CheckRunTags(tags);
+        var runDir = LocateRun(runId);
+        RunWriters.WithWriter(runDir, w =>
+        {
+            var meta = EnsureActive(w, runId);
+            foreach (var p in checkedParams)
+            {
+                WriteParam(runDir, runId, p);
+            }
+
+            if (metrics.Count > 0)
+            {
+                AppendMetrics(w, metrics);
+            }
+
+            foreach (var t in checkedTags)
+            {
+                WriteTextAtomically(runDir, FileStorePaths.Combine(_root, Path.Combine(runDir, "tags"), t.Key, "tag key"), t.Value);
+                if (t.Key == RunNameTag && t.Value != meta.RunName)
+                {
+                    meta = meta with { RunName = t.Value };
+                    WriteRunMeta(w, meta);
+                }
+            }
+
+            return 0;
+        });
+        return Task.CompletedTask;
+    }
+
+    private void WriteParam(string runDir, string runId, Param p)
+    {
+        var path = FileStorePaths.Combine(_root, Path.Combine(runDir, "params"), p.Key, "param key");
+        if (File.Exists(path))
+        {
+            var current = ReadUtf8(path);
+            if (current != p.Value)
+            {
+                throw StoreError(MlflowErrorCode.InvalidParameterValue,
+                    $"Changing param values is not allowed. Param with key='{p.Key}' was already logged with value='{current}' for run ID='{runId}'. Attempted logging new value '{p.Value}'.");
+            }
+
+            return;
+        }
+
+        WriteTextAtomically(runDir, path, p.Value);
+    }
+
+    /// <summary>Appends the batch: the lines of each key formatted into one buffer and written with one call, in logged order.</summary>
+    private void AppendMetrics(RunWriters.Writer w, IReadOnlyList<Metric> metrics)
+    {
+        // Group by key, keeping the logged order within a key.
+        var groups = new Dictionary<string, List<Metric>>(StringComparer.Ordinal);
+        string? lastKey = null;
+        List<Metric>? lastList = null;
+        foreach (var m in metrics)
+        {
+            if (!ReferenceEquals(m.Key, lastKey) && m.Key != lastKey)
+            {
+                if (!groups.TryGetValue(m.Key, out lastList))
+                {
+                    lastList = [];
+                    groups.Add(m.Key, lastList);
+                }
+
+                lastKey = m.Key;
+            }
+
+            lastList!.Add(m);
+        }
+
+        foreach (var (key, points) in groups)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(points.Count * MaxLineBytes);
+            try
+            {
+                var length = 0;
+                foreach (var m in points)
+                {
+                    length += FormatLine(m, buffer.AsSpan(length));
+                }
+
+                var file = GetMetricFile(w, key);
+                var stream = file.Stream;
+                if (stream.Position != stream.Length)
+                {
+                    // Another writer (another process, or a file replaced under us) changed the file: append at its end.
+                    stream.Seek(0, SeekOrigin.End);
+                    RepairTornTail(stream);
+                }
+
+                stream.Write(buffer, 0, length);
+                file.LastUsed = w.LastUsed;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>Longest metric line: two int64 (20 chars each), a Python float, three separators.</summary>
+    private const int MaxLineBytes = 20 + 1 + PythonFloat.MaxLength + 1 + 20 + 1;
+
+    internal static int FormatLine(Metric m, Span<byte> destination)
+    {
+        m.Timestamp.TryFormat(destination, out var n, default, CultureInfo.InvariantCulture);
+        destination[n++] = (byte)' ';
+        n += PythonFloat.FormatUtf8(m.Value, destination[n..]);
+        destination[n++] = (byte)' ';
+        m.Step.TryFormat(destination[n..], out var s, default, CultureInfo.InvariantCulture);
+        n += s;
+        destination[n++] = (byte)'\n';
+        return n;
+    }
+
+    private RunWriters.MetricFile GetMetricFile(RunWriters.Writer w, string key)
+    {
+        if (w.Files.TryGetValue(key, out var file))
+        {
+            return file;
+        }
+
+        var path = FileStorePaths.Combine(_root, Path.Combine(w.RunDir, "metrics"), key, "metric key");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        try
+        {
+            stream.Seek(0, SeekOrigin.End);
+            RepairTornTail(stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
+        file = new RunWriters.MetricFile(stream);
+        w.Files[key] = file;
+        RunWriters.OnOpened(w);
+        return file;
+    }
+
+    /// <summary>
+    /// If the file does not end with '\n' (a writer was killed mid-line), cuts the partial last line so the next
+    /// append starts on a fresh line and MLflow's reader (which fails on a malformed line) can read the file.
+    /// The stream is left positioned at the (new) end.
+    /// </summary>
+    private void RepairTornTail(FileStream stream)
+    {
+        var length = stream.Length;
+        if (length == 0)
+        {
+            return;
+        }
+
+        stream.Seek(-1, SeekOrigin.End);
+        if (stream.ReadByte() == '\n')
+        {
+            return;
+        }
+
+        // Scan backwards for the last newline, in bounded chunks.
+        var chunk = new byte[4096];
+        var end = length;
+        long cut = 0;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - chunk.Length);
+            stream.Seek(start, SeekOrigin.Begin);
+            var count = (int)(end - start);
+            stream.ReadExactly(chunk, 0, count);
+            var idx = Array.LastIndexOf(chunk, (byte)'\n', count - 1, count);
+            if (idx >= 0)
+            {
+                cut = start + idx + 1;
+                break;
+            }
+
+            end = start;
+        }
+
+        stream.SetLength(cut);
+        stream.Seek(0, SeekOrigin.End);
+        Interlocked.Increment(ref _tornLines);
+        FileStoreLog.TornTailRepaired(_logger, stream.Name);
+        TornLineObserved?.Invoke(stream.Name, -1, "torn last line cut before appending");
+    }
+
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string metricKey, CancellationToken cancellationToken)
+    {
+        MlflowValidation.ValidateRunId(runId);
+        FileStorePaths.ValidateKey(metricKey, "metric key");
+        var runDir = LocateRun(runId);
+        var path = FileStorePaths.Combine(_root, Path.Combine(runDir, "metrics"), metricKey, "metric key");
+        IReadOnlyList<Metric> result = File.Exists(path) ? ReadMetricFile(path, metricKey) : [];
+        return Task.FromResult(result);
+    }
+
+    /// <summary>Reads every well-formed point of a metric file in file order; torn or malformed lines are skipped and reported.</summary>
+    internal List<Metric> ReadMetricFile(string path, string key)
+    {
+        var text = ReadUtf8(path);
+        var result = new List<Metric>(Math.Max(4, text.Length / 24));
+        var lineNo = 0;
+        var start = 0;
+        while (start < text.Length)
+        {
+            lineNo++;
+            var nl = text.IndexOf('\n', start);
+            if (nl < 0)
+            {
+                ReportSkipped(path, lineNo, "the last line has no line end (torn write)");
+                break;
+            }
+
+            var line = text.AsSpan(start, nl - start);
+            start = nl + 1;
+            if (line.IsWhiteSpace())
+            {
+                continue;
+            }
+
+            if (TryParseMetricLine(line, key, out var metric))
+            {
+                result.Add(metric);
+            }
+            else
+            {
+                ReportSkipped(path, lineNo, "malformed line");
+            }
+        }
+
+        return result;
+    }
+
+    private void ReportSkipped(string path, int line, string reason)
+    {
+        Interlocked.Increment(ref _tornLines);
+        FileStoreLog.TornLine(_logger, path, line, reason);
+        TornLineObserved?.Invoke(path, line, reason);
+    }
+
+    /// <summary>Parses "ts value", "ts value step" or "ts value step dataset_name dataset_digest" (MLflow 3).</summary>
+    internal static bool TryParseMetricLine(ReadOnlySpan<char> line, string key, out Metric metric)
+    {
+        metric = null!;
+        line = line.Trim();
+        Span<Range> parts = stackalloc Range[6];
+        var count = line.Split(parts, ' ');
+        if (count is not (2 or 3 or 5))
+        {
+            return false;
+        }
+
+        if (!long.TryParse(line[parts[0]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ts)
+            || !PythonFloat.TryParse(line[parts[1]], out var value))
+        {
+            return false;
+        }
+
+        long step = 0;
+        if (count >= 3 && !long.TryParse(line[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out step))
+        {
+            return false;
+        }
+
+        metric = new Metric(key, value, ts, step);
+        return true;
+    }
+
+    /// <summary>The latest point of every metric: the max by (step, timestamp, value), as MLflow compares them.</summary>
+    private List<Metric> ReadLatestMetrics(string runDir)
+    {
+        var folder = Path.Combine(runDir, "metrics");
+        var result = new List<Metric>();
+        if (!Directory.Exists(folder))
+        {
+            return result;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            var key = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (!MlflowValidation.IsValidKey(key, out _))
+            {
+                continue;
+            }
+
+            Metric? best = null;
+            foreach (var m in ReadMetricFile(file, key))
+            {
+                if (best is null || IsLater(m, best))
+                {
+                    best = m;
+                }
+            }
+
+            if (best is not null)
+            {
+                result.Add(best);
+            }
+        }
+
+        result.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return result;
+    }
+
+    /// <summary>Python's tuple comparison of (step, timestamp, value): NaN is never greater.</summary>
+    internal static bool IsLater(Metric a, Metric b)
+    {
+        if (a.Step != b.Step)
+        {
+            return a.Step > b.Step;
+        }
+
+        if (a.Timestamp != b.Timestamp)
+        {
+            return a.Timestamp > b.Timestamp;
+        }
+
+        return a.Value > b.Value;
+    }
+
+    internal static string MetricLine(Metric m)
+    {
+        Span<byte> buffer = stackalloc byte[MaxLineBytes];
+        var n = FormatLine(m, buffer);
+        return Encoding.ASCII.GetString(buffer[..n]);
+    }
+}

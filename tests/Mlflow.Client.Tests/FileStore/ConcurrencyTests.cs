@@ -1,0 +1,129 @@
+using Mlflow.Client.FileStore;
+
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.FileStore;
+
+/// <summary>
+/// Concurrency. The cross-process cases use a second <see cref="LocalFileStore"/> instance on other threads as the
+/// stand-in for a second process: it has its own caches and its own file handles and lock-file handle (the lock is an
+/// OS-level exclusive open, which conflicts between handles of one process as between processes).
+/// </summary>
+internal sealed class ConcurrencyTests : FileStoreTestBase
+{
+    [Test]
+    public async Task Many_threads_logging_to_one_run_write_whole_lines_only()
+    {
+        var (exp, run) = await NewRunAsync();
+        const int Threads = 8, Batches = 50, PerBatch = 100;
+        using var second = new LocalFileStore(Root);
+        var tasks = Enumerable.Range(0, Threads).Select(t => Task.Run(async () =>
+        {
+            var store = t % 2 == 0 ? Store : second;
+            for (var b = 0; b < Batches; b++)
+            {
+                var batch = Enumerable.Range(0, PerBatch).Select(i => new Metric(i % 2 == 0 ? "shared" : "k" + t, t * 1_000_000 + b * PerBatch + i, 1_700_000_000_000 + i, b)).ToList();
+                await store.LogBatchAsync(run.Info.RunId, batch, [], [new Tag("last", t.ToString(System.Globalization.CultureInfo.InvariantCulture))], CancellationToken.None);
+            }
+        })).ToArray();
+        Assert.That(Task.WaitAll(tasks, TimeSpan.FromSeconds(120)), Is.True, "timed out");
+
+        var shared = File.ReadAllText(Path.Combine(Root, exp, run.Info.RunId, "metrics", "shared"));
+        Assert.That(shared, Does.EndWith("\n"));
+        var lines = shared.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(Threads * Batches * PerBatch / 2));
+        Assert.That(lines.All(l => LocalFileStore.TryParseMetricLine(l, "shared", out _)), Is.True, "no torn or interleaved line");
+        var values = lines.Select(l => double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        Assert.That(values, Has.Count.EqualTo(lines.Length), "every point exactly once");
+        for (var t = 0; t < Threads; t++)
+        {
+            var history = await Store.GetMetricHistoryAsync(run.Info.RunId, "k" + t, None);
+            Assert.That(history, Has.Count.EqualTo(Batches * PerBatch / 2));
+            Assert.That(history.Select(m => m.Value), Is.Ordered, "a thread's points stay in its logged order");
+        }
+
+        Assert.That(Store.TornLinesSkipped + second.TornLinesSkipped, Is.Zero);
+    }
+
+    [Test]
+    public async Task Two_store_instances_log_to_different_runs_of_one_store()
+    {
+        using var other = new LocalFileStore(Root);
+        var exp = await Store.CreateExperimentAsync("shared", null, null, None);
+        var runA = await Store.CreateRunAsync(exp, "a", 1, null, null, None);
+        var runB = await other.CreateRunAsync(exp, "b", 2, null, null, None);
+        var a = Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await Store.LogBatchAsync(runA.Info.RunId, [new Metric("m", i, i, i)], [new Param("p" + i, "a")], [], CancellationToken.None);
+            }
+        });
+        var b = Task.Run(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await other.LogBatchAsync(runB.Info.RunId, [new Metric("m", -i, i, i)], [], [new Tag("t" + i, "b")], CancellationToken.None);
+            }
+        });
+        Assert.That(Task.WaitAll([a, b], TimeSpan.FromSeconds(120)), Is.True, "timed out");
+        Assert.That(await other.GetMetricHistoryAsync(runA.Info.RunId, "m", None), Has.Count.EqualTo(200));
+        Assert.That((await Store.GetRunAsync(runB.Info.RunId, None)).Data.Tags, Has.Count.EqualTo(201));
+        var runs = await other.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [exp] }, null, None);
+        Assert.That(runs.Items.Select(r => r.Info.RunName), Is.EqualTo(new[] { "b", "a" }));
+    }
+
+    [Test]
+    public async Task Concurrent_creators_of_one_name_end_with_one_experiment()
+    {
+        using var other = new LocalFileStore(Root);
+        const int Creators = 8;
+        var results = new string?[Creators];
+        var errors = new Exception?[Creators];
+        using var start = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, Creators).Select(i => new Thread(() =>
+        {
+            start.Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                results[i] = (i % 2 == 0 ? Store : other).CreateExperimentAsync("same-name", null, null, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (MlflowException ex)
+            {
+                errors[i] = ex;
+            }
+        })).ToArray();
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+
+        start.Set();
+        foreach (var t in threads)
+        {
+            Assert.That(t.Join(TimeSpan.FromSeconds(60)), Is.True, "timed out");
+        }
+
+        Assert.That(results.Count(r => r is not null), Is.EqualTo(1));
+        Assert.That(errors.Count(e => e is MlflowException { ErrorCode: MlflowErrorCode.ResourceAlreadyExists }), Is.EqualTo(Creators - 1));
+        var all = await Store.SearchExperimentsAsync(new ExperimentSearchOptions { Filter = "name = 'same-name'", ViewType = ViewType.All }, null, None);
+        Assert.That(all.Items, Has.Count.EqualTo(1));
+
+        // Distinct names created concurrently all succeed with distinct ids.
+        var distinct = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => (i % 2 == 0 ? Store : other).CreateExperimentAsync("n" + i, null, null, CancellationToken.None))));
+        Assert.That(distinct.Distinct().Count(), Is.EqualTo(16));
+    }
+
+    [Test]
+    public void Lock_file_held_elsewhere_blocks_creation_until_released()
+    {
+        var lockPath = Path.Combine(Root, LocalFileStore.LockFileName);
+        var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var create = Task.Run(() => Store.CreateExperimentAsync("waits", null, null, CancellationToken.None));
+        Thread.Sleep(300);
+        Assert.That(create.IsCompleted, Is.False, "creation must wait for the lock");
+        held.Dispose();
+        Assert.That(create.Wait(TimeSpan.FromSeconds(30)), Is.True);
+        Assert.That(Directory.Exists(Path.Combine(Root, create.Result)), Is.True);
+    }
+}
