@@ -79,6 +79,9 @@ internal static partial class EndpointClassifier
         return path.Contains("/mlflow-artifacts/artifacts/", StringComparison.Ordinal) || path.EndsWith("/get-artifact", StringComparison.Ordinal);
     }
 
+    /// <summary>Whether a success answer is a JSON object: the tracking and registry REST endpoints (<c>…/mlflow/…</c>).</summary>
+    public static bool ExpectsJson(Uri? uri) => Endpoint(uri)?.StartsWith("mlflow/", StringComparison.Ordinal) == true;
+
     /// <summary>The part after <c>/api/2.0/</c> (or <c>/ajax-api/…</c>, any version), e.g. <c>mlflow/runs/create</c>; <see langword="null"/> for other paths.</summary>
     internal static string? Endpoint(Uri? uri)
     {

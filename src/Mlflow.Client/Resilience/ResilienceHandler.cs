@@ -34,7 +34,13 @@ internal sealed class ResilienceHandler : DelegatingHandler
 #endif
         }
 
-        var state = new AttemptState(this, request, EndpointClassifier.Classify(request.Method, request.RequestUri), EndpointClassifier.IsDownload(request.Method, request.RequestUri), cancellationToken);
+        var state = new AttemptState(
+            this,
+            request,
+            EndpointClassifier.Classify(request.Method, request.RequestUri),
+            EndpointClassifier.IsDownload(request.Method, request.RequestUri),
+            EndpointClassifier.ExpectsJson(request.RequestUri),
+            cancellationToken);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(MlflowResilience.RequestKey, request);
         context.Properties.Set(MlflowResilience.KindKey, state.Kind);
@@ -106,6 +112,10 @@ internal sealed class ResilienceHandler : DelegatingHandler
 #else
                 await response.Content.ReadAsByteArrayAsync(attemptToken).ConfigureAwait(false);
 #endif
+                if (state.ExpectsJson && response.IsSuccessStatusCode && !await LooksLikeJsonObjectAsync(response.Content, attemptToken).ConfigureAwait(false))
+                {
+                    throw new HttpRequestException(HttpRequestError.InvalidResponse, "The server's answer was not valid JSON (truncated or corrupted).");
+                }
             }
         }
         catch (Exception ex)
@@ -119,6 +129,23 @@ internal sealed class ResilienceHandler : DelegatingHandler
         return response;
     }
 
+    /// <summary>
+    /// A cheap check of a buffered success body of a JSON endpoint: empty (MLflow reads it as <c>{}</c>) or starting
+    /// with <c>{</c> and ending with <c>}</c>. It catches garbage and truncated answers without parsing twice.
+    /// </summary>
+    private static async Task<bool> LooksLikeJsonObjectAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var span = body.AsSpan();
+        if (span.StartsWith("\uFEFF"u8))
+        {
+            span = span[3..];
+        }
+
+        span = span.Trim(" \t\r\n"u8);
+        return span.IsEmpty || (span[0] == (byte)'{' && span[^1] == (byte)'}');
+    }
+
     /// <summary>Marks the request when a write may have been applied.</summary>
     private static void Mark(AttemptState state, FailureKind failure)
     {
@@ -128,5 +155,5 @@ internal sealed class ResilienceHandler : DelegatingHandler
         }
     }
 
-    private sealed record AttemptState(ResilienceHandler Handler, HttpRequestMessage Request, EndpointKind Kind, bool IsDownload, CancellationToken CallerToken);
+    private sealed record AttemptState(ResilienceHandler Handler, HttpRequestMessage Request, EndpointKind Kind, bool IsDownload, bool ExpectsJson, CancellationToken CallerToken);
 }

@@ -51,9 +51,12 @@ internal static partial class ErrorMapping
         return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause, outcomeUnknown);
     }
 
-    private static string Describe(Exception cause) => cause is TaskCanceledException or TimeoutException
-        ? "The request timed out."
-        : "The server could not be reached: " + cause.Message;
+    private static string Describe(Exception cause) => cause switch
+    {
+        TaskCanceledException or TimeoutException => "The request timed out.",
+        HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } => "The server's answer could not be read: " + cause.Message,
+        _ => "The server could not be reached: " + cause.Message,
+    };
 
     public static MlflowException FromTransport(Exception ex, string? method, string? path)
         => new(null, null, Describe(ex), method, path, ex);
