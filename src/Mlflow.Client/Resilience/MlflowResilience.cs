@@ -25,6 +25,9 @@ internal static class MlflowResilience
     /// <summary>Set on a request when an attempt failed in a way that may hide an applied write.</summary>
     internal static readonly HttpRequestOptionsKey<bool> OutcomeUnknownKey = new("Mlflow.OutcomeUnknown");
 
+    /// <summary>Set on a request while its latest answer is a success whose JSON body is garbled (a failed attempt).</summary>
+    internal static readonly HttpRequestOptionsKey<bool> GarbledAnswerKey = new("Mlflow.GarbledAnswer");
+
     /// <summary>Whether a request carries the outcome-unknown mark.</summary>
     internal static bool IsOutcomeUnknown(HttpRequestMessage? request)
         => request is not null && request.Options.TryGetValue(OutcomeUnknownKey, out var unknown) && unknown;
@@ -98,6 +101,13 @@ internal static class MlflowResilience
             return FailureKind.Permanent;
         }
 
+        if (response.IsSuccessStatusCode)
+        {
+            return context.Properties.GetValue(RequestKey, null) is { } request && request.Options.TryGetValue(GarbledAnswerKey, out var garbled) && garbled
+                ? FailureKind.Ambiguous
+                : FailureKind.Permanent;
+        }
+
         var kind = FailureClassifier.Classify(response.StatusCode);
         if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge && !(options.RespectRetryAfter && response.Headers.RetryAfter is not null))
         {
@@ -144,7 +154,7 @@ internal static class MlflowResilience
     /// <summary>A short, credential-free reason: the status, or the exception type and transport error.</summary>
     internal static string Reason(Outcome<HttpResponseMessage> outcome) => outcome.Exception switch
     {
-        null => outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : "no answer",
+        null => outcome.Result is { } r ? (r.IsSuccessStatusCode ? $"HTTP {(int)r.StatusCode} with a garbled body" : $"HTTP {(int)r.StatusCode}") : "no answer",
         TimeoutRejectedException => "timeout",
         OperationCanceledException => "timeout",
         HttpRequestException { HttpRequestError: var error } => $"{nameof(HttpRequestException)} {error}",

@@ -112,9 +112,13 @@ internal sealed class ResilienceHandler : DelegatingHandler
 #else
                 await response.Content.ReadAsByteArrayAsync(attemptToken).ConfigureAwait(false);
 #endif
-                if (state.ExpectsJson && response.IsSuccessStatusCode && !await LooksLikeJsonObjectAsync(response.Content, attemptToken).ConfigureAwait(false))
+                // A garbled success body fails this attempt; if it is the last one, the answer goes on so the caller
+                // sees the status and an unreadable body.
+                var garbled = state.ExpectsJson && response.IsSuccessStatusCode && !await LooksLikeJsonObjectAsync(response.Content, attemptToken).ConfigureAwait(false);
+                state.Request.Options.Set(MlflowResilience.GarbledAnswerKey, garbled);
+                if (garbled)
                 {
-                    throw new HttpRequestException(HttpRequestError.InvalidResponse, "The server's answer was not valid JSON (truncated or corrupted).");
+                    Mark(state, FailureKind.Ambiguous);
                 }
             }
         }

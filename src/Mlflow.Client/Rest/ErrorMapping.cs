@@ -19,7 +19,7 @@ internal static partial class ErrorMapping
         if (ex.StatusCode == HttpStatusCode.OK || (int)ex.StatusCode is >= 200 and < 300)
         {
             // A success whose body could not be read.
-            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex);
+            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex, MlflowResilience.IsOutcomeUnknown(ex.RequestMessage));
         }
 
         var outcomeUnknown = MlflowResilience.IsOutcomeUnknown(ex.RequestMessage)

@@ -241,7 +241,8 @@ public class RetryPipelineTests
 
         var ex = Assert.ThrowsAsync<MlflowException>(() => client.GetRunAsync("r1"));
 
-        Assert.That(ex!.Message, Does.Contain("not valid JSON"));
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ex.Message, Does.Contain("could not be read"));
         Assert.That(server.Count(RunGet), Is.EqualTo(2));
     }
 
