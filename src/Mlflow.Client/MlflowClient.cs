@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mlflow.Client.Resilience;
 using Mlflow.Client.Rest;
 using Refit;
 
@@ -9,7 +12,10 @@ namespace Mlflow.Client;
 /// </summary>
 /// <remarks>
 /// Construct it from options (it then owns a pooled <see cref="HttpClient"/>), from an
-/// <see cref="IHttpClientFactory"/>, or from an <see cref="HttpClient"/> you manage.
+/// <see cref="IHttpClientFactory"/>, or from an <see cref="HttpClient"/> you manage. Whichever you choose, every request
+/// goes through the same retry, per-attempt timeout and circuit breaker (<see cref="MlflowClientOptions.Retry"/>): in the
+/// handler chain of an owned client, and around each send of a client from a factory or from you (that client's own
+/// handlers and timeout still apply per attempt).
 /// </remarks>
 public partial class MlflowClient : IDisposable
 {
@@ -54,6 +60,8 @@ public partial class MlflowClient : IDisposable
         resolved.Validate();
         TrackingUri = ResolveServerUri(resolved.TrackingUri);
 
+        var logger = resolved.LoggerFactory?.CreateLogger("Mlflow.Client.Http") ?? NullLogger.Instance;
+        var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger);
         bool owned = false;
         if (httpClient is null)
         {
@@ -63,13 +71,28 @@ public partial class MlflowClient : IDisposable
             }
             else
             {
-                httpClient = new HttpClient(HttpClientConstruction.CreateOwnedHandler(resolved), disposeHandler: true);
+                var handler = ResilientHttpClients.WrapOwnedHandler(HttpClientConstruction.CreateOwnedHandler(resolved), pipeline, resolved.RequestTimeout);
+                httpClient = new HttpClient(handler, disposeHandler: true);
                 _ownedHttpClient = httpClient;
                 owned = true;
             }
         }
 
         HttpClientConstruction.Configure(httpClient, TrackingUri, resolved, owned);
+        if (pipeline is not null)
+        {
+            if (owned)
+            {
+                // The pipeline times each attempt out; an overall HttpClient timeout would cut the retries short.
+                httpClient.Timeout = Timeout.InfiniteTimeSpan;
+            }
+            else
+            {
+                httpClient = ResilientHttpClients.WrapForeignClient(httpClient, pipeline, resolved.RequestTimeout);
+                _ownedHttpClient = httpClient;
+            }
+        }
+
         HttpClient = httpClient;
         var settings = new RefitSettings(new SystemTextJsonContentSerializer(MlflowJsonContext.WireOptions))
         {

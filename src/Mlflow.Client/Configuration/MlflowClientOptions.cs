@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Mlflow.Client;
 
 /// <summary>
@@ -41,6 +43,15 @@ public sealed class MlflowClientOptions
     /// </summary>
     public string HttpClientName { get; set; } = "Mlflow.Client";
 
+    /// <summary>
+    /// Retries, per-attempt timeout and circuit breaker of every HTTP request, whichever constructor built the client
+    /// (<c>MLFLOW_HTTP_REQUEST_MAX_RETRIES</c>, <c>…_BACKOFF_FACTOR</c>, <c>…_BACKOFF_JITTER</c>, <c>MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER</c>).
+    /// </summary>
+    public MlflowRetryOptions Retry { get; set; } = new();
+
+    /// <summary>Where the client logs (retries at Warning, without query strings or credentials); <see langword="null"/> = no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
     /// <summary>Creates options from the <c>MLFLOW_*</c> environment variables of the current process.</summary>
     /// <returns>Options with every variable that is set applied.</returns>
     public static MlflowClientOptions FromEnvironment() => new MlflowClientOptions().WithEnvironmentDefaults(EnvironmentReader.Process);
@@ -65,6 +76,7 @@ public sealed class MlflowClientOptions
             copy.RequestTimeout = TimeSpan.FromSeconds(seconds);
         }
 
+        copy.Retry = (copy.Retry ?? new MlflowRetryOptions()).WithEnvironmentDefaults(env);
         return copy;
     }
 
@@ -80,6 +92,8 @@ public sealed class MlflowClientOptions
         {
             throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "RequestTimeout must be positive.");
         }
+
+        (Retry ?? throw new ArgumentNullException(nameof(Retry), "Retry must not be null.")).Validate();
     }
 
     /// <summary>A description without credentials.</summary>

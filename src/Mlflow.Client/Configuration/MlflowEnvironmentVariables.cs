@@ -25,6 +25,8 @@ public static class MlflowEnvironmentVariables
     public const string HttpRequestBackoffFactor = "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR";
     /// <summary>Random jitter added to each backoff, in seconds.</summary>
     public const string HttpRequestBackoffJitter = "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER";
+    /// <summary>Honour a <c>Retry-After</c> header of 413, 429 and 503 answers (<c>true</c>/<c>false</c>).</summary>
+    public const string HttpRespectRetryAfterHeader = "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER";
     /// <summary>Name of the default experiment (created if missing).</summary>
     public const string ExperimentName = "MLFLOW_EXPERIMENT_NAME";
     /// <summary>Id of the default experiment.</summary>

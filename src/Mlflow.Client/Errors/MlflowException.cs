@@ -39,6 +39,30 @@ public class MlflowException : Exception
         Path = path;
     }
 
+    /// <summary>Creates an exception for a failed request, saying whether the server may have applied it.</summary>
+    internal MlflowException(HttpStatusCode? statusCode, string? rawErrorCode, string? serverMessage, string? method, string? path, Exception? innerException, bool outcomeUnknown)
+        : base(Describe(statusCode, rawErrorCode, serverMessage, method, path) + (outcomeUnknown ? OutcomeUnknownNote : ""), innerException)
+    {
+        StatusCode = statusCode;
+        RawErrorCode = rawErrorCode;
+        ErrorCode = ParseErrorCode(rawErrorCode);
+        ServerMessage = serverMessage;
+        Method = method;
+        Path = path;
+        OutcomeUnknown = outcomeUnknown;
+    }
+
+    private const string OutcomeUnknownNote = " (outcome unknown: the server may have applied the request)";
+
+    /// <summary>
+    /// <see langword="true"/> when the request was a write that the server may have applied although the call failed:
+    /// a timeout, a lost connection, or HTTP 500, 502 or 504. Writes that must not run twice (creating experiments, runs,
+    /// models and versions, logging metrics or batches, deleting tags) are then not retried; check the server's state
+    /// before sending them again. <see langword="false"/> when the failure proves nothing was applied (no connection,
+    /// 408, 413, 429, 503, an open circuit breaker), for a clear error answer such as 400 or 404, and for reads.
+    /// </summary>
+    public bool OutcomeUnknown { get; }
+
     /// <summary>HTTP status of the server's answer; <see langword="null"/> when no answer arrived.</summary>
     public HttpStatusCode? StatusCode { get; }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Mlflow.Client.Resilience;
 using Refit;
 
 namespace Mlflow.Client.Rest;
@@ -18,11 +19,16 @@ internal static partial class ErrorMapping
         if (ex.StatusCode == HttpStatusCode.OK || (int)ex.StatusCode is >= 200 and < 300)
         {
             // A success whose body could not be read.
-            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex);
+            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex, MlflowResilience.IsOutcomeUnknown(ex.RequestMessage));
         }
 
-        return new MlflowException(ex.StatusCode, code, message, method, path, ex);
+        var outcomeUnknown = MlflowResilience.IsOutcomeUnknown(ex.RequestMessage)
+            || (IsWrite(ex) && FailureClassifier.Classify(ex.StatusCode) == FailureKind.Ambiguous);
+        return new MlflowException(ex.StatusCode, code, message, method, path, ex, outcomeUnknown);
     }
+
+    private static bool IsWrite(ApiExceptionBase ex)
+        => ex.HttpMethod is { } m && EndpointClassifier.Classify(m, ex.Uri) != EndpointKind.Read;
 
     public static MlflowException FromResponse(HttpStatusCode status, string? body, string method, string path)
     {
@@ -33,13 +39,24 @@ internal static partial class ErrorMapping
     /// <summary>A request that got no answer: the cause is the wrapped transport exception.</summary>
     public static MlflowException FromRequestException(ApiRequestException ex)
     {
+        if (ex.InnerException is MlflowException resilience)
+        {
+            // Already described by the resilience pipeline (open circuit).
+            return resilience;
+        }
+
         var cause = ex.InnerException ?? ex;
-        return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause);
+        var outcomeUnknown = MlflowResilience.IsOutcomeUnknown(ex.RequestMessage)
+            || (IsWrite(ex) && FailureClassifier.Classify(cause, CancellationToken.None) == FailureKind.Ambiguous);
+        return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause, outcomeUnknown);
     }
 
-    private static string Describe(Exception cause) => cause is TaskCanceledException or TimeoutException
-        ? "The request timed out."
-        : "The server could not be reached: " + cause.Message;
+    private static string Describe(Exception cause) => cause switch
+    {
+        TaskCanceledException or TimeoutException => "The request timed out.",
+        HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } => "The server's answer could not be read: " + cause.Message,
+        _ => "The server could not be reached: " + cause.Message,
+    };
 
     public static MlflowException FromTransport(Exception ex, string? method, string? path)
         => new(null, null, Describe(ex), method, path, ex);

@@ -37,6 +37,7 @@ internal sealed class FixtureServer : IDisposable
         options ??= new MlflowClientOptions();
         options.TrackingUri = Url;
         options.RequestTimeout = TimeSpan.FromSeconds(10);
+        options.Retry.MaxRetries = 0;
         return new MlflowClient(options);
     }
 

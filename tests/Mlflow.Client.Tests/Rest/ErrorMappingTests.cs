@@ -89,7 +89,7 @@ public class ErrorMappingTests
         }
 
         await Task.Delay(50);
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = url, RequestTimeout = TimeSpan.FromSeconds(5) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = url, RequestTimeout = TimeSpan.FromSeconds(5), Retry = { MaxRetries = 0 } });
 
         var ex = Assert.ThrowsAsync<MlflowException>(() => client.GetRunAsync("r"));
 
@@ -106,7 +106,7 @@ public class ErrorMappingTests
         using var server = FixtureServer.Start();
         server.Server.Given(Request.Create().UsingAnyMethod())
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("{}").WithDelay(TimeSpan.FromSeconds(3)));
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url, RequestTimeout = TimeSpan.FromMilliseconds(300) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url, RequestTimeout = TimeSpan.FromMilliseconds(300), Retry = { MaxRetries = 0 } });
 
         var timeout = Assert.ThrowsAsync<MlflowException>(() => client.SetTagAsync("r", "k", "v"));
         Assert.That(timeout!.Message, Does.Contain("timed out"));

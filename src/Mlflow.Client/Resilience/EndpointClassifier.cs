@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+
+namespace Mlflow.Client.Resilience;
+
+/// <summary>
+/// Sorts requests by <see cref="EndpointKind"/>, from method and path. Any write not listed as a read or as idempotent
+/// counts as non-idempotent, so a new endpoint is never retried blindly after an unknown outcome.
+/// </summary>
+/// <remarks>
+/// Idempotent writes and why: set-tag and set-experiment-tag upsert; log-parameter accepts the same value again;
+/// update sets fields; runs/delete and runs/restore answer 200 when already done; registry set-tag, update and alias
+/// set values. Non-idempotent: every create (a second one makes a duplicate or answers RESOURCE_ALREADY_EXISTS),
+/// log-metric and log-batch (the file backend appends duplicate points; sqlite rejects a NaN point sent twice),
+/// delete-tag (404 the second time), experiments delete/restore, rename, transition-stage, log-inputs, log-model.
+/// </remarks>
+internal static partial class EndpointClassifier
+{
+    private static readonly HashSet<string> PostReads = new(StringComparer.Ordinal)
+    {
+        "mlflow/runs/search",
+        "mlflow/experiments/search",
+        "mlflow/registered-models/get-latest-versions",
+        "mlflow/logged-models/search",
+    };
+
+    private static readonly HashSet<string> IdempotentWrites = new(StringComparer.Ordinal)
+    {
+        "POST mlflow/runs/set-tag",
+        "POST mlflow/runs/update",
+        "POST mlflow/runs/log-parameter",
+        "POST mlflow/runs/delete",
+        "POST mlflow/runs/restore",
+        "POST mlflow/experiments/update",
+        "POST mlflow/experiments/set-experiment-tag",
+        "POST mlflow/registered-models/set-tag",
+        "POST mlflow/model-versions/set-tag",
+        "POST mlflow/registered-models/alias",
+        "PATCH mlflow/registered-models/update",
+        "PATCH mlflow/model-versions/update",
+    };
+
+    /// <summary>The kind of a request.</summary>
+    public static EndpointKind Classify(HttpMethod method, Uri? uri)
+    {
+        if (method == HttpMethod.Get || method == HttpMethod.Head || method == HttpMethod.Options)
+        {
+            return EndpointKind.Read;
+        }
+
+        var endpoint = Endpoint(uri);
+        if (endpoint is null)
+        {
+            return EndpointKind.NonIdempotentWrite;
+        }
+
+        if (method == HttpMethod.Post && PostReads.Contains(endpoint))
+        {
+            return EndpointKind.Read;
+        }
+
+        // Uploading an artifact writes the same bytes to the same place again.
+        if (method == HttpMethod.Put && endpoint.StartsWith("mlflow-artifacts/artifacts/", StringComparison.Ordinal))
+        {
+            return EndpointKind.IdempotentWrite;
+        }
+
+        return IdempotentWrites.Contains(method.Method + " " + endpoint) ? EndpointKind.IdempotentWrite : EndpointKind.NonIdempotentWrite;
+    }
+
+    /// <summary>Whether the answer is a file download that should stream rather than be buffered per attempt.</summary>
+    public static bool IsDownload(HttpMethod method, Uri? uri)
+    {
+        if (method != HttpMethod.Get || uri is null || !uri.IsAbsoluteUri)
+        {
+            return false;
+        }
+
+        var path = uri.AbsolutePath;
+        return path.Contains("/mlflow-artifacts/artifacts/", StringComparison.Ordinal) || path.EndsWith("/get-artifact", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether a success answer is a JSON object: the tracking and registry REST endpoints (<c>…/mlflow/…</c>).</summary>
+    public static bool ExpectsJson(Uri? uri) => Endpoint(uri)?.StartsWith("mlflow/", StringComparison.Ordinal) == true;
+
+    /// <summary>The part after <c>/api/2.0/</c> (or <c>/ajax-api/…</c>, any version), e.g. <c>mlflow/runs/create</c>; <see langword="null"/> for other paths.</summary>
+    internal static string? Endpoint(Uri? uri)
+    {
+        if (uri is null)
+        {
+            return null;
+        }
+
+        var path = uri.IsAbsoluteUri ? uri.AbsolutePath : uri.OriginalString.Split('?', 2)[0];
+        var match = ApiPathRegex().Match(path);
+        return match.Success ? match.Groups[1].Value.TrimEnd('/') : null;
+    }
+
+    [GeneratedRegex(@"/(?:ajax-)?api/\d+\.\d+/(.+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex ApiPathRegex();
+}
