@@ -103,7 +103,8 @@ internal sealed class RunBuffer
 
             var taken = _entries;
             var count = _count;
-            _entries = _spare is { } s && s.Length >= InitialCapacity ? s : new LogEntry[Math.Max(InitialCapacity, Math.Min(count, 1 << 16))];
+            // Ping-pong: the producers get the spare (the array the sender gave back), or one as large as the taken one.
+            _entries = _spare is { } s && s.Length >= Math.Min(taken.Length, 1 << 16) ? s : new LogEntry[Math.Min(taken.Length, 1 << 20)];
             _spare = null;
             _count = 0;
             return (taken, count);
