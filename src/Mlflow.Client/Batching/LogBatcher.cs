@@ -64,7 +64,8 @@ internal sealed class LogBatcher : IDisposable
         {
             var sent = Interlocked.Read(ref _sent);
             var failed = Interlocked.Read(ref _failed);
-            var pending = Math.Max(0, Interlocked.Read(ref _pending));
+            // Clamped: a failed optimistic reservation lifts the counter above the bound for an instant, never the queue.
+            var pending = Math.Clamp(Interlocked.Read(ref _pending), 0, _maxQueue);
             return new MlflowTrackerCounters(sent + failed + pending, sent, Interlocked.Read(ref _retried), failed, Interlocked.Read(ref _spilled));
         }
     }

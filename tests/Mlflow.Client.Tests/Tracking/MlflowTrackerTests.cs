@@ -194,8 +194,16 @@ public class MlflowTrackerTests
         }
 
         await run.FlushAsync();
-        var sizes = store.Batches.Select(b => (b.Metrics.Count, b.Params.Count, b.Tags.Count)).ToArray();
-        Assert.That(sizes, Is.EqualTo(new[] { (1000, 0, 0), (1000, 0, 0), (500, 100, 0), (0, 50, 0) }));
+        // The exact split depends on when the sender woke (a full batch wakes it); BatchBuilderTests pins the split itself.
+        foreach (var b in store.Batches)
+        {
+            Assert.That(b.Metrics, Has.Count.LessThanOrEqualTo(1000));
+            Assert.That(b.Params, Has.Count.LessThanOrEqualTo(100));
+            Assert.That(b.Metrics.Count + b.Params.Count + b.Tags.Count, Is.LessThanOrEqualTo(1000));
+            Assert.That(b.Params.Select(p => p.Key), Is.Unique);
+        }
+
+        Assert.That(store.Batches.SelectMany(b => b.Params).Select(p => p.Key), Is.EqualTo(Enumerable.Range(0, 150).Select(i => "p" + i)));
         Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 2500).Select(i => (long)i)));
     }
 
