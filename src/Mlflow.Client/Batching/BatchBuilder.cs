@@ -1,0 +1,101 @@
+namespace Mlflow.Client.Batching;
+
+/// <summary>
+/// Cuts a run's queued entries, in order, into log-batch requests within the server's limits: at most 1000 metrics,
+/// 100 params, 100 tags and <c>maxEntries</c> (≤ 1000) in all, never the same param key twice, roughly under 1 MB,
+/// and a tag deletion always alone (it is its own endpoint).
+/// </summary>
+internal static class BatchBuilder
+{
+    /// <summary>Rough body budget in characters (the documented limit is 1 MB; the OSS server does not enforce it).</summary>
+    internal const int MaxBodyChars = 800_000;
+
+    /// <summary>Per-entry JSON overhead estimate (field names, numbers, punctuation).</summary>
+    private const int EntryOverhead = 80;
+
+    /// <summary>The exclusive end of the batch that starts at <paramref name="start"/>.</summary>
+    public static int NextBatchEnd(ReadOnlySpan<LogEntry> entries, int start, int maxEntries, HashSet<string> paramKeys)
+    {
+        if (entries[start].Kind == LogEntryKind.DeleteTag)
+        {
+            return start + 1;
+        }
+
+        paramKeys.Clear();
+        int metrics = 0, @params = 0, tags = 0, chars = 0;
+        var i = start;
+        for (; i < entries.Length; i++)
+        {
+            ref readonly var e = ref entries[i];
+            if (i - start >= maxEntries)
+            {
+                break;
+            }
+
+            var size = EntryOverhead + e.Key.Length + (e.Text?.Length ?? 0);
+            if (i > start && chars + size > MaxBodyChars)
+            {
+                break;
+            }
+
+            switch (e.Kind)
+            {
+                case LogEntryKind.Metric:
+                    if (metrics == MlflowLimits.MaxMetricsPerBatch)
+                    {
+                        return i;
+                    }
+
+                    metrics++;
+                    break;
+                case LogEntryKind.Param:
+                    if (@params == MlflowLimits.MaxParamsPerBatch || !paramKeys.Add(e.Key))
+                    {
+                        return i;
+                    }
+
+                    @params++;
+                    break;
+                case LogEntryKind.Tag:
+                    if (tags == MlflowLimits.MaxTagsPerBatch)
+                    {
+                        return i;
+                    }
+
+                    tags++;
+                    break;
+                default:
+                    return i;
+            }
+
+            chars += size;
+        }
+
+        return i;
+    }
+
+    /// <summary>Turns a range of entries into the request lists of <see cref="Store.ITrackingStore.LogBatchAsync"/>.</summary>
+    public static (List<Metric> Metrics, List<Param> Params, List<Tag> Tags) ToRequest(ReadOnlySpan<LogEntry> entries)
+    {
+        var metrics = new List<Metric>();
+        var @params = new List<Param>();
+        var tags = new List<Tag>();
+        foreach (ref readonly var e in entries)
+        {
+            switch (e.Kind)
+            {
+                case LogEntryKind.Metric:
+                    metrics.Add(new Metric(e.Key, e.Value, e.Timestamp, e.Step));
+                    break;
+                case LogEntryKind.Param:
+                    @params.Add(new Param(e.Key, e.Text ?? ""));
+                    break;
+                case LogEntryKind.Tag:
+                    tags.Add(new Tag(e.Key, e.Text ?? ""));
+                    break;
+            }
+        }
+
+        return (metrics, @params, tags);
+    }
+}

@@ -1,0 +1,199 @@
+namespace Mlflow.Client.Batching;
+
+/// <summary>
+/// The queued entries of one run: a lock-protected growable array the logging threads append to and the sender swaps
+/// out whole (double buffering, so a steady state allocates nothing). Also tracks how far delivery got, for flushes,
+/// and the entries the server rejected, for the run's owner to see.
+/// </summary>
+internal sealed class RunBuffer
+{
+    private const int InitialCapacity = 256;
+
+    private readonly object _lock = new();
+    private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
+    private readonly List<RejectedLogEntry> _rejections = [];
+    private LogEntry[] _entries = new LogEntry[InitialCapacity];
+    private LogEntry[]? _spare;
+    private int _count;
+    private long _appended;
+    private long _completed;
+    private bool _closed;
+    private int _reported;
+
+    public RunBuffer(string runId) => RunId = runId;
+
+    public string RunId { get; }
+
+    /// <summary>Entries appended since the run started (the flush target).</summary>
+    public long Appended
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _appended;
+            }
+        }
+    }
+
+    /// <summary>Whether the run takes no more entries.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closed;
+            }
+        }
+    }
+
+    /// <summary>Whether every appended entry was sent or given up on.</summary>
+    public bool IsDrained
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _completed >= _appended;
+            }
+        }
+    }
+
+    /// <summary>Appends an entry; returns the number of entries now waiting. Throws when the run has ended.</summary>
+    public int Append(in LogEntry entry)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                ThrowClosed();
+            }
+
+            if (_count == _entries.Length)
+            {
+                Array.Resize(ref _entries, _entries.Length * 2);
+            }
+
+            _entries[_count++] = entry;
+            _appended++;
+            return _count;
+        }
+    }
+
+    /// <summary>Stops intake; returns the flush target (everything appended so far).</summary>
+    public long Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            return _appended;
+        }
+    }
+
+    /// <summary>Takes every waiting entry (the sender owns the array until <see cref="Return"/>).</summary>
+    public (LogEntry[] Entries, int Count) TakeAll()
+    {
+        lock (_lock)
+        {
+            if (_count == 0)
+            {
+                return ([], 0);
+            }
+
+            var taken = _entries;
+            var count = _count;
+            // Ping-pong: the producers get the spare (the array the sender gave back), or one as large as the taken one.
+            _entries = _spare is { } s && s.Length >= Math.Min(taken.Length, 1 << 16) ? s : new LogEntry[Math.Min(taken.Length, 1 << 20)];
+            _spare = null;
+            _count = 0;
+            return (taken, count);
+        }
+    }
+
+    /// <summary>Gives a taken array back for reuse, cleared so it holds no key references.</summary>
+    public void Return(LogEntry[] array, int count)
+    {
+        if (array.Length == 0)
+        {
+            return;
+        }
+
+        Array.Clear(array, 0, count);
+        lock (_lock)
+        {
+            if (_spare is null || _spare.Length < array.Length)
+            {
+                _spare = array;
+            }
+        }
+    }
+
+    /// <summary>Records that <paramref name="n"/> more entries were sent or given up on; wakes flushes that are done.</summary>
+    public void Complete(int n)
+    {
+        List<TaskCompletionSource>? done = null;
+        lock (_lock)
+        {
+            _completed += n;
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Target <= _completed)
+                {
+                    (done ??= []).Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+
+        if (done is not null)
+        {
+            foreach (var tcs in done)
+            {
+                tcs.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes when every entry up to <paramref name="target"/> was sent or given up on.</summary>
+    public Task WaitForAsync(long target)
+    {
+        lock (_lock)
+        {
+            if (_completed >= target)
+            {
+                return Task.CompletedTask;
+            }
+
+            var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((target, tcs));
+            return tcs.Task;
+        }
+    }
+
+    public void AddRejection(RejectedLogEntry rejection)
+    {
+        lock (_lock)
+        {
+            _rejections.Add(rejection);
+        }
+    }
+
+    /// <summary>Rejections not yet handed to the caller; marks them handed.</summary>
+    public IReadOnlyList<RejectedLogEntry> TakeUnreportedRejections()
+    {
+        lock (_lock)
+        {
+            if (_reported == _rejections.Count)
+            {
+                return [];
+            }
+
+            var list = _rejections.GetRange(_reported, _rejections.Count - _reported);
+            _reported = _rejections.Count;
+            return list;
+        }
+    }
+
+    private void ThrowClosed() => throw new InvalidOperationException($"Run {RunId} has ended; it takes no more metrics, params or tags.");
+}

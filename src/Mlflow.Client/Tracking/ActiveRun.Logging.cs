@@ -1,0 +1,186 @@
+using Mlflow.Client.Batching;
+
+namespace Mlflow.Client;
+
+public sealed partial class ActiveRun
+{
+    /// <summary>Logs a metric point; NaN and ±Infinity are valid. Queued: returns at once.</summary>
+    /// <param name="key">The metric key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="step">The step (0 when <see langword="null"/>).</param>
+    /// <param name="timestamp">When it was measured; now (milliseconds) when <see langword="null"/>.</param>
+    /// <exception cref="MlflowValidationException">The key or timestamp breaks a server rule.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void LogMetric(string key, double value, long? step = null, DateTimeOffset? timestamp = null)
+    {
+        ValidateKey(key, "metric key");
+        long ts;
+        if (timestamp is { } t)
+        {
+            ts = t.ToUnixTimeMilliseconds();
+            MlflowValidation.ValidateTimestamp(ts, key);
+        }
+        else
+        {
+            ts = NowMs();
+        }
+
+        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0));
+    }
+
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, int value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, (double)value, step, timestamp);
+
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, long value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, (double)value, step, timestamp);
+
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, float value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, (double)value, step, timestamp);
+
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, decimal value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, (double)value, step, timestamp);
+
+    /// <summary>Logs a boolean metric point as 1 or 0.</summary>
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, bool value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, value ? 1.0 : 0.0, step, timestamp);
+
+    /// <summary>Logs a duration metric point in seconds.</summary>
+    /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
+    public void LogMetric(string key, TimeSpan value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, value.TotalSeconds, step, timestamp);
+
+    /// <summary>Logs several metric points with one timestamp. Valid entries are queued even when one is refused.</summary>
+    /// <param name="metrics">Keys and values.</param>
+    /// <param name="step">The step of all of them (0 when <see langword="null"/>).</param>
+    /// <exception cref="MlflowValidationException">A key breaks a server rule (the first such key; the others were queued).</exception>
+    public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, long? step = null)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var ts = NowMs();
+        MlflowValidationException? first = null;
+        foreach (var (key, value) in metrics)
+        {
+            try
+            {
+                ValidateKey(key, "metric key");
+            }
+            catch (MlflowValidationException ex)
+            {
+                first ??= ex;
+                continue;
+            }
+
+            _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0));
+        }
+
+        if (first is not null)
+        {
+            throw first;
+        }
+    }
+
+    /// <summary>Logs a param (write-once: the same value again is fine, another value is rejected by the server).</summary>
+    /// <param name="key">The param key.</param>
+    /// <param name="value">The value; over-long values follow <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</param>
+    /// <exception cref="MlflowValidationException">The key or value breaks a server rule.</exception>
+    public void LogParam(string key, string value)
+    {
+        ValidateKey(key, "param key");
+        var checkedValue = _tracker.CheckValue(value, MlflowLimits.MaxParamValueLength, key, "param");
+        _batcher.Enqueue(Buffer, LogEntry.Param(key, checkedValue));
+    }
+
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, int value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, long value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <summary>Logs a param as its shortest round-trip text.</summary>
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, float value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <summary>Logs a param as its shortest round-trip text (<c>R</c>).</summary>
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, double value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, decimal value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <summary>Logs a param as <c>True</c> or <c>False</c>, as Python's <c>str()</c>.</summary>
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, bool value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <summary>Logs a param in the invariant constant format (<c>00:01:30</c>).</summary>
+    /// <inheritdoc cref="LogParam(string, string)"/>
+    public void LogParam(string key, TimeSpan value) => LogParam(key, ValueFormatter.Format(value));
+
+    /// <summary>Logs several params, formatted as the typed overloads do (<see langword="null"/> as <c>None</c>). Valid entries are queued even when one is refused.</summary>
+    /// <param name="params">Keys and values.</param>
+    /// <exception cref="MlflowValidationException">A key or value breaks a server rule (the first; the others were queued).</exception>
+    public void LogParams(IEnumerable<KeyValuePair<string, object?>> @params)
+    {
+        ArgumentNullException.ThrowIfNull(@params);
+        MlflowValidationException? first = null;
+        foreach (var (key, value) in @params)
+        {
+            try
+            {
+                LogParam(key, ValueFormatter.Format(value));
+            }
+            catch (MlflowValidationException ex)
+            {
+                first ??= ex;
+            }
+        }
+
+        if (first is not null)
+        {
+            throw first;
+        }
+    }
+
+    /// <summary>Sets a run tag (last write wins; <c>mlflow.runName</c> renames the run).</summary>
+    /// <param name="key">The tag key.</param>
+    /// <param name="value">The value; over-long values follow <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</param>
+    /// <exception cref="MlflowValidationException">The key or value breaks a server rule.</exception>
+    public void SetTag(string key, string value)
+    {
+        ValidateKey(key, "tag key");
+        var checkedValue = _tracker.CheckValue(value, MlflowLimits.MaxTagValueLength, key, "tag");
+        _batcher.Enqueue(Buffer, LogEntry.Tag(key, checkedValue));
+    }
+
+    /// <summary>Sets several run tags. Valid entries are queued even when one is refused.</summary>
+    /// <param name="tags">Keys and values.</param>
+    /// <exception cref="MlflowValidationException">A key or value breaks a server rule (the first; the others were queued).</exception>
+    public void SetTags(IEnumerable<KeyValuePair<string, string>> tags)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        MlflowValidationException? first = null;
+        foreach (var (key, value) in tags)
+        {
+            try
+            {
+                SetTag(key, value);
+            }
+            catch (MlflowValidationException ex)
+            {
+                first ??= ex;
+            }
+        }
+
+        if (first is not null)
+        {
+            throw first;
+        }
+    }
+
+    /// <summary>Deletes a run tag, in order with the tags set before and after it (a missing tag is reported as rejected).</summary>
+    /// <param name="key">The tag key.</param>
+    /// <exception cref="MlflowValidationException">The key breaks a server rule.</exception>
+    public void DeleteTag(string key)
+    {
+        ValidateKey(key, "tag key");
+        _batcher.Enqueue(Buffer, LogEntry.DeleteTag(key));
+    }
+}

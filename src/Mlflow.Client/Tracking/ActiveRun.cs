@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Mlflow.Client.Batching;
+
+namespace Mlflow.Client;
+
+/// <summary>
+/// A run in progress, from <see cref="MlflowTracker.StartRun"/>. Log calls validate on the calling thread (throwing
+/// <see cref="MlflowValidationException"/> naming the key and rule), stamp the time and queue; a background sender
+/// delivers them in batches. Thread-safe: many threads may log to one run, and the points of one metric key arrive
+/// in the order the calls were made.
+/// </summary>
+/// <remarks>
+/// <para>Disposing flushes (bounded by <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ends the run as
+/// FINISHED unless it was ended otherwise. C# cannot tell a dispose during exception unwinding from a normal one, so
+/// a <c>using</c> block ends a throwing body as FINISHED too: use <see cref="MlflowTracker.Run"/> /
+/// <see cref="MlflowTracker.RunAsync"/>, or call <see cref="Fail"/> in your <c>catch</c>, to record FAILED.</para>
+/// <para>Entries the server rejects (for example a param re-logged with another value) do not take the rest of
+/// their batch with them; they are reported once by <see cref="FlushAsync"/>, <see cref="End"/> or disposal as a
+/// <see cref="MlflowRejectedEntriesException"/>.</para>
+/// </remarks>
+[DebuggerDisplay("Run {RunId} {RunName} {Status}")]
+public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
+{
+    private const int KeyCacheSize = 16;
+
+    [ThreadStatic]
+    private static string?[]? t_validKeys;
+
+    private readonly MlflowTracker _tracker;
+    private readonly LogBatcher _batcher;
+    private int _ending;
+    private volatile RunStatus _status = RunStatus.Running;
+
+    internal ActiveRun(MlflowTracker tracker, LogBatcher batcher, RunBuffer buffer, string runId, string experimentId, string runName)
+    {
+        _tracker = tracker;
+        _batcher = batcher;
+        Buffer = buffer;
+        RunId = runId;
+        ExperimentId = experimentId;
+        RunName = runName;
+    }
+
+    /// <summary>The run id the store assigned.</summary>
+    public string RunId { get; }
+
+    /// <summary>The experiment the run belongs to.</summary>
+    public string ExperimentId { get; }
+
+    /// <summary>The run name (given or generated).</summary>
+    public string RunName { get; }
+
+    /// <summary><see cref="RunStatus.Running"/> until the run is ended, then the status it was ended with.</summary>
+    public RunStatus Status => _status;
+
+    internal RunBuffer Buffer { get; }
+
+    internal bool IsEnded => Volatile.Read(ref _ending) != 0;
+
+    /// <summary>Starts a nested run in the same experiment (tag <c>mlflow.parentRunId</c> = this run).</summary>
+    /// <param name="runName">The child's name; generated when <see langword="null"/>.</param>
+    /// <param name="tags">Extra tags; they override system tags.</param>
+    /// <returns>The child run; dispose it before this one.</returns>
+    public ActiveRun StartChildRun(string? runName = null, IEnumerable<KeyValuePair<string, string>>? tags = null)
+        => _tracker.StartRunCoreAsync(runName, tags, this, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Waits until every entry logged so far was sent (or given up on).</summary>
+    /// <param name="cancellationToken">Stops waiting (the entries stay queued).</param>
+    /// <returns>A task that completes when the entries are delivered.</returns>
+    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected since the last report.</exception>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _batcher.FlushRunAsync(Buffer, Buffer.Appended, cancellationToken).ConfigureAwait(false);
+        ThrowIfRejected();
+    }
+
+    /// <summary>Flushes (bounded by the shutdown timeout) and ends the run with a status; later calls do nothing.</summary>
+    /// <param name="status">The final status (default FINISHED).</param>
+    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
+    public void End(RunStatus status = RunStatus.Finished)
+    {
+        EndCoreAsync(status, _tracker.ShutdownTimeout).GetAwaiter().GetResult();
+        ThrowIfRejected();
+    }
+
+    /// <summary>Ends the run as FAILED (after a bounded flush).</summary>
+    /// <param name="exception">The failure, logged as a warning; not sent to the server.</param>
+    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
+    public void Fail(Exception? exception = null)
+    {
+        if (!IsEnded)
+        {
+            TrackingLog.RunFailed(_tracker.Logger, RunId, exception is null ? "marked failed" : exception.GetType().Name + ": " + exception.Message);
+        }
+
+        End(RunStatus.Failed);
+    }
+
+    /// <summary>Flushes and ends the run as FINISHED unless it was already ended.</summary>
+    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
+    public void Dispose() => End(RunStatus.Finished);
+
+    /// <summary>Flushes and ends the run as FINISHED unless it was already ended.</summary>
+    /// <returns>A task that completes when the run is ended.</returns>
+    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
+    public async ValueTask DisposeAsync()
+    {
+        await EndCoreAsync(RunStatus.Finished, _tracker.ShutdownTimeout).ConfigureAwait(false);
+        ThrowIfRejected();
+    }
+
+    /// <summary>Stops intake, waits for queued entries within <paramref name="budget"/>, then sends the status once.</summary>
+    internal async Task EndCoreAsync(RunStatus status, TimeSpan budget)
+    {
+        if (Interlocked.Exchange(ref _ending, 1) != 0)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var target = Buffer.Close();
+        using (var flushCts = new CancellationTokenSource(budget))
+        {
+            try
+            {
+                await _batcher.FlushRunAsync(Buffer, target, flushCts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                TrackingLog.EndFlushTimedOut(_tracker.Logger, RunId, target, (long)budget.TotalMilliseconds);
+            }
+        }
+
+        // The status matters even when the flush took the whole budget: give the update at least a second.
+        var left = budget - Stopwatch.GetElapsedTime(started);
+        using var updateCts = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+        try
+        {
+            await _tracker.Store.UpdateRunAsync(RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, updateCts.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // ending must not throw over the caller's own exception; the failure is logged
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TrackingLog.EndFailed(_tracker.Logger, ex, RunId, status);
+        }
+
+        _status = status;
+        _tracker.OnRunEnded(this);
+    }
+
+    private void ThrowIfRejected()
+    {
+        var rejected = Buffer.TakeUnreportedRejections();
+        if (rejected.Count > 0)
+        {
+            throw new MlflowRejectedEntriesException(RunId, rejected);
+        }
+    }
+
+    /// <summary>Checks a key, skipping keys this thread already checked (same string instance: strings are immutable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ValidateKey(string? key, string kind)
+    {
+        var cache = t_validKeys ??= new string?[KeyCacheSize];
+        var slot = RuntimeHelpers.GetHashCode(key) & (KeyCacheSize - 1);
+        if (key is not null && ReferenceEquals(cache[slot], key))
+        {
+            return;
+        }
+
+        MlflowValidation.ValidateKey(key!, kind);
+        cache[slot] = key;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+}

@@ -1,0 +1,43 @@
+namespace Mlflow.Client;
+
+/// <summary>How a tracker queues and sends entries in the background.</summary>
+public sealed class MlflowBatchingOptions
+{
+    /// <summary>Most entries waiting in memory for one tracker (default 100,000); then <see cref="QueueFullPolicy"/> applies.</summary>
+    public int MaxQueueEntries { get; set; } = 100_000;
+
+    /// <summary>How often queued entries are sent even when no batch is full (default 1 s).</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most entries in one log-batch request (1 to 1000; default 1000, the server's limit).</summary>
+    public int MaxBatchEntries { get; set; } = MlflowLimits.MaxEntitiesPerBatch;
+
+    /// <summary>What a log call does when the queue is full (default <see cref="QueueFullPolicy.Wait"/>).</summary>
+    public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Wait;
+
+    /// <summary>How long ending a run or the process waits for queued entries to be sent (default 5 s).</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        if (MaxQueueEntries < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxQueueEntries), MaxQueueEntries, "MaxQueueEntries must be at least 1.");
+        }
+
+        if (MaxBatchEntries is < 1 or > MlflowLimits.MaxEntitiesPerBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchEntries), MaxBatchEntries, $"MaxBatchEntries must be between 1 and {MlflowLimits.MaxEntitiesPerBatch}.");
+        }
+
+        if (FlushInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "FlushInterval must be positive.");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), ShutdownTimeout, "ShutdownTimeout must not be negative.");
+        }
+    }
+}

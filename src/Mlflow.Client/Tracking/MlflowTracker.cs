@@ -1,0 +1,420 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mlflow.Client.Batching;
+using Mlflow.Client.Store;
+
+namespace Mlflow.Client;
+
+/// <summary>
+/// The fluent tracking API: starts runs in an experiment and sends what they log in the background, in batches.
+/// Create one per process (<see cref="Create"/>) and dispose it at the end; it is thread-safe.
+/// </summary>
+/// <remarks>
+/// <para>System tags are set as MLflow's Python <c>start_run()</c> does: <c>mlflow.user</c>, <c>mlflow.source.name</c>
+/// (the entry assembly), <c>mlflow.source.type</c> = <c>LOCAL</c>, <c>mlflow.source.git.commit</c> (when the entry
+/// assembly is inside a git tree), <c>mlflow.runName</c> and <c>mlflow.parentRunId</c> for child runs.</para>
+/// <para>On process exit and Ctrl+C, runs still active are flushed (bounded by
+/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ended as KILLED.</para>
+/// </remarks>
+public sealed class MlflowTracker : IDisposable, IAsyncDisposable
+{
+    private readonly ITrackingStore _store;
+    private readonly bool _ownsStore;
+    private readonly LogBatcher _batcher;
+    private readonly MlflowTrackerOptions _options;
+    private readonly EnvironmentReader _env;
+    private readonly string _user;
+    private readonly SemaphoreSlim _experimentLock = new(1, 1);
+    private readonly ConcurrentDictionary<string, byte> _truncationWarned = new(StringComparer.Ordinal);
+    private readonly object _runsLock = new();
+    private readonly List<ActiveRun> _activeRuns = [];
+    private readonly bool _handlesProcessExit;
+    private string? _experimentId;
+    private int _disposed;
+
+    internal MlflowTracker(ITrackingStore store, MlflowTrackerOptions? options = null, ISpillTarget? spillTarget = null, EnvironmentReader? environment = null, bool ownsStore = false, bool handleProcessExit = false, string? user = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _options = options ?? new MlflowTrackerOptions();
+        _options.Validate();
+        _store = store;
+        _ownsStore = ownsStore;
+        _env = environment ?? EnvironmentReader.Process;
+        Logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MlflowTracker>();
+        _user = SystemTags.ResolveUser(user ?? _options.Client?.Username ?? _env.Get(MlflowEnvironmentVariables.TrackingUsername));
+        _batcher = new LogBatcher(store, _options.Batching, spillTarget, Logger);
+        _handlesProcessExit = handleProcessExit;
+        if (handleProcessExit)
+        {
+            AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+            Console.CancelKeyPress += OnCancelKeyPress;
+        }
+    }
+
+    /// <summary>What the background sender did so far.</summary>
+    public MlflowTrackerCounters Counters => _batcher.Counters;
+
+    internal ITrackingStore Store => _store;
+
+    internal ILogger Logger { get; }
+
+    internal LogBatcher Batcher => _batcher;
+
+    internal TimeSpan ShutdownTimeout => _options.Batching.ShutdownTimeout;
+
+    /// <summary>
+    /// Creates a tracker. Unset options come from the environment as in MLflow: <c>MLFLOW_TRACKING_URI</c>,
+    /// credentials, <c>MLFLOW_EXPERIMENT_NAME</c> / <c>MLFLOW_EXPERIMENT_ID</c>. An <c>http(s)</c> URI logs to a
+    /// tracking server; no URI, a <c>file:</c> URI or a path logs to a local store.
+    /// </summary>
+    /// <param name="options">The settings; <see langword="null"/> means the environment only.</param>
+    /// <returns>A tracker; dispose it at the end.</returns>
+    public static MlflowTracker Create(MlflowTrackerOptions? options = null)
+    {
+        options ??= new MlflowTrackerOptions();
+        options.Validate();
+        var env = EnvironmentReader.Process;
+        var client = (options.Client ?? new MlflowClientOptions()).WithEnvironmentDefaults(env);
+        if (options.TrackingUri is not null)
+        {
+            client.TrackingUri = options.TrackingUri;
+        }
+
+        client.Validate();
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var store = TrackingStoreFactory.Create(client, loggerFactory);
+        try
+        {
+            var spill = options.Batching.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore ? TrackingStoreFactory.CreateSpillTarget(client, loggerFactory) : null;
+            return new MlflowTracker(store, options, spill, env, ownsStore: true, handleProcessExit: true, user: client.Username);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Logs new runs to the experiment with this name, created when missing.</summary>
+    /// <param name="name">The experiment name.</param>
+    /// <returns>The experiment id.</returns>
+    /// <exception cref="MlflowException">An experiment with that name exists but is deleted: restore it (<see cref="MlflowClient.RestoreExperimentAsync"/>) or pick another name; the tracker never reuses or resurrects a deleted experiment silently.</exception>
+    public string SetExperiment(string name) => SetExperimentAsync(name).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="SetExperiment"/>
+    /// <param name="name">The experiment name.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    public async Task<string> SetExperimentAsync(string name, CancellationToken cancellationToken = default)
+    {
+        MlflowValidation.ValidateExperimentName(name);
+        var id = await GetOrCreateExperimentAsync(name, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _experimentId, id);
+        return id;
+    }
+
+    /// <summary>Logs new runs to the experiment with this id (not checked until a run starts).</summary>
+    /// <param name="experimentId">The experiment id.</param>
+    public void SetExperimentById(string experimentId)
+    {
+        MlflowValidation.ValidateExperimentId(experimentId);
+        Volatile.Write(ref _experimentId, experimentId);
+    }
+
+    /// <summary>Starts a run (a <c>runs/create</c> call) in the current experiment.</summary>
+    /// <param name="runName">The name; generated (<c>adjective-noun-N</c>) when <see langword="null"/>.</param>
+    /// <param name="tags">Extra tags; they override the system tags.</param>
+    /// <returns>The run; dispose it to end it.</returns>
+    public ActiveRun StartRun(string? runName = null, IEnumerable<KeyValuePair<string, string>>? tags = null)
+        => StartRunCoreAsync(runName, tags, null, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="StartRun"/>
+    /// <param name="runName">The name; generated when <see langword="null"/>.</param>
+    /// <param name="tags">Extra tags; they override the system tags.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    public Task<ActiveRun> StartRunAsync(string? runName = null, IEnumerable<KeyValuePair<string, string>>? tags = null, CancellationToken cancellationToken = default)
+        => StartRunCoreAsync(runName, tags, null, cancellationToken);
+
+    /// <summary>Runs <paramref name="body"/> in a new run: FINISHED when it returns, FAILED (and rethrown) when it throws.</summary>
+    /// <param name="runName">The run name; generated when <see langword="null"/>.</param>
+    /// <param name="body">The work.</param>
+    public void Run(string? runName, Action<ActiveRun> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var run = StartRun(runName);
+        try
+        {
+            body(run);
+        }
+        catch (Exception ex)
+        {
+            FailQuietly(run, ex);
+            throw;
+        }
+
+        run.Dispose();
+    }
+
+    /// <summary>Runs <paramref name="body"/> in a new run: FINISHED when it completes, FAILED (and rethrown) when it throws.</summary>
+    /// <param name="runName">The run name; generated when <see langword="null"/>.</param>
+    /// <param name="body">The work.</param>
+    /// <param name="cancellationToken">Cancels starting the run.</param>
+    /// <returns>A task that completes when the run has ended.</returns>
+    public async Task RunAsync(string? runName, Func<ActiveRun, Task> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var run = await StartRunAsync(runName, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await body(run).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            FailQuietly(run, ex);
+            throw;
+        }
+
+        await run.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until every entry logged so far was sent or given up on.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns><see langword="true"/> when everything was delivered in time.</returns>
+    public Task<bool> FlushAsync(TimeSpan timeout) => _batcher.FlushAllAsync(timeout);
+
+    /// <summary>Ends active runs as FINISHED (bounded by the shutdown timeout), stops the sender and releases the store.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Ends active runs as FINISHED (bounded by the shutdown timeout), stops the sender and releases the store.</summary>
+    /// <returns>A task that completes when the tracker is shut down.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        UnhookProcessEvents();
+        await EndActiveRunsAsync(RunStatus.Finished).ConfigureAwait(false);
+        _batcher.Stop(ShutdownTimeout);
+        _batcher.Dispose();
+        _experimentLock.Dispose();
+        if (_ownsStore)
+        {
+            _store.Dispose();
+        }
+    }
+
+    internal async Task<ActiveRun> StartRunCoreAsync(string? runName, IEnumerable<KeyValuePair<string, string>>? tags, ActiveRun? parent, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [SystemTags.User] = _user,
+            [SystemTags.SourceName] = SystemTags.SourceNameValue,
+            [SystemTags.SourceType] = "LOCAL",
+        };
+        if (SystemTags.GitCommitValue is { } commit)
+        {
+            merged[SystemTags.GitCommit] = commit;
+        }
+
+        if (parent is not null)
+        {
+            merged[SystemTags.ParentRunId] = parent.RunId;
+        }
+
+        string? userRunName = null;
+        if (tags is not null)
+        {
+            foreach (var (key, value) in tags)
+            {
+                MlflowValidation.ValidateKey(key, "tag key");
+                merged[key] = CheckValue(value, MlflowLimits.MaxTagValueLength, key, "tag");
+                if (key == SystemTags.RunName)
+                {
+                    userRunName = merged[key];
+                }
+            }
+        }
+
+        if (runName is not null && userRunName is not null && runName != userRunName)
+        {
+            throw new ArgumentException($"The run name '{runName}' and the tag {SystemTags.RunName} '{userRunName}' differ; give one.", nameof(runName));
+        }
+
+        var name = runName ?? userRunName ?? RunNameGenerator.Next();
+        merged[SystemTags.RunName] = name;
+        var experimentId = parent?.ExperimentId ?? await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
+        var startTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var created = await _store.CreateRunAsync(experimentId, name, startTime, merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList(), _user, cancellationToken).ConfigureAwait(false);
+        var runId = created.Info.RunId;
+        var run = new ActiveRun(this, _batcher, _batcher.Register(runId), runId, experimentId, created.Info.RunName ?? name);
+        lock (_runsLock)
+        {
+            _activeRuns.Add(run);
+        }
+
+        return run;
+    }
+
+    internal void OnRunEnded(ActiveRun run)
+    {
+        lock (_runsLock)
+        {
+            _activeRuns.Remove(run);
+        }
+    }
+
+    /// <summary>Checks a param or tag value; truncates (warning once per key) or throws per <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</summary>
+    internal string CheckValue(string? value, int limit, string key, string kind)
+    {
+        var result = MlflowValidation.CheckValue(value, limit, _options.OverlongValuePolicy == OverlongValuePolicy.Truncate, key, kind + " key", out var truncated);
+        if (truncated && _truncationWarned.TryAdd(kind + "\0" + key, 0))
+        {
+            TrackingLog.ValueTruncated(Logger, kind, key, MlflowValidation.CodePointLength(value!, key, kind), limit);
+        }
+
+        return result;
+    }
+
+    private async Task<string> ResolveExperimentIdAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _experimentId) is { } known)
+        {
+            return known;
+        }
+
+        await _experimentLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_experimentId is { } again)
+            {
+                return again;
+            }
+
+            var name = _options.ExperimentName ?? _env.Get(MlflowEnvironmentVariables.ExperimentName);
+            var id = _options.ExperimentId ?? _env.Get(MlflowEnvironmentVariables.ExperimentId);
+            string resolved;
+            if (name is not null)
+            {
+                MlflowValidation.ValidateExperimentName(name);
+                resolved = await GetOrCreateExperimentAsync(name, cancellationToken).ConfigureAwait(false);
+                if (id is not null && id != resolved)
+                {
+                    throw new ArgumentException($"The experiment name '{name}' (id {resolved}) and the experiment id {id} disagree ({MlflowEnvironmentVariables.ExperimentName} / {MlflowEnvironmentVariables.ExperimentId}); set one.");
+                }
+            }
+            else
+            {
+                resolved = id ?? "0";
+                MlflowValidation.ValidateExperimentId(resolved);
+            }
+
+            _experimentId = resolved;
+            return resolved;
+        }
+        finally
+        {
+            _experimentLock.Release();
+        }
+    }
+
+    private async Task<string> GetOrCreateExperimentAsync(string name, CancellationToken cancellationToken)
+    {
+        var experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        if (experiment is null)
+        {
+            try
+            {
+                return await _store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MlflowException ex) when (ex.ErrorCode is MlflowErrorCode.ResourceAlreadyExists or MlflowErrorCode.AlreadyExists)
+            {
+                // Created concurrently, or a deleted experiment owns the name (SQL stores): look again.
+                experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
+                    ?? throw new MlflowException($"Experiment '{name}' could not be created: the name is taken, but no experiment with it can be read (a deleted experiment may own it).", ex);
+            }
+        }
+
+        if (experiment.LifecycleStage == LifecycleStage.Deleted)
+        {
+            throw new MlflowException($"Experiment '{name}' (id {experiment.ExperimentId}) is deleted. Restore it (MlflowClient.RestoreExperimentAsync) or choose another name: the tracker does not log into a deleted experiment or resurrect it silently.");
+        }
+
+        return experiment.ExperimentId;
+    }
+
+    private static void FailQuietly(ActiveRun run, Exception ex)
+    {
+        try
+        {
+            run.Fail(ex);
+        }
+        catch (MlflowRejectedEntriesException)
+        {
+            // Already logged by the sender; the caller's own exception matters more.
+        }
+    }
+
+    private async Task EndActiveRunsAsync(RunStatus status)
+    {
+        ActiveRun[] runs;
+        lock (_runsLock)
+        {
+            runs = [.. _activeRuns];
+        }
+
+        // Children first (they were started last), all within one shutdown budget.
+        var started = DateTime.UtcNow;
+        foreach (var run in Enumerable.Reverse(runs))
+        {
+            var left = ShutdownTimeout - (DateTime.UtcNow - started);
+            await run.EndCoreAsync(status, left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+        }
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => ShutdownForExit("process exit");
+
+    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => ShutdownForExit(e.SpecialKey == ConsoleSpecialKey.ControlBreak ? "Ctrl+Break" : "Ctrl+C");
+
+    private void ShutdownForExit(string reason)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        int count;
+        lock (_runsLock)
+        {
+            count = _activeRuns.Count;
+        }
+
+        if (count > 0)
+        {
+            TrackingLog.ProcessExiting(Logger, reason, count);
+        }
+
+        try
+        {
+            EndActiveRunsAsync(RunStatus.Killed).GetAwaiter().GetResult();
+            _batcher.Stop(ShutdownTimeout);
+        }
+#pragma warning disable CA1031 // never throw from a process exit handler
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TrackingLog.SenderFailed(Logger, ex);
+        }
+    }
+
+    private void UnhookProcessEvents()
+    {
+        if (_handlesProcessExit)
+        {
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+    }
+}

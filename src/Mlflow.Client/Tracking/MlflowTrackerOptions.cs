@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mlflow.Client;
+
+/// <summary>Settings of an <see cref="MlflowTracker"/>. Unset values fall back to the <c>MLFLOW_*</c> environment variables, as in MLflow's Python client.</summary>
+public sealed class MlflowTrackerOptions
+{
+    /// <summary>
+    /// The tracking URI (wins over <see cref="MlflowClientOptions.TrackingUri"/>): <c>http(s)://</c> for a server; no URI,
+    /// a <c>file:</c> URI or a plain path for the local store. <see langword="null"/> means <c>MLFLOW_TRACKING_URI</c>.
+    /// </summary>
+    public string? TrackingUri { get; set; }
+
+    /// <summary>Credentials, TLS and timeouts for a tracking server.</summary>
+    public MlflowClientOptions Client { get; set; } = new();
+
+    /// <summary>The experiment to log to by name, created when missing (<c>MLFLOW_EXPERIMENT_NAME</c>).</summary>
+    public string? ExperimentName { get; set; }
+
+    /// <summary>The experiment to log to by id (<c>MLFLOW_EXPERIMENT_ID</c>); with neither set, <c>"0"</c> (Default).</summary>
+    public string? ExperimentId { get; set; }
+
+    /// <summary>Queueing and background sending.</summary>
+    public MlflowBatchingOptions Batching { get; set; } = new();
+
+    /// <summary>What happens to over-long param and tag values (default: truncate with a warning).</summary>
+    public OverlongValuePolicy OverlongValuePolicy { get; set; } = OverlongValuePolicy.Truncate;
+
+    /// <summary>Where the tracker logs warnings and errors (nothing by default).</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Batching, nameof(Batching));
+        ArgumentNullException.ThrowIfNull(Client, nameof(Client));
+        Batching.Validate();
+        if (ExperimentId is not null)
+        {
+            MlflowValidation.ValidateExperimentId(ExperimentId);
+        }
+
+        if (ExperimentName is not null)
+        {
+            MlflowValidation.ValidateExperimentName(ExperimentName);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using Mlflow.Client.Batching;
+using Mlflow.Client.Rest;
+using Mlflow.Client.Store;
+
+namespace Mlflow.Client.Benchmarks;
+
+/// <summary>
+/// The fluent API's hot path and the sender's batch building.
+///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- --filter '*TrackingBenchmarks*'
+/// </summary>
+[MemoryDiagnoser]
+public class TrackingBenchmarks
+{
+    private MlflowTracker _tracker = null!;
+    private ActiveRun _run = null!;
+    private LogEntry[] _entries = null!;
+    private long _step;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var options = new MlflowTrackerOptions();
+        options.Batching.MaxQueueEntries = 1_000_000;
+        _tracker = new MlflowTracker(new NullTrackingStore(), options, null, EnvironmentReader.FromDictionary(new Dictionary<string, string>()), user: "bench");
+        _run = _tracker.StartRun("bench");
+        _entries = Enumerable.Range(0, 1000).Select(i => LogEntry.Metric("train/loss", 1.0 / (i + 1), 1_700_000_000_000 + i, i)).ToArray();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _tracker.Dispose();
+
+    /// <summary>Drains the queue between iterations, so an iteration measures the caller, not a full queue waiting for the sender.</summary>
+    [IterationCleanup(Target = nameof(LogMetric))]
+    public void Drain() => _tracker.FlushAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+
+    /// <summary>One metric point through validation, timestamping and the queue (the sender drains in the background).</summary>
+    [Benchmark]
+    [InvocationCount(200_000)]
+    public void LogMetric() => _run.LogMetric("train/loss", 0.25, _step++);
+
+    /// <summary>One full log-batch request body of 1000 metrics: entries to request lists, then JSON.</summary>
+    [Benchmark]
+    public int Build1000MetricBatchBody()
+    {
+        var (metrics, @params, tags) = BatchBuilder.ToRequest(_entries);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new LogBatchRequest("0123456789abcdef0123456789abcdef", metrics, null, null), MlflowJsonContext.Default.LogBatchRequest);
+        return body.Length + @params.Count + tags.Count;
+    }
+}
+
+/// <summary>A store that accepts everything at once.</summary>
+internal sealed class NullTrackingStore : ITrackingStore
+{
+    private long _points;
+
+    public long Points => Interlocked.Read(ref _points);
+
+    public string Description => "null";
+
+    public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, CancellationToken cancellationToken)
+        => Task.FromResult(new Run { Info = new RunInfo { RunId = Guid.NewGuid().ToString("N"), ExperimentId = experimentId, RunName = runName } });
+
+    public Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken)
+        => Task.FromResult(new RunInfo { RunId = runId });
+
+    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _points, metrics.Count + @params.Count + tags.Count);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken) => Task.FromResult<Experiment?>(null);
+    public Task<string> CreateExperimentAsync(string name, string? artifactLocation, IReadOnlyList<Tag>? tags, CancellationToken cancellationToken) => Task.FromResult("1");
+    public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentSearchOptions options, string? pageToken, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task RestoreRunAsync(string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<Page<Run>> SearchRunsAsync(RunSearchOptions options, string? pageToken, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string metricKey, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task LogArtifactAsync(string runId, string artifactPath, Stream content, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<IReadOnlyList<ArtifactFileInfo>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Named console run: <c>dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- tracking-million</c>.</summary>
+internal static partial class ThroughputRuns
+{
+    static partial void RegisterTracking() => Register("tracking-million", async _ =>
+    {
+        const int N = 1_000_000;
+        var store = new NullTrackingStore();
+        await using var tracker = new MlflowTracker(store, new MlflowTrackerOptions(), null, EnvironmentReader.FromDictionary(new Dictionary<string, string>()), user: "bench");
+        var run = tracker.StartRun("million");
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            run.LogMetric("loss", i, i);
+        }
+
+        var logged = sw.Elapsed;
+        var flushed = await tracker.FlushAsync(TimeSpan.FromSeconds(60));
+        Console.WriteLine($"{N:N0} LogMetric calls: {logged.TotalMilliseconds:F0} ms ({logged.TotalNanoseconds / N:F0} ns/call); delivered {store.Points:N0} (flushed={flushed}) after {sw.Elapsed.TotalMilliseconds:F0} ms; {tracker.Counters}");
+    });
+}

@@ -1,0 +1,34 @@
+using Mlflow.Client;
+
+// A tiny console app for process-exit tests: logs to the tracking server given as first argument, prints READY, then
+//   "exit"   returns from Main without disposing anything (AppDomain.ProcessExit must end the run), or
+//   "sigint" waits (at most 60 s) for Ctrl+C / SIGINT (Console.CancelKeyPress must end the run).
+// Points are only sent at shutdown: the flush interval is one hour.
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|sigint");
+    return 2;
+}
+
+var options = new MlflowTrackerOptions { TrackingUri = args[0], ExperimentId = "0" };
+options.Batching.FlushInterval = TimeSpan.FromHours(1);
+options.Batching.ShutdownTimeout = TimeSpan.FromSeconds(10);
+Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} create");
+var tracker = MlflowTracker.Create(options);
+Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} start");
+var run = tracker.StartRun("child-process");
+for (var i = 0; i < 50; i++)
+{
+    run.LogMetric("loss", 1.0 / (i + 1), i);
+}
+
+Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} ready");
+Console.WriteLine("READY");
+Console.Out.Flush();
+if (args[1] == "sigint")
+{
+    Thread.Sleep(TimeSpan.FromSeconds(60));
+    return 3;
+}
+
+return 0;

@@ -1,0 +1,440 @@
+using NUnit.Framework;
+using System.Diagnostics;
+using static Mlflow.Client.Tests.Tracking.TrackerTestSupport;
+
+namespace Mlflow.Client.Tests.Tracking;
+
+[CancelAfter(60_000)]
+public class MlflowTrackerTests
+{
+    [Test]
+    public void StartRun_sends_the_system_tags_and_user_tags_override()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        using (var run = tracker.StartRun("my-run", [new("mlflow.source.type", "JOB"), new("team", "ml")]))
+        {
+            Assert.That(run.RunName, Is.EqualTo("my-run"));
+            Assert.That(run.ExperimentId, Is.EqualTo("0"));
+        }
+
+        Assert.That(store.CreatedRuns.TryPeek(out var created), Is.True);
+        var tags = created.Tags.ToDictionary(t => t.Key, t => t.Value);
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.RunName, Is.EqualTo("my-run"));
+            Assert.That(created.UserId, Is.EqualTo("tester"));
+            Assert.That(tags["mlflow.user"], Is.EqualTo("tester"));
+            Assert.That(tags["mlflow.runName"], Is.EqualTo("my-run"));
+            Assert.That(tags["mlflow.source.type"], Is.EqualTo("JOB"));
+            Assert.That(tags["mlflow.source.name"], Is.Not.Empty);
+            Assert.That(tags["team"], Is.EqualTo("ml"));
+            Assert.That(tags, Does.Not.ContainKey("mlflow.parentRunId"));
+        });
+        // The test assembly runs inside this repository's git tree (a worktree: .git is a file).
+        Assert.That(tags.TryGetValue("mlflow.source.git.commit", out var commit), Is.True);
+        Assert.That(commit, Does.Match("^[0-9a-f]{40}$"));
+    }
+
+    [Test]
+    public void A_run_without_name_gets_adjective_noun_number()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        using var run = tracker.StartRun();
+        Assert.That(run.RunName, Does.Match(@"^[a-z]+-[a-z]+-\d{1,3}$"));
+        Assert.That(run.RunName.Length, Is.LessThanOrEqualTo(20));
+    }
+
+    [Test]
+    public void Child_runs_carry_the_parent_run_id()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        using var parent = tracker.StartRun("parent");
+        using var child = parent.StartChildRun("child");
+        var created = store.CreatedRuns.ToArray();
+        Assert.That(created[1].Tags.Single(t => t.Key == "mlflow.parentRunId").Value, Is.EqualTo(parent.RunId));
+    }
+
+    [Test]
+    public void Dispose_flushes_then_ends_FINISHED()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        string runId;
+        using (var run = tracker.StartRun("r"))
+        {
+            runId = run.RunId;
+            run.LogMetric("loss", 0.5);
+            run.LogParam("lr", 0.01);
+            run.SetTag("t", "v");
+        }
+
+        Assert.That(store.Calls.ToArray(), Is.EqualTo(new[] { $"create {runId}", $"batch {runId} 3", $"update {runId} Finished" }));
+        var batch = store.Batches.Single();
+        Assert.That(batch.Params.Single(), Is.EqualTo(new Param("lr", "0.01")));
+    }
+
+    [Test]
+    public void Run_helper_marks_FAILED_and_rethrows()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        var ex = Assert.Throws<InvalidOperationException>(() => tracker.Run("r", run =>
+        {
+            run.LogMetric("m", 1);
+            throw new InvalidOperationException("boom");
+        }));
+        Assert.That(ex!.Message, Is.EqualTo("boom"));
+        Assert.That(store.Updates.Single().Status, Is.EqualTo(RunStatus.Failed));
+        Assert.That(store.Batches.Single().Metrics, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task RunAsync_helper_marks_FAILED_and_success_FINISHED()
+    {
+        var store = new FakeTrackingStore();
+        await using var tracker = CreateTracker(store);
+        Assert.ThrowsAsync<TimeoutException>(() => tracker.RunAsync("bad", async run =>
+        {
+            await Task.Yield();
+            throw new TimeoutException();
+        }));
+        await tracker.RunAsync("good", run =>
+        {
+            run.LogMetric("m", 1);
+            return Task.CompletedTask;
+        });
+        Assert.That(store.Updates.Select(u => u.Status), Is.EqualTo(new RunStatus?[] { RunStatus.Failed, RunStatus.Finished }));
+    }
+
+    [Test]
+    public void Fail_ends_FAILED_and_a_later_dispose_does_not_change_it()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        run.Fail(new InvalidOperationException("x"));
+        run.Dispose();
+        Assert.That(run.Status, Is.EqualTo(RunStatus.Failed));
+        Assert.That(store.Updates.Select(u => u.Status), Is.EqualTo(new RunStatus?[] { RunStatus.Failed }));
+        Assert.Throws<InvalidOperationException>(() => run.LogMetric("m", 1));
+    }
+
+    [Test]
+    public void Disposing_the_tracker_ends_runs_still_active_as_FINISHED()
+    {
+        var store = new FakeTrackingStore();
+        var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        run.LogMetric("m", 1);
+        tracker.Dispose();
+        Assert.That(store.Calls.ToArray()[1..], Is.EqualTo(new[] { $"batch {run.RunId} 1", $"update {run.RunId} Finished" }));
+    }
+
+    [Test]
+    public async Task Flush_on_FlushAsync()
+    {
+        var store = new FakeTrackingStore();
+        await using var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        run.LogMetric("a", 1);
+        run.LogMetric("b", 2);
+        Assert.That(store.Batches, Is.Empty, "nothing is sent before a trigger (interval is 1 h)");
+        await run.FlushAsync();
+        Assert.That(store.Batches.Single().Metrics.Select(m => m.Key), Is.EqualTo(new[] { "a", "b" }));
+        run.LogMetric("c", 3);
+        Assert.That(await tracker.FlushAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Key), Is.EqualTo(new[] { "a", "b", "c" }));
+    }
+
+    [Test]
+    public void Flush_on_interval()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store, o => o.Batching.FlushInterval = TimeSpan.FromMilliseconds(50));
+        var run = tracker.StartRun("r");
+        run.LogMetric("a", 1);
+        Assert.That(WaitUntil(() => !store.Batches.IsEmpty), Is.True);
+    }
+
+    [Test]
+    public void Flush_when_a_batch_is_full()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store, o => o.Batching.MaxBatchEntries = 10);
+        var run = tracker.StartRun("r");
+        for (var i = 0; i < 9; i++)
+        {
+            run.LogMetric("a", i, i);
+        }
+
+        Thread.Sleep(200);
+        Assert.That(store.Batches, Is.Empty, "9 of 10 do not trigger a send");
+        run.LogMetric("a", 9, 9);
+        Assert.That(WaitUntil(() => store.AllMetrics(run.RunId).Count() == 10), Is.True);
+        Assert.That(store.Batches.Single().Metrics, Has.Count.EqualTo(10));
+    }
+
+    [Test]
+    public async Task Mixed_entries_are_split_within_the_limits_and_all_arrive_once()
+    {
+        var store = new FakeTrackingStore();
+        await using var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        for (var i = 0; i < 2500; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        for (var i = 0; i < 150; i++)
+        {
+            run.LogParam("p" + i, i);
+        }
+
+        await run.FlushAsync();
+        // The exact split depends on when the sender woke (a full batch wakes it); BatchBuilderTests pins the split itself.
+        foreach (var b in store.Batches)
+        {
+            Assert.That(b.Metrics, Has.Count.LessThanOrEqualTo(1000));
+            Assert.That(b.Params, Has.Count.LessThanOrEqualTo(100));
+            Assert.That(b.Metrics.Count + b.Params.Count + b.Tags.Count, Is.LessThanOrEqualTo(1000));
+            Assert.That(b.Params.Select(p => p.Key), Is.Unique);
+        }
+
+        Assert.That(store.Batches.SelectMany(b => b.Params).Select(p => p.Key), Is.EqualTo(Enumerable.Range(0, 150).Select(i => "p" + i)));
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 2500).Select(i => (long)i)));
+    }
+
+    [Test]
+    public async Task Many_threads_keep_the_order_of_each_key()
+    {
+        const int Threads = 8, PerThread = 20_000;
+        var store = new FakeTrackingStore();
+        await using var tracker = CreateTracker(store, o => o.Batching.FlushInterval = TimeSpan.FromMilliseconds(20));
+        var run = tracker.StartRun("r");
+        var keys = Enumerable.Range(0, Threads).Select(t => "k" + t).ToArray();
+        var threads = keys.Select(key => new Thread(() =>
+        {
+            for (var i = 0; i < PerThread; i++)
+            {
+                run.LogMetric(key, i, i);
+                if (i % 1000 == 0)
+                {
+                    run.SetTag("progress/" + key, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => Assert.That(t.Join(TimeSpan.FromSeconds(30)), Is.True));
+        await run.FlushAsync();
+
+        var all = store.AllMetrics(run.RunId).ToList();
+        Assert.That(all, Has.Count.EqualTo(Threads * PerThread));
+        foreach (var key in keys)
+        {
+            Assert.That(all.Where(m => m.Key == key).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, PerThread).Select(i => (long)i)), key);
+        }
+
+        Assert.That(tracker.Counters, Is.EqualTo(new MlflowTrackerCounters(Threads * PerThread + Threads * (PerThread / 1000), Threads * PerThread + Threads * (PerThread / 1000), 0, 0, 0)));
+    }
+
+    [Test]
+    public async Task A_million_points_return_quickly_and_each_arrives_once_in_order()
+    {
+        const int N = 1_000_000;
+        var store = new FakeTrackingStore();
+        await using var tracker = CreateTracker(store, o => o.Batching.FlushInterval = TimeSpan.FromMilliseconds(100));
+        var run = tracker.StartRun("r");
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            run.LogMetric(i % 2 == 0 ? "even" : "odd", i, i);
+        }
+
+        sw.Stop();
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "the loop only queues");
+        Assert.That(await tracker.FlushAsync(TimeSpan.FromSeconds(30)), Is.True);
+        var steps = store.AllMetrics(run.RunId).GroupBy(m => m.Key).ToDictionary(g => g.Key, g => g.Select(m => m.Step).ToList());
+        Assert.That(steps["even"], Is.EqualTo(Enumerable.Range(0, N / 2).Select(i => (long)(2 * i))));
+        Assert.That(steps["odd"], Is.EqualTo(Enumerable.Range(0, N / 2).Select(i => (long)((2 * i) + 1))));
+        Assert.That(store.Batches.All(b => b.Metrics.Count <= 1000), Is.True);
+    }
+
+    [Test]
+    public void Validation_errors_name_key_and_rule_and_drop_nothing_else()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        run.LogMetric("ok1", 1);
+        var ex = Assert.Throws<MlflowValidationException>(() => run.LogMetric("bad key!", 1));
+        Assert.That(ex!.Key, Is.EqualTo("bad key!"));
+        Assert.That(ex.Message, Does.Contain("bad key!").And.Contain("'!'"));
+        Assert.Throws<MlflowValidationException>(() => run.LogMetric("neg", 1, timestamp: DateTimeOffset.FromUnixTimeMilliseconds(0).AddMilliseconds(-5)));
+        var bulk = Assert.Throws<MlflowValidationException>(() => run.LogMetrics([new("a", 1), new("../x", 2), new("b", 3)]));
+        Assert.That(bulk!.Key, Is.EqualTo("../x"));
+        Assert.Throws<MlflowValidationException>(() => run.LogParams([new("p1", 1), new("/abs", 2), new("p2", null)]));
+        run.Dispose();
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Key), Is.EqualTo(new[] { "ok1", "a", "b" }));
+        Assert.That(store.Batches.SelectMany(b => b.Params), Is.EqualTo(new[] { new Param("p1", "1"), new Param("p2", "None") }));
+    }
+
+    [Test]
+    public void Overlong_values_are_truncated_by_default_and_refused_with_Throw()
+    {
+        var store = new FakeTrackingStore();
+        using (var tracker = CreateTracker(store))
+        using (var run = tracker.StartRun("r"))
+        {
+            run.LogParam("p", new string('x', 6001));
+        }
+
+        Assert.That(store.Batches.Single().Params.Single().Value, Has.Length.EqualTo(6000));
+        using var strict = CreateTracker(new FakeTrackingStore(), o => o.OverlongValuePolicy = OverlongValuePolicy.Throw);
+        using var run2 = strict.StartRun("r");
+        Assert.Throws<MlflowValidationException>(() => run2.SetTag("t", new string('x', 5001)));
+    }
+
+    [Test]
+    public void Values_are_formatted_invariantly()
+    {
+        var previous = Thread.CurrentThread.CurrentCulture;
+        Thread.CurrentThread.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            var store = new FakeTrackingStore();
+            using var tracker = CreateTracker(store);
+            using (var run = tracker.StartRun("r"))
+            {
+                run.LogParam("d", 0.1);
+                run.LogParam("b", true);
+                run.LogParam("m", 1.5m);
+                run.LogParam("l", long.MaxValue);
+                run.LogParam("t", TimeSpan.FromSeconds(90));
+                run.LogMetric("secs", TimeSpan.FromMilliseconds(1500));
+                run.LogMetric("flag", true);
+                run.LogMetric("nan", double.NaN);
+            }
+
+            var batch = store.Batches.Single();
+            Assert.That(batch.Params.Select(p => p.Value), Is.EqualTo(new[] { "0.1", "True", "1.5", "9223372036854775807", "00:01:30" }));
+            Assert.That(batch.Metrics.Select(m => m.Value), Is.EqualTo(new[] { 1.5, 1.0, double.NaN }));
+        }
+        finally
+        {
+            Thread.CurrentThread.CurrentCulture = previous;
+        }
+    }
+
+    [Test]
+    public void Wait_policy_blocks_the_caller_under_a_slow_store_and_loses_nothing()
+    {
+        var store = new FakeTrackingStore();
+        MlflowTracker? trackerRef = null;
+        long maxPending = 0;
+        store.OnLogBatch = async (call, ct) =>
+        {
+            maxPending = Math.Max(maxPending, trackerRef!.Counters.Pending);
+            await Task.Delay(20, ct);
+        };
+        using var tracker = CreateTracker(store, o =>
+        {
+            o.Batching.MaxQueueEntries = 100;
+            o.Batching.MaxBatchEntries = 50;
+        });
+        trackerRef = tracker;
+        var run = tracker.StartRun("r");
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < 1000; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        sw.Stop();
+        Assert.That(sw.Elapsed, Is.GreaterThan(TimeSpan.FromMilliseconds(200)), "the caller had to wait for the slow store");
+        run.Dispose();
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 1000).Select(i => (long)i)));
+        Assert.That(maxPending, Is.LessThanOrEqualTo(100));
+    }
+
+    [Test]
+    public void Spill_policy_hands_overflow_to_the_spill_target()
+    {
+        var store = new FakeTrackingStore();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.OnLogBatch = (_, _) => gate.Task;
+        var spill = new FakeSpillTarget();
+        using var tracker = CreateTracker(store, o =>
+        {
+            o.Batching.MaxQueueEntries = 10;
+            o.Batching.QueueFullPolicy = QueueFullPolicy.SpillToLocalStore;
+        }, spill);
+        var run = tracker.StartRun("r");
+        for (var i = 0; i < 30; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        Assert.That(spill.Spilled.Select(s => s.Value), Is.EqualTo(Enumerable.Range(10, 20).Select(i => (double)i)));
+        Assert.That(tracker.Counters.Spilled, Is.EqualTo(20));
+        gate.SetResult();
+        run.Dispose();
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void Transient_failures_are_retried_and_counted()
+    {
+        var store = new FakeTrackingStore();
+        var failures = 2;
+        store.OnLogBatch = (_, _) => Interlocked.Decrement(ref failures) >= 0
+            ? throw new MlflowException(System.Net.HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", "busy", "POST", "/api/2.0/mlflow/runs/log-batch")
+            : Task.CompletedTask;
+        using var tracker = CreateTracker(store);
+        tracker.Batcher.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
+        using (var run = tracker.StartRun("r"))
+        {
+            run.LogMetric("m", 1);
+        }
+
+        Assert.That(tracker.Counters, Is.EqualTo(new MlflowTrackerCounters(1, 1, 2, 0, 0)));
+        Assert.That(store.Batches, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task SetExperiment_gets_or_creates_and_refuses_a_deleted_experiment()
+    {
+        var store = new FakeTrackingStore();
+        store.ExperimentsByName["old"] = new Experiment { ExperimentId = "7", Name = "old", LifecycleStage = LifecycleStage.Deleted };
+        store.ExperimentsByName["live"] = new Experiment { ExperimentId = "8", Name = "live" };
+        await using var tracker = CreateTracker(store);
+        Assert.That(await tracker.SetExperimentAsync("live"), Is.EqualTo("8"));
+        var created = tracker.SetExperiment("new");
+        Assert.That(store.ExperimentsByName["new"].ExperimentId, Is.EqualTo(created));
+        var ex = Assert.ThrowsAsync<MlflowException>(() => tracker.SetExperimentAsync("old"));
+        Assert.That(ex!.Message, Does.Contain("deleted").And.Contain("Restore"));
+        await using var run = await tracker.StartRunAsync("r");
+        Assert.That(run.ExperimentId, Is.EqualTo(created));
+    }
+
+    [Test]
+    public void Experiment_name_from_the_environment_is_created_when_missing()
+    {
+        var store = new FakeTrackingStore();
+        var options = new MlflowTrackerOptions();
+        using var tracker = new MlflowTracker(store, options, null, EnvironmentReader.FromDictionary(new Dictionary<string, string> { ["MLFLOW_EXPERIMENT_NAME"] = "from-env" }));
+        using var run = tracker.StartRun("r");
+        Assert.That(run.ExperimentId, Is.EqualTo(store.ExperimentsByName["from-env"].ExperimentId));
+    }
+
+    [Test]
+    public void Create_refuses_non_http_uris_until_the_local_store_is_wired()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "file:///tmp/mlruns" }));
+        Assert.That(ex!.Message, Is.EqualTo("local store: pending"));
+        Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "./mlruns" }));
+        Assert.That(Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "postgresql://u:secret@h/db" }))!.Message, Does.Not.Contain("secret"));
+    }
+}
