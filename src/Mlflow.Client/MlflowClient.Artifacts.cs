@@ -277,10 +277,12 @@ public partial class MlflowClient
     }
 
     /// <summary>Streams a caller's stream as a request body, once, without disposing it.</summary>
-    private sealed class ForwardOnlyStreamContent(Stream source) : HttpContent
+    private sealed class ForwardOnlyStreamContent(Stream source) : HttpContent, Resilience.IStreamedRequestContent
     {
         private readonly long _start = source.CanSeek ? source.Position : -1;
         private bool _consumed;
+
+        public bool CanResend => _start >= 0;
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {

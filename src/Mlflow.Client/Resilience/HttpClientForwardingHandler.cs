@@ -31,7 +31,12 @@ internal sealed class HttpClientForwardingHandler : HttpMessageHandler
             copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
 
-        if (request.Content is not null)
+        if (request.Content is IStreamedRequestContent)
+        {
+            // Streamed from the caller: shared, never copied into memory (it rewinds itself when it can).
+            copy.Content = request.Content;
+        }
+        else if (request.Content is not null)
         {
             var body = await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             copy.Content = new ByteArrayContent(body);

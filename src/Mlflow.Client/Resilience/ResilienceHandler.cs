@@ -24,7 +24,15 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Content is not null)
+        if (request.Content is IStreamedRequestContent streamed)
+        {
+            // A caller's stream is never buffered whole; one that cannot be rewound gets exactly one attempt.
+            if (!streamed.CanResend)
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else if (request.Content is not null)
         {
             // Every attempt sends the same bytes: buffer the body once.
 #if NET9_0_OR_GREATER

@@ -24,8 +24,7 @@ internal static class TrackingStoreFactory
             throw new NotSupportedException($"The tracking URI '{TrackingUriDisplay.Redact(uri)}' names a database or hosted backend; Mlflow.Client talks to a tracking server (http/https) or a local folder.");
         }
 
-        _ = loggerFactory;
-        throw new NotSupportedException("local store: pending");
+        return new FileStore.LocalFileStore(FileStore.LocalFileStore.ResolveRoot(uri), loggerFactory.CreateLogger("Mlflow.Client.LocalFileStore"));
     }
 
     /// <summary>Where entries go when the queue is full and <see cref="QueueFullPolicy.SpillToLocalStore"/> is chosen.</summary>
@@ -33,7 +32,7 @@ internal static class TrackingStoreFactory
     {
         _ = resolved;
         _ = loggerFactory;
-        throw new NotSupportedException("local store: pending");
+        throw new NotSupportedException("Spilling to the local store arrives with the offline fallback; use QueueFullPolicy.Wait.");
     }
 
     private static bool IsUnsupportedScheme(string uri)

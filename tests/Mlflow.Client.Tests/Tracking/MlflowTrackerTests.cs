@@ -430,11 +430,50 @@ public class MlflowTrackerTests
     }
 
     [Test]
-    public void Create_refuses_non_http_uris_until_the_local_store_is_wired()
+    public async Task Create_with_a_file_uri_logs_to_the_local_store_in_mlflows_layout()
     {
-        var ex = Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "file:///tmp/mlruns" }));
-        Assert.That(ex!.Message, Is.EqualTo("local store: pending"));
-        Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "./mlruns" }));
-        Assert.That(Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "postgresql://u:secret@h/db" }))!.Message, Does.Not.Contain("secret"));
+        var root = Path.Combine(Path.GetTempPath(), "mlflow-tracker-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string runId;
+            string experimentId;
+            await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = new Uri(root).AbsoluteUri, ExperimentName = "local-exp" }))
+            {
+                await using var run = await tracker.StartRunAsync("local-run");
+                runId = run.RunId;
+                experimentId = run.ExperimentId;
+                run.LogParam("lr", 0.001);
+                for (var step = 0; step < 3; step++)
+                {
+                    run.LogMetric("loss", 1.0 / (step + 1), step: step);
+                }
+
+                run.SetTag("stage", "test");
+            }
+
+            using var store = new Mlflow.Client.FileStore.LocalFileStore(root);
+            var stored = await store.GetRunAsync(runId, CancellationToken.None);
+            Assert.That(stored.Info.Status, Is.EqualTo(RunStatus.Finished));
+            Assert.That(stored.Info.RunName, Is.EqualTo("local-run"));
+            Assert.That(stored.Data.Params, Does.Contain(new Param("lr", "0.001")));
+            Assert.That(stored.Data.Tags, Does.Contain(new Tag("stage", "test")));
+            var history = await store.GetMetricHistoryAsync(runId, "loss", CancellationToken.None);
+            Assert.That(history.Select(m => (m.Step, m.Value)), Is.EqualTo(new[] { (0L, 1.0), (1L, 0.5), (2L, 1.0 / 3) }));
+            Assert.That(File.Exists(Path.Combine(root, experimentId, runId, "metrics", "loss")), Is.True);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    [Test]
+    public void Create_refuses_database_uris_without_showing_credentials()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = "postgresql://u:secret@h/db" }));
+        Assert.That(ex!.Message, Does.Not.Contain("secret").And.Contain("postgresql"));
     }
 }

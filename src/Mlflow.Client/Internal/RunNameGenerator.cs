@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace Mlflow.Client.FileStore;
+namespace Mlflow.Client;
 
 /// <summary>Run names like MLflow's stores generate them: <c>&lt;adjective&gt;-&lt;noun&gt;-&lt;0..999&gt;</c>, at most 20 characters.</summary>
 internal static class RunNameGenerator
