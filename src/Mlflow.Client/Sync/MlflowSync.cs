@@ -46,6 +46,7 @@ public static class MlflowSync
         }
 
         MlflowClient? client = null;
+        HttpClient? http = null;
         string targetKey;
         if (options.DryRun)
         {
@@ -53,7 +54,17 @@ public static class MlflowSync
         }
         else
         {
-            client = new MlflowClient(clientOptions);
+            if (options.WrapHandler is { } wrap)
+            {
+                clientOptions.Validate();
+                http = new HttpClient(wrap(Rest.HttpClientConstruction.CreateOwnedHandler(clientOptions)), disposeHandler: true) { Timeout = clientOptions.RequestTimeout };
+                client = new MlflowClient(http, clientOptions);
+            }
+            else
+            {
+                client = new MlflowClient(clientOptions);
+            }
+
             targetKey = client.TrackingUri.ToString();
         }
 
@@ -87,6 +98,7 @@ public static class MlflowSync
         finally
         {
             client?.Dispose();
+            http?.Dispose();
         }
     }
 

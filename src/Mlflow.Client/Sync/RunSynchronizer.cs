@@ -751,7 +751,8 @@ internal sealed class RunSynchronizer
 
     /// <summary>No answer, or an answer that says nothing about whether the request was applied.</summary>
     internal static bool IsRetryable(MlflowException ex)
-        => ex.StatusCode is null or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
+        => ex.StatusCode is null or >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices // a success whose answer could not be read
+               or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
                or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
 
     /// <summary>A SQL store's answer to a NaN point it already holds (an integrity error surfaced as 400 BAD_REQUEST).</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Mlflow.Client.Sync;
 
 /// <summary>What <see cref="MlflowSync.SyncAsync"/> pushes, from where, to where.</summary>
-public sealed class SyncOptions
+public sealed record SyncOptions
 {
     /// <summary>
     /// The local store: a folder or a <c>file:</c> URI. When <see langword="null"/>, MLflow's own default applies
@@ -37,6 +37,9 @@ public sealed class SyncOptions
 
     /// <summary>Longest back-off delay.</summary>
     internal TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Wraps the HTTP handler of the client sync creates (tests inject lost answers with it).</summary>
+    internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }
 
     /// <summary>Metric points per log-batch request (the server allows 1000).</summary>
     internal int MetricBatchSize { get; init; } = 1000;
