@@ -720,6 +720,14 @@ internal sealed partial class LocalFileStore : ITrackingStore
         throw StoreError(MlflowErrorCode.ResourceDoesNotExist, $"Run '{runId}' not found");
     }
 
+    /// <summary>The folder of a run (active or in a deleted experiment), for readers such as sync that need its files.</summary>
+    /// <exception cref="MlflowException">With <see cref="MlflowErrorCode.ResourceDoesNotExist"/> when no such run exists.</exception>
+    internal string GetRunDirectory(string runId)
+    {
+        MlflowValidation.ValidateRunId(runId);
+        return LocateRun(runId);
+    }
+
     private static MlflowException InvalidRunState(string runId)
         => StoreError(MlflowErrorCode.InvalidState, $"Run '{runId}' metadata is in invalid state.");
 

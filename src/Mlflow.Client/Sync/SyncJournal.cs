@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mlflow.Client.Sync;
+
+/// <summary>
+/// What one local run has already delivered to one server, kept beside the run in
+/// <c>&lt;run folder&gt;/.mlflow-dotnet/sync-&lt;hash of the server URI&gt;.json</c> (MLflow's FileStore only reads the
+/// <c>metrics</c>, <c>params</c>, <c>tags</c>, <c>artifacts</c>, <c>inputs</c> folders of a run, so it ignores this one).
+/// Written atomically (temp file + rename) after each acknowledged step; a lost journal only costs a reconciliation.
+/// </summary>
+internal sealed class SyncJournal
+{
+    internal const string FolderName = ".mlflow-dotnet";
+    internal const int CurrentVersion = 1;
+
+    public int Version { get; set; } = CurrentVersion;
+
+    /// <summary>The server URI (no credentials), for people reading the file.</summary>
+    public string? Target { get; set; }
+
+    public string? ServerExperimentId { get; set; }
+
+    public string? ServerRunId { get; set; }
+
+    /// <summary>Param key → hash of the value sent.</summary>
+    public Dictionary<string, string> Params { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Tag key → hash of the value sent.</summary>
+    public Dictionary<string, string> Tags { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Metric key → number of leading points of the local metric file the server acknowledged.</summary>
+    public Dictionary<string, long> Metrics { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Metric key → [from, to) of points sent without an answer yet. Written before a batch goes out, cleared when it is
+    /// acknowledged: after a crash, those points are checked against the server's history before anything is re-sent.
+    /// </summary>
+    public Dictionary<string, long[]>? InFlight { get; set; }
+
+    /// <summary>Hashes of the dataset inputs sent.</summary>
+    public List<string> Inputs { get; set; } = [];
+
+    /// <summary>Artifact path → "size:last write ticks" of the file uploaded.</summary>
+    public Dictionary<string, string> Artifacts { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The status sent with <c>runs/update</c> (numeric <see cref="RunStatus"/>), if any.</summary>
+    public int? Status { get; set; }
+
+    public long? EndTime { get; set; }
+
+    internal static string PathFor(string runDirectory, string targetKey)
+        => Path.Combine(runDirectory, FolderName, "sync-" + Hash(targetKey) + ".json");
+
+    /// <summary>A short stable hash (16 hex digits of SHA-256) of a text.</summary>
+    internal static string Hash(string text)
+        => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0, 8);
+
+    /// <summary>Reads a journal; a missing, empty or unreadable one (a torn write by an old version) reads as new.</summary>
+    internal static SyncJournal Load(string path)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length > 0 && JsonSerializer.Deserialize(bytes, SyncJournalJsonContext.Default.SyncJournal) is { Version: CurrentVersion } journal)
+            {
+                return journal.Normalized();
+            }
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or JsonException)
+        {
+            // start afresh: the server side is found again by its source tag and reconciled
+        }
+
+        return new SyncJournal();
+    }
+
+    internal void Save(string path)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $".tmp-{Guid.NewGuid():N}"));
+        try
+        {
+            File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(this, SyncJournalJsonContext.Default.SyncJournal));
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>Forgets everything sent (the server run it described is gone).</summary>
+    internal void Reset()
+    {
+        ServerRunId = null;
+        Params.Clear();
+        Tags.Clear();
+        Metrics.Clear();
+        InFlight = null;
+        Inputs.Clear();
+        Artifacts.Clear();
+        Status = null;
+        EndTime = null;
+    }
+
+    private SyncJournal Normalized()
+    {
+        // System.Text.Json fills dictionaries with the default comparer; keys are exact strings, so make that explicit.
+        Params = new Dictionary<string, string>(Params ?? [], StringComparer.Ordinal);
+        Tags = new Dictionary<string, string>(Tags ?? [], StringComparer.Ordinal);
+        Metrics = new Dictionary<string, long>(Metrics ?? [], StringComparer.Ordinal);
+        Artifacts = new Dictionary<string, string>(Artifacts ?? [], StringComparer.Ordinal);
+        Inputs ??= [];
+        if (InFlight is { Count: 0 })
+        {
+            InFlight = null;
+        }
+
+        return this;
+    }
+}
+
+/// <summary>Source-generated JSON metadata of <see cref="SyncJournal"/>.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true)]
+[JsonSerializable(typeof(SyncJournal))]
+internal sealed partial class SyncJournalJsonContext : JsonSerializerContext;

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mlflow.Client.Sync;
+
+/// <summary>What <see cref="MlflowSync.SyncAsync"/> pushes, from where, to where.</summary>
+public sealed record SyncOptions
+{
+    /// <summary>
+    /// The local store: a folder or a <c>file:</c> URI. When <see langword="null"/>, MLflow's own default applies
+    /// (<c>MLFLOW_TRACKING_DIR</c>, else <c>./mlruns</c>). The folder must exist; it is never created.
+    /// </summary>
+    public string? From { get; init; }
+
+    /// <summary>The tracking server (<c>http(s)://host:port</c>); when <see langword="null"/>, <see cref="Client"/>'s URI or <c>MLFLOW_TRACKING_URI</c>.</summary>
+    public string? To { get; init; }
+
+    /// <summary>Credentials, TLS and timeouts for the server; unset values come from the <c>MLFLOW_TRACKING_*</c> environment variables.</summary>
+    public MlflowClientOptions? Client { get; init; }
+
+    /// <summary>Only runs of the local experiment with this name.</summary>
+    public string? ExperimentName { get; init; }
+
+    /// <summary>Only this local run (and its parent runs, so the child can point at them on the server).</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>Reads the local store and the sync journals only and reports what would be sent; nothing is sent and the server is not contacted.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Where sync logs go (one line per run, retries, reconciliations); none when <see langword="null"/>.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Attempts per request before a run is given up (tests shorten this).</summary>
+    internal int MaxAttempts { get; init; } = 5;
+
+    /// <summary>First back-off delay between attempts; doubled each time, at most <see cref="MaxRetryDelay"/>.</summary>
+    internal TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest back-off delay.</summary>
+    internal TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Wraps the HTTP handler of the client sync creates (tests inject lost answers with it).</summary>
+    internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }
+
+    /// <summary>Metric points per log-batch request (the server allows 1000).</summary>
+    internal int MetricBatchSize { get; init; } = 1000;
+}

@@ -1,0 +1,91 @@
+namespace Mlflow.Client.Sync;
+
+/// <summary>What happened to one run.</summary>
+public enum SyncRunOutcome
+{
+    /// <summary>A server run was created for it (in a dry run: would be).</summary>
+    Created,
+    /// <summary>Its server run existed and the rest was sent (in a dry run: would be).</summary>
+    Resumed,
+    /// <summary>Its server run already had everything.</summary>
+    UpToDate,
+    /// <summary>Some of it could not be sent; see <see cref="SyncRunResult.Error"/>.</summary>
+    Failed,
+}
+
+/// <summary>The result for one local run.</summary>
+public sealed record SyncRunResult
+{
+    /// <summary>The local run id.</summary>
+    public required string LocalRunId { get; init; }
+
+    /// <summary>The server run id (<see langword="null"/> when none was found or created, and in a dry run without a journal).</summary>
+    public string? ServerRunId { get; init; }
+
+    /// <summary>What happened.</summary>
+    public SyncRunOutcome Outcome { get; init; }
+
+    /// <summary>Params sent by this sync (dry run: to send).</summary>
+    public int ParamsSent { get; init; }
+
+    /// <summary>Tags sent by this sync (dry run: to send).</summary>
+    public int TagsSent { get; init; }
+
+    /// <summary>Metric points sent by this sync (dry run: to send).</summary>
+    public long MetricPointsSent { get; init; }
+
+    /// <summary>Artifact files uploaded by this sync (dry run: to upload).</summary>
+    public int ArtifactsSent { get; init; }
+
+    /// <summary>Artifact files not uploaded because the server run's artifact store is not reachable through the tracking server.</summary>
+    public int ArtifactsSkipped { get; init; }
+
+    /// <summary>Why artifacts were skipped, when they were.</summary>
+    public string? ArtifactsSkippedReason { get; init; }
+
+    /// <summary>Why the run failed, when it did.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>The totals of a sync.</summary>
+public sealed record SyncSummary
+{
+    /// <summary>Whether this was a dry run (counts are what would be sent).</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Per-run results, in sync order (parents before children).</summary>
+    public IReadOnlyList<SyncRunResult> Runs { get; init; } = [];
+
+    /// <summary>Errors, one line each, without credentials.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+
+    /// <summary>Runs created on the server.</summary>
+    public int RunsCreated => Runs.Count(r => r.Outcome == SyncRunOutcome.Created);
+
+    /// <summary>Server runs found (by journal or by their source tag) and completed.</summary>
+    public int RunsResumed => Runs.Count(r => r.Outcome == SyncRunOutcome.Resumed);
+
+    /// <summary>Runs with nothing left to send.</summary>
+    public int RunsUpToDate => Runs.Count(r => r.Outcome == SyncRunOutcome.UpToDate);
+
+    /// <summary>Runs that failed.</summary>
+    public int RunsFailed => Runs.Count(r => r.Outcome == SyncRunOutcome.Failed);
+
+    /// <summary>Params sent.</summary>
+    public int ParamsSent => Runs.Sum(r => r.ParamsSent);
+
+    /// <summary>Tags sent.</summary>
+    public int TagsSent => Runs.Sum(r => r.TagsSent);
+
+    /// <summary>Metric points sent.</summary>
+    public long MetricPointsSent => Runs.Sum(r => r.MetricPointsSent);
+
+    /// <summary>Artifact files uploaded.</summary>
+    public int ArtifactsSent => Runs.Sum(r => r.ArtifactsSent);
+
+    /// <summary>Artifact files skipped (the server's artifact store is not proxied).</summary>
+    public int ArtifactsSkipped => Runs.Sum(r => r.ArtifactsSkipped);
+
+    /// <summary>True when every run was sent whole: no failure, no skipped artifact, no error.</summary>
+    public bool Complete => Errors.Count == 0 && RunsFailed == 0 && ArtifactsSkipped == 0;
+}

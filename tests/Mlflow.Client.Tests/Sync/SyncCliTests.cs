@@ -1,0 +1,100 @@
+using Mlflow.Client.SyncTool;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Sync;
+
+/// <summary>The <c>mlflow-sync</c> command run in-process: flags, output and exit codes.</summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+[CancelAfter(120_000)]
+internal sealed class SyncCliTests
+{
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await Program.RunAsync(args, stdout, stderr, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static string NewRoot() => Path.Combine(Path.GetTempPath(), "mlflow-sync-cli-tests", Guid.NewGuid().ToString("N"), "mlruns");
+
+    [Test]
+    public async Task Help_ExitsZero()
+    {
+        var (code, output, _) = await RunAsync("--help");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("--dry-run").And.Contain("MLFLOW_TRACKING_URI"));
+    }
+
+    [TestCase("--bogus")]
+    [TestCase("--to")]
+    [TestCase("--from", "")]
+    [TestCase("--dry-run=yes")]
+    public async Task BadUsage_ExitsTwo(params string[] args)
+    {
+        var (code, _, err) = await RunAsync(args);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("Usage"));
+    }
+
+    [Test]
+    public async Task MissingStore_ExitsTwo()
+    {
+        var (code, _, err) = await RunAsync("--from", NewRoot(), "--to", "http://127.0.0.1:9", "--dry-run");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("does not exist"));
+    }
+
+    [Test]
+    public async Task Sync_ThenDryRun_ExitZero_AndDryRunSendsNothing()
+    {
+        var root = NewRoot();
+        await SyncTests.BuildStoreAsync(root);
+        using var server = new FakeMlflowServer();
+
+        var (dryCode, dryOut, _) = await RunAsync("--from", root, "--to", server.Url, "--dry-run");
+        Assert.That(dryCode, Is.Zero);
+        Assert.That(server.Requests, Is.Empty);
+        Assert.That(dryOut, Does.Contain("Dry run: 2 runs: 2 to create"));
+
+        var (code, output, err) = await RunAsync("--from=" + root, "--to=" + server.Url, "--experiment", "sync-exp");
+        Assert.That(code, Is.Zero, err);
+        Assert.That(output, Does.Contain("[1/2]").And.Contain("done").And.Contain("2 created"));
+        Assert.That(server.Runs, Has.Count.EqualTo(2));
+
+        var (again, againOut, _) = await RunAsync("--from", root, "--to", server.Url);
+        Assert.That(again, Is.Zero);
+        Assert.That(againOut, Does.Contain("2 up to date"));
+        Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
+    }
+
+    [Test]
+    public async Task UnknownExperiment_OrServerDown_ExitsOne()
+    {
+        var root = NewRoot();
+        await SyncTests.BuildStoreAsync(root);
+        using var server = new FakeMlflowServer();
+        var (code, _, err) = await RunAsync("--from", root, "--to", server.Url, "--experiment", "nope");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain("No active local experiment named 'nope'"));
+
+        int closedPort;
+        using (var gone = new FakeMlflowServer())
+        {
+            closedPort = new Uri(gone.Url).Port;
+        }
+
+        var (down, _, downErr) = await RunAsync("--from", root, "--to", $"http://127.0.0.1:{closedPort}");
+        Assert.That(down, Is.EqualTo(1));
+        Assert.That(downErr, Does.Contain("did not answer"));
+        Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
+    }
+
+    [Test]
+    public async Task Main_InProcess_ReturnsTheExitCode()
+    {
+        Assert.That(await Program.Main(["--help"]), Is.Zero);
+        Assert.That(await Program.Main(["--nonsense"]), Is.EqualTo(2));
+    }
+}
