@@ -25,9 +25,12 @@ internal static partial class ThroughputRuns
 
     static partial void RegisterTracking();
 
+    static partial void RegisterEndToEnd();
+
     private static void RegisterAll()
     {
         RegisterFileStore();
         RegisterTracking();
+        RegisterEndToEnd();
     }
 }

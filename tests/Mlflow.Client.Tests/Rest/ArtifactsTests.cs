@@ -72,7 +72,7 @@ public class ArtifactsTests
     {
         using var server = FixtureServer.Start();
         server.Server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url + "/mlflow/", RequestTimeout = TimeSpan.FromSeconds(10) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url + "/mlflow/", RequestTimeout = TimeSpan.FromSeconds(10), Retry = { MaxRetries = 0 } });
 
         await client.UploadArtifactAsync(Root, "a/b.txt", new MemoryStream([1]));
         await client.ListProxiedArtifactsAsync(Root, "a");
@@ -86,7 +86,7 @@ public class ArtifactsTests
     public async Task Segments_ArePercentEncoded_OnTheWire()
     {
         using var sink = new ArtifactsTestSink((_, _) => true);
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = sink.Url, RequestTimeout = TimeSpan.FromSeconds(10) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = sink.Url, RequestTimeout = TimeSpan.FromSeconds(10), Retry = { MaxRetries = 0 } });
 
         await client.UploadArtifactAsync(Root, "dir with space/ü?%.txt", new MemoryStream([1, 2]));
 
@@ -100,7 +100,7 @@ public class ArtifactsTests
     {
         const long size = 50L * 1024 * 1024;
         using var sink = new ArtifactsTestSink((offset, b) => b == Pattern(offset));
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = sink.Url, RequestTimeout = TimeSpan.FromSeconds(60) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = sink.Url, RequestTimeout = TimeSpan.FromSeconds(60), Retry = { MaxRetries = 0 } });
         await client.UploadArtifactAsync(Root, "warmup.bin", new GeneratedStream(1024)); // JIT and connection setup outside the measurement
 
         using var source = new GeneratedStream(size);
@@ -204,7 +204,7 @@ public class ArtifactsTests
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
 
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = $"http://127.0.0.1:{port}", RequestTimeout = TimeSpan.FromSeconds(5) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = $"http://127.0.0.1:{port}", RequestTimeout = TimeSpan.FromSeconds(5), Retry = { MaxRetries = 0 } });
         var ex = Assert.ThrowsAsync<MlflowException>(() => client.DownloadArtifactAsync(Root, "a.txt"));
         Assert.That(ex!.StatusCode, Is.Null);
         Assert.That(ex.Method, Is.EqualTo("GET"));

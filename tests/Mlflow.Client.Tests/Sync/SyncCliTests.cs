@@ -85,7 +85,20 @@ internal sealed class SyncCliTests
             closedPort = new Uri(gone.Url).Port;
         }
 
-        var (down, _, downErr) = await RunAsync("--from", root, "--to", $"http://127.0.0.1:{closedPort}");
+        // The tool keeps MLflow's retry budget (about 4 minutes of backoff) by default; the variable shortens it here.
+        var previous = Environment.GetEnvironmentVariable("MLFLOW_HTTP_REQUEST_MAX_RETRIES");
+        Environment.SetEnvironmentVariable("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0");
+        (int Code, string Out, string Err) downResult;
+        try
+        {
+            downResult = await RunAsync("--from", root, "--to", $"http://127.0.0.1:{closedPort}");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MLFLOW_HTTP_REQUEST_MAX_RETRIES", previous);
+        }
+
+        var (down, _, downErr) = downResult;
         Assert.That(down, Is.EqualTo(1));
         Assert.That(downErr, Does.Contain("did not answer"));
         Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
