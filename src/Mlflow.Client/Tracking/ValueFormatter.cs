@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Mlflow.Client;
 
-/// <summary>Param and tag values as text: invariant culture, doubles round-trip, bools as Python's <c>True</c>/<c>False</c>.</summary>
+/// <summary>
+/// Param and tag values as text, the way MLflow's Python client writes them with <c>str()</c>: doubles as Python's
+/// float text (<c>5e-05</c>, <c>32.0</c>, <c>nan</c>), bools as <c>True</c>/<c>False</c>, everything invariant-culture,
+/// so the same value logged from Python and .NET compares equal.
+/// </summary>
 internal static class ValueFormatter
 {
     public static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -11,9 +15,11 @@ internal static class ValueFormatter
 
     public static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
-    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    public static string Format(double value) => FileStore.PythonFloat.Format(value);
 
-    public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>A float by its own shortest text (0.1f is <c>0.1</c>, not its double expansion), in Python's form.</summary>
+    public static string Format(float value)
+        => FileStore.PythonFloat.Format(double.Parse(value.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture));
 
     public static string Format(bool value) => value ? "True" : "False";
 
