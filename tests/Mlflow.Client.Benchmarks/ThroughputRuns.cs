@@ -32,5 +32,6 @@ internal static partial class ThroughputRuns
         RegisterFileStore();
         RegisterTracking();
         RegisterEndToEnd();
+        Register("body", _ => { BodyProbe(); return Task.CompletedTask; });
     }
 }

@@ -77,7 +77,7 @@ internal static class BatchBuilder
     /// <summary>Turns a range of entries into the request lists of <see cref="Store.ITrackingStore.LogBatchAsync"/>.</summary>
     public static (List<Metric> Metrics, List<Param> Params, List<Tag> Tags) ToRequest(ReadOnlySpan<LogEntry> entries)
     {
-        var metrics = new List<Metric>();
+        var metrics = new List<Metric>(entries.Length);
         var @params = new List<Param>();
         var tags = new List<Tag>();
         foreach (ref readonly var e in entries)

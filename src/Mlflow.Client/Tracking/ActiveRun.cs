@@ -29,6 +29,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 
     private readonly MlflowTracker _tracker;
     private readonly LogBatcher _batcher;
+    private readonly bool _preciseTimestamps;
     private int _ending;
     private volatile RunStatus _status = RunStatus.Running;
 
@@ -36,6 +37,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     {
         _tracker = tracker;
         _batcher = batcher;
+        _preciseTimestamps = tracker.PreciseTimestamps;
         Buffer = buffer;
         RunId = runId;
         ExperimentId = experimentId;
@@ -175,5 +177,5 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private long NowMs() => _preciseTimestamps ? LoggingClock.PreciseNowMs() : LoggingClock.NowMs();
 }

@@ -63,6 +63,8 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
 
     internal TimeSpan ShutdownTimeout => _options.Batching.ShutdownTimeout;
 
+    internal bool PreciseTimestamps => _options.Batching.PreciseTimestamps;
+
     /// <summary>
     /// Creates a tracker. Unset options come from the environment as in MLflow: <c>MLFLOW_TRACKING_URI</c>,
     /// credentials, <c>MLFLOW_EXPERIMENT_NAME</c> / <c>MLFLOW_EXPERIMENT_ID</c>. An <c>http(s)</c> URI logs to a
