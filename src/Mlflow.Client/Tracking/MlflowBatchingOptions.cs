@@ -9,8 +9,12 @@ public sealed class MlflowBatchingOptions
     /// </summary>
     public bool PreciseTimestamps { get; set; }
 
-    /// <summary>Most entries waiting in memory for one tracker (default 100,000); then <see cref="QueueFullPolicy"/> applies.</summary>
-    public int MaxQueueEntries { get; set; } = 100_000;
+    /// <summary>
+    /// Most entries waiting in memory for one tracker (default 1,000,000: a training loop that logs a million points
+    /// faster than the server takes them still never waits; an entry takes about 56 bytes, so at most about 56 MB);
+    /// then <see cref="QueueFullPolicy"/> applies.
+    /// </summary>
+    public int MaxQueueEntries { get; set; } = 1_000_000;
 
     /// <summary>How often queued entries are sent even when no batch is full (default 1 s).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
