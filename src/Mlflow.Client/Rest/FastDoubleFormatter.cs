@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Mlflow.Client.Rest;
 
@@ -129,8 +130,8 @@ internal static class FastDoubleFormatter
 
     private static ulong MultiplyRounded(ulong a, ulong b)
     {
-        var high = Math.BigMul(a, b, out var low);
-        return high + (low >> 63);
+        var product = (UInt128)a * b;
+        return (ulong)(product >> 64) + ((ulong)product >> 63);
     }
 
     /// <summary>
@@ -138,7 +139,7 @@ internal static class FastDoubleFormatter
     /// within <paramref name="delta"/> below <paramref name="upper"/>, then the last digit is lowered towards
     /// <paramref name="w"/> while that stays within the interval and comes closer to w.
     /// </summary>
-    private static int GenerateDigits(ulong w, ulong upper, ulong delta, int shift, Span<byte> digits, out int kappa)
+    private static int GenerateDigits(ulong w, ulong upper, ulong delta, int shift, Span<byte> digits, out int exponent)
     {
         var one = 1UL << shift;
         var mask = one - 1;
@@ -147,11 +148,12 @@ internal static class FastDoubleFormatter
         var distance = upper - w;
         var length = 0;
 
-        kappa = DecimalLength(integral);
+        // kappa: the decimal exponent of the next digit + 1 (a local: the out parameter would live in memory).
+        var kappa = DecimalLength(integral);
         while (kappa > 0)
         {
             var unit = Pow10[kappa - 1];
-            var digit = integral / unit;
+            var digit = DivideByPow10(integral, kappa - 1);
             integral -= digit * unit;
             digits[length++] = (byte)('0' + digit);
             kappa--;
@@ -159,6 +161,7 @@ internal static class FastDoubleFormatter
             if (rest <= delta)
             {
                 RoundTowards(digits[..length], distance, delta, rest, (ulong)unit << shift);
+                exponent = kappa;
                 return length;
             }
         }
@@ -178,8 +181,8 @@ internal static class FastDoubleFormatter
             var restAfterFirst = ((ulong)second << shift) + fractional;
             if (restAfterFirst <= delta)
             {
-                kappa -= 1;
                 RoundTowards(digits[..length], distance, delta, restAfterFirst, one * 10);
+                exponent = kappa - 1;
                 return length;
             }
 
@@ -188,6 +191,7 @@ internal static class FastDoubleFormatter
             if (fractional <= delta)
             {
                 RoundTowards(digits[..length], distance, delta, fractional, one);
+                exponent = kappa;
                 return length;
             }
         }
@@ -197,6 +201,7 @@ internal static class FastDoubleFormatter
     /// The digits spell upper - <paramref name="rest"/>; lowering the last digit subtracts <paramref name="unit"/>.
     /// Lower it while the result stays ≥ upper - delta and gets closer to w = upper - <paramref name="distance"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RoundTowards(Span<byte> digits, ulong distance, ulong delta, ulong rest, ulong unit)
     {
         while (rest < distance
@@ -207,6 +212,9 @@ internal static class FastDoubleFormatter
             rest += unit;
         }
     }
+
+    /// <summary><paramref name="value"/> / 10^<paramref name="n"/> for n ≤ 3, by constants (multiplications, no div).</summary>
+    private static uint DivideByPow10(uint value, int n) => n == 0 ? value : n == 1 ? value / 10 : n == 2 ? value / 100 : value / 1000;
 
     private static int DecimalLength(uint value)
     {
