@@ -1,3 +1,4 @@
+# Generates the cached powers of ten of src/Mlflow.Client/Rest/FastDoubleFormatter.cs (C# text on stdout).
 # Cached powers 10^k, k = -348..348: f in [2^63, 2^64) rounded to nearest, 10^k ~= f * 2^e.
 from fractions import Fraction
 K0, STEP, K1 = -348, 1, 348
@@ -14,10 +15,11 @@ for k in range(K0, K1 + 1, STEP):
     assert 2 ** 63 <= f < 2 ** 64
     assert abs(Fraction(f) - q) <= Fraction(1, 2)
     fs.append(f); es.append(e); ks.append(k)
-print(len(fs), ks[0], ks[-1], es[0], es[-1])
+import sys
 diffs = [es[i+1]-es[i] for i in range(len(es)-1)]
-print(min(diffs), max(diffs))
-with open('/tmp/dtoa/table.cs', 'w') as o:
+print(len(fs), ks[0], ks[-1], es[0], es[-1], min(diffs), max(diffs), file=sys.stderr)
+if True:
+    o = sys.stdout
     o.write('    private static ReadOnlySpan<ulong> CachedSignificands => new ulong[]\n    {\n')
     for i in range(0, len(fs), 4):
         o.write('        ' + ' '.join('0x%016X,' % f for f in fs[i:i+4]) + '\n')

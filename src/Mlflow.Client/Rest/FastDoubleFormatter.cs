@@ -8,9 +8,9 @@ namespace Mlflow.Client.Rest;
 /// Writes a finite <see cref="double"/> as a UTF-8 JSON number that parses back to the same double, several times
 /// faster than <see cref="double.TryFormat(Span{byte}, out int, ReadOnlySpan{char}, IFormatProvider?)"/>: Grisu2
 /// (Loitsch, "Printing Floating-Point Numbers Quickly and Accurately with Integers", PLDI 2010). The digits always
-/// round-trip; they are usually, not always, the shortest ones (Grisu2 gives up on shortness in about 0.1% of values).
-/// Plain notation for decimal exponents in (-6, 21], <c>d.ddde±x</c> otherwise; zero as <c>0.0</c>/<c>-0.0</c> so that
-/// Python's json keeps the sign.
+/// round-trip; they are usually, not always, the shortest ones (Grisu2 gives up on shortness for a small fraction of
+/// values; the tests bound it at 1% of random bit patterns). Plain notation from 0.000001 to below 10^21,
+/// <c>d.ddde±x</c> otherwise; zero as <c>0.0</c>/<c>-0.0</c> so that Python's json keeps the sign.
 /// </summary>
 internal static class FastDoubleFormatter
 {
@@ -98,7 +98,7 @@ internal static class FastDoubleFormatter
         var lower = fraction == 0 && biasedExponent > 1
             ? ((f << 2) - 1) << (e - 2 - exponent)
             : ((f << 1) - 1) << (e - 1 - exponent);
-        var w = f << BitOperations.LeadingZeroCount(f); // 2f+1 and f have the same number of bits after 2f's shift
+        var w = f << BitOperations.LeadingZeroCount(f); // same exponent as normalized 2f+1: one bit more, one shift less
 
         // Cached power c ≈ 10^k with alpha ≤ exponent + ce + 64 ≤ gamma.
         var minCachedExponent = Alpha - 64 - exponent;
@@ -143,7 +143,7 @@ internal static class FastDoubleFormatter
     {
         var one = 1UL << shift;
         var mask = one - 1;
-        var integral = (uint)(upper >> shift); // in [2^8, 2^10): upper ∈ [2^62, 2^64), shift ∈ [54, 57]
+        var integral = (uint)(upper >> shift); // in [2^5, 2^10): upper ∈ [2^62, 2^64), shift ∈ [54, 57]
         var fractional = upper & mask;
         var distance = upper - w;
         var length = 0;
