@@ -311,7 +311,7 @@ internal static class FastDoubleFormatter
 
     private static ReadOnlySpan<uint> Pow10 => new uint[] { 1, 10, 100, 1000 };
 
-    // Generated with Python big integers (exact rationals, tools/gen_cached_powers.py): for k = -348, -347, ..., 348, the 64-bit significand
+    // Generated with Python big integers (exact rationals, tests/tools/gen_cached_powers.py): for k = -348, -347, ..., 348, the 64-bit significand
     // f ∈ [2^63, 2^64) nearest to 10^k/2^e and its binary exponent e, so that 10^k ≈ f·2^e within ½·2^e.
     private static ReadOnlySpan<ulong> CachedSignificands => new ulong[]
     {
