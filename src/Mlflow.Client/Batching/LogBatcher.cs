@@ -587,7 +587,7 @@ internal sealed class LogBatcher : IDisposable
         {
             if (_abort.IsCancellationRequested)
             {
-                return offline ? GoOffline(Aborted, unknown: attempt > 0) : (Outcome.FailWhole, Aborted);
+                return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
             }
 
             try
@@ -608,7 +608,7 @@ internal sealed class LogBatcher : IDisposable
                 {
                     // Sending again could duplicate points (unknown outcome), and a missing answer was already retried by
                     // the HTTP pipeline: keep the entries locally; the drain reconciles with the server's history.
-                    return GoOffline(reason, ex.OutcomeUnknown);
+                    return GoOffline(reason, unknown: true);
                 }
 
                 if (transient)
@@ -624,7 +624,7 @@ internal sealed class LogBatcher : IDisposable
                         }
                         catch (OperationCanceledException)
                         {
-                            return offline ? GoOffline(Aborted, ex.OutcomeUnknown) : (Outcome.FailWhole, Aborted);
+                            return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
                         }
 
                         continue;
@@ -632,7 +632,7 @@ internal sealed class LogBatcher : IDisposable
 
                     if (offline)
                     {
-                        return GoOffline(reason, ex.OutcomeUnknown);
+                        return GoOffline(reason, unknown: true); // a retry may have landed before a later failure
                     }
 
                     // A 5xx may be a rejection in disguise (the file backend answers 500 for a changed param): isolate it.
