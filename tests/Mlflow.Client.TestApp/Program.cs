@@ -3,7 +3,14 @@ using Mlflow.Client;
 // A tiny console app for process-exit tests: logs to the tracking server given as first argument, prints READY, then
 //   "exit"   returns from Main without disposing anything (AppDomain.ProcessExit must end the run), or
 //   "sigint" waits (at most 60 s) for Ctrl+C / SIGINT (Console.CancelKeyPress must end the run).
+//   "offline-kill" logs to an unreachable server (offline; the local store comes from MLFLOW_DOTNET_OFFLINE_DIR), and
+//            after each FlushAsync prints "DURABLE <run id> <points>" until it is killed (at most 60 s).
 // Points are only sent at shutdown: the flush interval is one hour.
+if (args.Length >= 2 && args[1] == "offline-kill")
+{
+    return OfflineKill(args[0]);
+}
+
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|sigint");
@@ -32,3 +39,26 @@ if (args[1] == "sigint")
 }
 
 return 0;
+
+static int OfflineKill(string uri)
+{
+    var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "kill-exp" };
+    options.Client.Retry.MaxRetries = 0;
+    options.Offline.DurableWriteInterval = TimeSpan.FromMilliseconds(100);
+    var tracker = MlflowTracker.Create(options);
+    var run = tracker.StartRun("killed");
+    run.LogParam("mode", "offline-kill");
+    var deadline = DateTime.UtcNow.AddSeconds(60);
+    for (var i = 0; DateTime.UtcNow < deadline; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+        if (i % 200 == 199)
+        {
+            run.FlushAsync().GetAwaiter().GetResult();
+            Console.WriteLine($"DURABLE {run.RunId} {i + 1}");
+            Console.Out.Flush();
+        }
+    }
+
+    return 3;
+}

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using System.Diagnostics;
+using Mlflow.Client.Offline;
 using Mlflow.Client.Store;
 
 namespace Mlflow.Client.Batching;
@@ -17,10 +19,13 @@ internal sealed class LogBatcher : IDisposable
         Sent,
         Split,
         FailWhole,
+        /// <summary>The server is unreachable (or the send was cut by shutdown): keep the entries in the offline mirror.</summary>
+        Offline,
     }
 
     private readonly ITrackingStore _store;
-    private readonly ISpillTarget? _spill;
+    private readonly OfflineMirror? _offline;
+    private readonly bool _spill;
     private readonly ILogger _logger;
     private readonly int _maxQueue;
     private readonly int _batchSize;
@@ -37,14 +42,20 @@ internal sealed class LogBatcher : IDisposable
     private long _retried;
     private long _failed;
     private long _spilled;
+    private long _offlineEntries;
+    private bool _lastFailureUnknown;
+    private string _lastFailureReason = "";
     private int _signaled;
     private int _spaceWaiters;
     private volatile bool _stopping;
 
-    public LogBatcher(ITrackingStore store, MlflowBatchingOptions options, ISpillTarget? spill, ILogger logger)
+    public LogBatcher(ITrackingStore store, MlflowBatchingOptions options, OfflineMirror? offline, ILogger logger)
     {
         _store = store;
-        _spill = options.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore ? spill ?? throw new ArgumentException("SpillToLocalStore needs a spill target.", nameof(spill)) : null;
+        _offline = offline;
+        _spill = options.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore
+            ? offline is not null ? true : throw new ArgumentException("SpillToLocalStore needs the offline store (it is off when the tracker logs to a local store).", nameof(offline))
+            : false;
         _logger = logger;
         _maxQueue = options.MaxQueueEntries;
         _batchSize = options.MaxBatchEntries;
@@ -64,15 +75,20 @@ internal sealed class LogBatcher : IDisposable
         {
             var sent = Interlocked.Read(ref _sent);
             var failed = Interlocked.Read(ref _failed);
-            // Clamped: a failed optimistic reservation lifts the counter above the bound for an instant, never the queue.
-            var pending = Math.Clamp(Interlocked.Read(ref _pending), 0, _maxQueue);
-            return new MlflowTrackerCounters(sent + failed + pending, sent, Interlocked.Read(ref _retried), failed, Interlocked.Read(ref _spilled));
+            var offline = Interlocked.Read(ref _offlineEntries);
+            // Clamped: a failed optimistic reservation lifts the counter above the bound for an instant, never the queue
+            // (spilled entries may: they are written to the local store instead of waiting).
+            var pending = Math.Clamp(Interlocked.Read(ref _pending), 0, _spill ? long.MaxValue : _maxQueue);
+            return new MlflowTrackerCounters(sent + failed + offline + pending, sent, Interlocked.Read(ref _retried), failed, Interlocked.Read(ref _spilled)) { Offline = offline };
         }
     }
 
-    public RunBuffer Register(string runId)
+    /// <summary>The offline fallback, when on.</summary>
+    public OfflineMirror? Offline => _offline;
+
+    public RunBuffer Register(string runId, RunIdentity? identity = null, RunMirror? mirror = null)
     {
-        var run = new RunBuffer(runId);
+        var run = new RunBuffer(runId) { Identity = identity, Mirror = mirror };
         lock (_runsLock)
         {
             _runs = [.. _runs, run];
@@ -111,10 +127,14 @@ internal sealed class LogBatcher : IDisposable
     }
 
     /// <summary>Completes when every entry of <paramref name="run"/> up to <paramref name="target"/> was sent or given up on.</summary>
-    public Task FlushRunAsync(RunBuffer run, long target, CancellationToken cancellationToken)
+    public async Task FlushRunAsync(RunBuffer run, long target, CancellationToken cancellationToken)
     {
         Signal();
-        return run.WaitForAsync(target).WaitAsync(cancellationToken);
+        await run.WaitForAsync(target).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (run.Mirror is not null)
+        {
+            _offline?.FlushToDisk(force: true); // what went to the local copy is on disk when a flush returns
+        }
     }
 
     /// <summary>Waits for every entry queued so far; <see langword="false"/> when the timeout passed first.</summary>
@@ -126,6 +146,7 @@ internal sealed class LogBatcher : IDisposable
         try
         {
             await Task.WhenAll(waits).WaitAsync(timeout).ConfigureAwait(false);
+            _offline?.FlushToDisk(force: true);
             return true;
         }
         catch (TimeoutException)
@@ -167,11 +188,15 @@ internal sealed class LogBatcher : IDisposable
 
     private bool ReserveSlow(RunBuffer run, in LogEntry entry)
     {
-        if (_spill is not null)
+        if (_spill)
         {
-            _spill.Spill(run.RunId, entry);
+            // Over the bound: queued anyway (no wait, no I/O here) and the sender writes this run's queue to the local
+            // store instead of the network, in order, until the local copy is drained to the server.
+            Interlocked.Increment(ref _pending);
             Interlocked.Increment(ref _spilled);
-            return false;
+            run.SpillRequested = true;
+            Signal();
+            return true;
         }
 
         while (true)
@@ -236,7 +261,10 @@ internal sealed class LogBatcher : IDisposable
     {
         while (true)
         {
-            await _signal.WaitAsync(_interval).ConfigureAwait(false);
+            var wait = _offline is not null && Volatile.Read(ref _runs).Any(r => r.Mirror is { Active: true }) && _offline.Options.DurableWriteInterval < _interval
+                ? _offline.Options.DurableWriteInterval
+                : _interval;
+            await _signal.WaitAsync(wait).ConfigureAwait(false);
             Volatile.Write(ref _signaled, 0);
             var stopping = _stopping;
             try
@@ -252,6 +280,7 @@ internal sealed class LogBatcher : IDisposable
 
             if (stopping && (_abort.IsCancellationRequested || Volatile.Read(ref _runs).All(r => r.IsDrained)))
             {
+                _offline?.FlushToDisk(force: true);
                 return;
             }
         }
@@ -262,13 +291,111 @@ internal sealed class LogBatcher : IDisposable
         foreach (var run in Volatile.Read(ref _runs))
         {
             await DrainRunAsync(run).ConfigureAwait(false);
-            if (run.IsClosed && run.IsDrained)
+            if (run.Mirror is { Active: true } mirror && !_stopping)
+            {
+                await MaybeDrainMirrorAsync(run, mirror).ConfigureAwait(false);
+            }
+
+            // An ended run whose local copy still waits for the server stays here: drains go on while the tracker lives.
+            if (run.IsClosed && run.IsDrained && run.Mirror is not { Active: true, Dirty: true })
             {
                 lock (_runsLock)
                 {
                     _runs = _runs.Where(r => !ReferenceEquals(r, run)).ToArray();
                 }
             }
+        }
+
+        _offline?.FlushToDisk(force: _stopping);
+    }
+
+    /// <summary>Sends a run's local copy to the server when due (at once after a spill, every reconnect interval while the server is down).</summary>
+    private async Task MaybeDrainMirrorAsync(RunBuffer run, RunMirror mirror)
+    {
+        if (!mirror.Dirty || !_offline!.CanDrain || Stopwatch.GetTimestamp() < mirror.NextAttempt)
+        {
+            return;
+        }
+
+        if (!await mirror.Gate.WaitAsync(0).ConfigureAwait(false))
+        {
+            return; // the run is being ended: that thread drains
+        }
+
+        try
+        {
+            await DrainMirrorCoreAsync(run, mirror, _abort.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // shutdown: what is local stays local, for mlflow-sync
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
+
+    /// <summary>One drain attempt (the caller holds the mirror's gate): on success a mirrored server run goes back to direct sending.</summary>
+    internal async Task<DrainState> DrainMirrorCoreAsync(RunBuffer run, RunMirror mirror, CancellationToken cancellationToken)
+    {
+        var (state, error) = await _offline!.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
+        switch (state)
+        {
+            case DrainState.Drained:
+                mirror.Dirty = false;
+                if (mirror.ServerDown)
+                {
+                    OfflineLog.BackOnline(_logger, run.RunId);
+                }
+
+                mirror.ServerDown = false;
+                if (!mirror.LocalOnly)
+                {
+                    mirror.Active = false; // nothing is left locally: the next entries go straight to the server, in order
+                }
+
+                break;
+            case DrainState.Unreachable:
+                mirror.ServerDown = true;
+                mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+                break;
+            default:
+                mirror.ServerDown = false;
+                mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+                if (error is not null && mirror.ReportedErrors.Add(error))
+                {
+                    OfflineLog.DrainFailed(_logger, run.RunId, error);
+                    run.AddRejection(new RejectedLogEntry("local data", "", error));
+                }
+
+                break;
+        }
+
+        return state;
+    }
+
+    /// <summary>Opens the run's local mirror when it has none (server run identity known from registration).</summary>
+    internal RunMirror EnsureMirror(RunBuffer run, string reason)
+    {
+        lock (run)
+        {
+            if (run.Mirror is { } existing)
+            {
+                if (!existing.Active)
+                {
+                    existing.Active = true;
+                    existing.ServerDown = true;
+                }
+
+                return existing;
+            }
+
+            var identity = run.Identity ?? throw new InvalidOperationException($"Run {run.RunId} has no identity for an offline copy.");
+            var mirror = _offline!.OpenMirror(identity, run.RunId);
+            run.Mirror = mirror;
+            _offline.WarnOnce(_store.Description, run.RunId, reason);
+            return mirror;
         }
     }
 
@@ -281,19 +408,43 @@ internal sealed class LogBatcher : IDisposable
         }
 
         var start = 0;
+        var reason = "internal error of the background sender";
         try
         {
+            if (_offline is not null && (run.Mirror is { Active: true } || run.SpillRequested))
+            {
+                var mirror = run.Mirror is { Active: true } m ? m : EnsureSpillMirror(run);
+                run.SpillRequested = false;
+                await WriteToMirrorAsync(run, mirror, entries, 0, count, unknownOutcome: false).ConfigureAwait(false);
+                start = count;
+                return;
+            }
+
             while (start < count)
             {
                 var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, _paramKeys);
+                int failedAt;
                 if (entries[start].Kind == LogEntryKind.DeleteTag)
                 {
                     var key = entries[start].Key;
-                    await SendRangeAsync(run, entries, start, end, ct => _store.DeleteTagAsync(run.RunId, key, ct)).ConfigureAwait(false);
+                    failedAt = await SendRangeAsync(run, entries, start, end, ct => _store.DeleteTagAsync(run.RunId, key, ct)).ConfigureAwait(false);
                 }
                 else
                 {
-                    await SendRangeAsync(run, entries, start, end, null).ConfigureAwait(false);
+                    failedAt = await SendRangeAsync(run, entries, start, end, null).ConfigureAwait(false);
+                }
+
+                if (failedAt >= 0)
+                {
+                    // The server is unreachable: what was not acknowledged, and everything after it, goes to the local copy.
+                    run.Complete(failedAt - start);
+                    Release(failedAt - start);
+                    start = failedAt;
+                    reason = "the server is unreachable and the local store failed";
+                    var mirror = EnsureMirror(run, _lastFailureReason);
+                    await WriteToMirrorAsync(run, mirror, entries, failedAt, count, _lastFailureUnknown).ConfigureAwait(false);
+                    start = count;
+                    return;
                 }
 
                 run.Complete(end - start);
@@ -301,14 +452,18 @@ internal sealed class LogBatcher : IDisposable
                 start = end;
             }
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MlflowException or InvalidOperationException && start < count)
+        {
+            reason += ": " + ex.Message;
+        }
         finally
         {
             if (start < count)
             {
-                // Only reachable through a bug: account for the rest so flushes do not hang, and say so.
+                // Only reachable through a bug or a failing disk: account for the rest so flushes do not hang, and say so.
                 for (var i = start; i < count; i++)
                 {
-                    Reject(run, entries[i], "internal error of the background sender");
+                    Reject(run, entries[i], reason);
                 }
 
                 run.Complete(count - start);
@@ -319,7 +474,57 @@ internal sealed class LogBatcher : IDisposable
         }
     }
 
-    private async Task SendRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end, Func<CancellationToken, Task>? call)
+    private RunMirror EnsureSpillMirror(RunBuffer run)
+    {
+        var mirror = EnsureMirror(run, "queue full");
+        mirror.ServerDown = false;
+        mirror.NextAttempt = 0; // drain right after writing: the server is fine, only slower than the producer
+        return mirror;
+    }
+
+    /// <summary>Writes entries [from, to) to the local copy and completes them (they are durable within the durable-write interval).</summary>
+    private async Task WriteToMirrorAsync(RunBuffer run, RunMirror mirror, LogEntry[] entries, int from, int to, bool unknownOutcome)
+    {
+        await mirror.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            Dictionary<string, long>? before = null;
+            if (unknownOutcome)
+            {
+                before = new Dictionary<string, long>(StringComparer.Ordinal);
+                for (var i = from; i < to; i++)
+                {
+                    if (entries[i].Kind == LogEntryKind.Metric)
+                    {
+                        before.TryAdd(entries[i].Key, mirror.MetricCounts.GetValueOrDefault(entries[i].Key));
+                    }
+                }
+            }
+
+            var rejected = 0;
+            _offline!.Write(mirror, entries, from, to, (entry, why) =>
+            {
+                rejected++;
+                Reject(run, entry, why);
+            });
+            if (before is not null)
+            {
+                _offline.MarkInFlight(mirror, before);
+            }
+
+            Interlocked.Add(ref _offlineEntries, to - from - rejected);
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+
+        run.Complete(to - from);
+        Release(to - from);
+    }
+
+    /// <summary>Sends entries [start, end); returns -1 when each was delivered or rejected, else the index from which the server could not be reached.</summary>
+    private async Task<int> SendRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end, Func<CancellationToken, Task>? call)
     {
         if (call is null)
         {
@@ -331,16 +536,20 @@ internal sealed class LogBatcher : IDisposable
         if (outcome == Outcome.Sent)
         {
             Interlocked.Add(ref _sent, end - start);
-            return;
+            return -1;
+        }
+
+        if (outcome == Outcome.Offline)
+        {
+            return start;
         }
 
         if (outcome == Outcome.Split && end - start > 1)
         {
             // The server validates a whole batch before writing: halves find the offending entries, order is kept.
             var mid = start + ((end - start) / 2);
-            await SendRangeAsync(run, entries, start, mid, null).ConfigureAwait(false);
-            await SendRangeAsync(run, entries, mid, end, null).ConfigureAwait(false);
-            return;
+            var first = await SendRangeAsync(run, entries, start, mid, null).ConfigureAwait(false);
+            return first >= 0 ? first : await SendRangeAsync(run, entries, mid, end, null).ConfigureAwait(false);
         }
 
         if (outcome == Outcome.FailWhole && end - start > 1)
@@ -352,6 +561,8 @@ internal sealed class LogBatcher : IDisposable
         {
             Reject(run, entries[i], reason);
         }
+
+        return -1;
     }
 
     private void Reject(RunBuffer run, in LogEntry entry, string reason)
@@ -361,14 +572,22 @@ internal sealed class LogBatcher : IDisposable
         TrackingLog.EntryRejected(_logger, entry.KindName, entry.Key, run.RunId, reason);
     }
 
+    private (Outcome, string) GoOffline(string reason, bool unknown)
+    {
+        _lastFailureUnknown = unknown;
+        _lastFailureReason = reason;
+        return (Outcome.Offline, reason);
+    }
+
     private async Task<(Outcome Outcome, string Reason)> TryAsync(string runId, int count, Func<CancellationToken, Task> call)
     {
         const string Aborted = "the shutdown timeout passed before the entries were sent";
+        var offline = _offline is not null;
         for (var attempt = 0; ; attempt++)
         {
             if (_abort.IsCancellationRequested)
             {
-                return (Outcome.FailWhole, Aborted);
+                return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
             }
 
             try
@@ -378,13 +597,20 @@ internal sealed class LogBatcher : IDisposable
             }
             catch (OperationCanceledException) when (_abort.IsCancellationRequested)
             {
-                return (Outcome.FailWhole, Aborted);
+                return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
             }
             catch (MlflowException ex)
             {
                 var reason = Describe(ex);
                 var status = ex.StatusCode is { } s ? (int)s : 0;
                 var transient = status is 0 or 408 or 429 or >= 500;
+                if (offline && transient && (ex.OutcomeUnknown || status == 0))
+                {
+                    // Sending again could duplicate points (unknown outcome), and a missing answer was already retried by
+                    // the HTTP pipeline: keep the entries locally; the drain reconciles with the server's history.
+                    return GoOffline(reason, unknown: true);
+                }
+
                 if (transient)
                 {
                     if (attempt < MaxTransientRetries)
@@ -398,10 +624,15 @@ internal sealed class LogBatcher : IDisposable
                         }
                         catch (OperationCanceledException)
                         {
-                            return (Outcome.FailWhole, Aborted);
+                            return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
                         }
 
                         continue;
+                    }
+
+                    if (offline)
+                    {
+                        return GoOffline(reason, unknown: true); // a retry may have landed before a later failure
                     }
 
                     // A 5xx may be a rejection in disguise (the file backend answers 500 for a changed param): isolate it.

@@ -502,6 +502,23 @@ internal sealed partial class LocalFileStore : ITrackingStore
     // ------------------------------------------------------------------ runs
 
     public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, CancellationToken cancellationToken)
+        => Task.FromResult(CreateRunCore(experimentId, runName, startTime, tags, userId, null));
+
+    /// <summary>
+    /// Creates a run with a run id chosen by the caller (32 lowercase hex digits), or returns it when a run with that id
+    /// already exists in the experiment (a repeated creation). The offline fallback names its local runs this way.
+    /// </summary>
+    internal Run CreateRunWithId(string runId, string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId)
+    {
+        if (runId.Length != 32 || !runId.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+        {
+            throw new ArgumentException($"A local run id is 32 lowercase hex digits; '{runId}' is not.", nameof(runId));
+        }
+
+        return CreateRunCore(experimentId, runName, startTime, tags, userId, runId);
+    }
+
+    private Run CreateRunCore(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, string? givenRunId)
     {
         MlflowValidation.ValidateExperimentId(experimentId);
         var checkedTags = CheckRunTags(tags ?? []);
@@ -526,9 +543,15 @@ internal sealed partial class LocalFileStore : ITrackingStore
             checkedTags.Add(new Tag(RunNameTag, name));
         }
 
-        var runId = Guid.NewGuid().ToString("N");
+        var runId = givenRunId ?? Guid.NewGuid().ToString("N");
         var expDir = Path.Combine(_root, experimentId);
         var runDir = Path.Combine(expDir, runId);
+        if (givenRunId is not null && File.Exists(Path.Combine(runDir, MetaFileName)))
+        {
+            _runDirs[runId] = runDir;
+            return BuildRun(runDir, ReadRunMeta(runDir) ?? throw InvalidRunState(runId));
+        }
+
         Directory.CreateDirectory(runDir);
         var meta = new RunMeta
         {
@@ -553,7 +576,7 @@ internal sealed partial class LocalFileStore : ITrackingStore
         }
 
         _runDirs[runId] = runDir;
-        return Task.FromResult(BuildRun(runDir, meta));
+        return BuildRun(runDir, meta);
     }
 
     private static string AppendToUri(string baseUri, params string[] segments)

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Mlflow.Client.Batching;
+using Mlflow.Client.Offline;
 
 namespace Mlflow.Client.Store;
 
@@ -10,13 +10,13 @@ namespace Mlflow.Client.Store;
 internal static class TrackingStoreFactory
 {
     /// <summary>Creates the store the (environment-resolved) client options point at; the caller owns it.</summary>
-    public static ITrackingStore Create(MlflowClientOptions resolved, ILoggerFactory loggerFactory)
+    public static ITrackingStore Create(MlflowClientOptions resolved, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var uri = resolved.TrackingUri?.Trim();
         if (uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
-            return new RestTrackingStore(new MlflowClient(resolved), ownsClient: true);
+            return new RestTrackingStore(CreateClient(resolved, wrapHandler), ownsClient: true);
         }
 
         if (uri is not null && IsUnsupportedScheme(uri))
@@ -27,12 +27,38 @@ internal static class TrackingStoreFactory
         return new FileStore.LocalFileStore(FileStore.LocalFileStore.ResolveRoot(uri), loggerFactory.CreateLogger("Mlflow.Client.LocalFileStore"));
     }
 
-    /// <summary>Where entries go when the queue is full and <see cref="QueueFullPolicy.SpillToLocalStore"/> is chosen.</summary>
-    public static ISpillTarget CreateSpillTarget(MlflowClientOptions resolved, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// The offline fallback of a tracker logging to a server: a local store (created on first use) and a client that
+    /// drains it with few retries, so the background sender is not held up long by a server that is still down.
+    /// <see langword="null"/> for a local store (nothing to fall back from).
+    /// </summary>
+    public static OfflineMirror? CreateOfflineMirror(ITrackingStore store, MlflowClientOptions resolved, MlflowOfflineOptions options, EnvironmentReader env, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
     {
-        _ = resolved;
-        _ = loggerFactory;
-        throw new NotSupportedException("Spilling to the local store arrives with the offline fallback; use QueueFullPolicy.Wait.");
+        if (store is not RestTrackingStore rest)
+        {
+            return null;
+        }
+
+        var drainOptions = resolved.WithEnvironmentDefaults(EnvironmentReader.FromDictionary(new Dictionary<string, string>()));
+        var retry = drainOptions.Retry.WithEnvironmentDefaults(EnvironmentReader.FromDictionary(new Dictionary<string, string>()));
+        retry.MaxRetries = Math.Min(retry.MaxRetries, 1);
+        drainOptions.Retry = retry;
+        var drainClient = CreateClient(drainOptions, wrapHandler);
+        return new OfflineMirror(options.ResolveDirectory(env), options, drainClient, ownsDrainClient: true, rest.Client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"));
+    }
+
+    private static MlflowClient CreateClient(MlflowClientOptions resolved, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler)
+    {
+        if (wrapHandler is null)
+        {
+            return new MlflowClient(resolved);
+        }
+
+        resolved.Validate();
+#pragma warning disable CA2000 // test-only path: the HttpClient lives as long as the process
+        var http = new HttpClient(wrapHandler(Rest.HttpClientConstruction.CreateOwnedHandler(resolved)), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+#pragma warning restore CA2000
+        return new MlflowClient(http, resolved);
     }
 
     private static bool IsUnsupportedScheme(string uri)

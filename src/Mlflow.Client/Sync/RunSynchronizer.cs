@@ -52,6 +52,9 @@ internal sealed class RunSynchronizer
     /// <summary>Set when the last failure was that the server gave no answer at all (unreachable), after all retries.</summary>
     public bool ServerUnreachable { get; private set; }
 
+    /// <summary>Set when the last failure was no answer, or an answer that says the server is not available now (retryable), after all retries.</summary>
+    public bool LastFailureTransient { get; private set; }
+
     /// <summary>The server run id a local run was synced to in this session, if any.</summary>
     public string? ServerRunIdOf(string localRunId) => _serverRunIds.GetValueOrDefault(localRunId);
 
@@ -60,6 +63,7 @@ internal sealed class RunSynchronizer
     {
         ArgumentNullException.ThrowIfNull(source);
         ServerUnreachable = false;
+        LastFailureTransient = false;
         var state = new RunState(localRunId, runIndex, runCount);
         try
         {
@@ -81,6 +85,7 @@ internal sealed class RunSynchronizer
                                    && !cancellationToken.IsCancellationRequested)
         {
             ServerUnreachable = ex is MlflowException { StatusCode: null } && _target is not null;
+            LastFailureTransient = ex is MlflowException m && IsRetryable(m) && _target is not null;
             state.Errors.Add(ex.Message);
         }
 
@@ -101,7 +106,7 @@ internal sealed class RunSynchronizer
         }
 
         Report(s, SyncPhase.Starting);
-        var experimentId = await ResolveExperimentAsync(source, target, local.Info.ExperimentId, s, ct).ConfigureAwait(false);
+        var experimentId = s.Journal!.PinnedExperimentId ?? await ResolveExperimentAsync(source, target, local.Info.ExperimentId, s, ct).ConfigureAwait(false);
         var serverRun = await FindOrCreateRunAsync(source, target, experimentId, s, ct).ConfigureAwait(false);
         s.ServerRunId = serverRun.Info.RunId;
         _serverRunIds[s.LocalRunId] = s.ServerRunId;

@@ -26,6 +26,13 @@ internal sealed class SyncJournal
 
     public string? ServerRunId { get; set; }
 
+    /// <summary>
+    /// Set by the tracker's offline fallback when it knows the server experiment of the run (a run that went offline
+    /// mid-run, or one started offline in an experiment known only by id): sync uses it instead of looking the local
+    /// experiment's name up on the server.
+    /// </summary>
+    public string? PinnedExperimentId { get; set; }
+
     /// <summary>Param key → hash of the value sent.</summary>
     public Dictionary<string, string> Params { get; set; } = new(StringComparer.Ordinal);
 

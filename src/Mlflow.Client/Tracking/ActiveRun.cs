@@ -53,6 +53,12 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// <summary>The run name (given or generated).</summary>
     public string RunName { get; }
 
+    /// <summary>
+    /// <see langword="true"/> while the tracking server cannot be reached and what this run logs is kept in the local
+    /// store (<see cref="MlflowOfflineOptions.Directory"/>) instead; it is sent when the server answers again.
+    /// </summary>
+    public bool IsOffline => Buffer.Mirror is { Active: true, ServerDown: true };
+
     /// <summary><see cref="RunStatus.Running"/> until the run is ended, then the status it was ended with.</summary>
     public RunStatus Status => _status;
 
@@ -67,14 +73,16 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     public ActiveRun StartChildRun(string? runName = null, IEnumerable<KeyValuePair<string, string>>? tags = null)
         => _tracker.StartRunCoreAsync(runName, tags, this, CancellationToken.None).GetAwaiter().GetResult();
 
-    /// <summary>Waits until every entry logged so far was sent (or given up on).</summary>
+    /// <summary>Waits until every entry logged so far was sent (or given up on); while the run is offline, until it is on local disk.</summary>
     /// <param name="cancellationToken">Stops waiting (the entries stay queued).</param>
     /// <returns>A task that completes when the entries are delivered.</returns>
     /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected since the last report.</exception>
+    /// <exception cref="MlflowException">The run is offline and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> is set (the entries are kept locally).</exception>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         await _batcher.FlushRunAsync(Buffer, Buffer.Appended, cancellationToken).ConfigureAwait(false);
         ThrowIfRejected();
+        _tracker.ThrowIfOffline(this);
     }
 
     /// <summary>Flushes (bounded by the shutdown timeout) and ends the run with a status; later calls do nothing.</summary>
@@ -139,7 +147,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         using var updateCts = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         try
         {
-            await _tracker.Store.UpdateRunAsync(RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, updateCts.Token).ConfigureAwait(false);
+            await _tracker.EndOnStoreAsync(this, status, updateCts.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // ending must not throw over the caller's own exception; the failure is logged
         catch (Exception ex)

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlflow.Client.Batching;
+using Mlflow.Client.Offline;
 using Mlflow.Client.Store;
+using Mlflow.Client.Sync;
 
 namespace Mlflow.Client;
 
@@ -30,10 +32,13 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     private readonly object _runsLock = new();
     private readonly List<ActiveRun> _activeRuns = [];
     private readonly bool _handlesProcessExit;
+    private readonly OfflineMirror? _offline;
+    private readonly ConcurrentDictionary<string, string> _experimentNames = new(StringComparer.Ordinal) { ["0"] = "Default" };
     private string? _experimentId;
+    private string? _offlineExperimentName;
     private int _disposed;
 
-    internal MlflowTracker(ITrackingStore store, MlflowTrackerOptions? options = null, ISpillTarget? spillTarget = null, EnvironmentReader? environment = null, bool ownsStore = false, bool handleProcessExit = false, string? user = null)
+    internal MlflowTracker(ITrackingStore store, MlflowTrackerOptions? options = null, OfflineMirror? offline = null, EnvironmentReader? environment = null, bool ownsStore = false, bool handleProcessExit = false, string? user = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _options = options ?? new MlflowTrackerOptions();
@@ -43,7 +48,8 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         _env = environment ?? EnvironmentReader.Process;
         Logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MlflowTracker>();
         _user = SystemTags.ResolveUser(user ?? _options.Client?.Username ?? _env.Get(MlflowEnvironmentVariables.TrackingUsername));
-        _batcher = new LogBatcher(store, _options.Batching, spillTarget, Logger);
+        _offline = offline;
+        _batcher = new LogBatcher(store, _options.Batching, offline, Logger);
         _handlesProcessExit = handleProcessExit;
         if (handleProcessExit)
         {
@@ -85,14 +91,21 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
 
         client.Validate();
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        var store = TrackingStoreFactory.Create(client, loggerFactory);
+        var store = TrackingStoreFactory.Create(client, loggerFactory, options.WrapHandler);
+        OfflineMirror? offline = null;
         try
         {
-            var spill = options.Batching.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore ? TrackingStoreFactory.CreateSpillTarget(client, loggerFactory) : null;
-            return new MlflowTracker(store, options, spill, env, ownsStore: true, handleProcessExit: true, user: client.Username);
+            offline = TrackingStoreFactory.CreateOfflineMirror(store, client, options.Offline, env, loggerFactory, options.WrapHandler);
+            if (options.Batching.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore && offline is null)
+            {
+                throw new NotSupportedException("QueueFullPolicy.SpillToLocalStore needs a tracking server: with a local store there is nothing to spill to. Use QueueFullPolicy.Wait.");
+            }
+
+            return new MlflowTracker(store, options, offline, env, ownsStore: true, handleProcessExit: true, user: client.Username);
         }
         catch
         {
+            offline?.Dispose();
             store.Dispose();
             throw;
         }
@@ -107,10 +120,25 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="SetExperiment"/>
     /// <param name="name">The experiment name.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <remarks>With the server unreachable (and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> off), the
+    /// name is kept, runs start offline in a local experiment of that name, and the local experiment id is returned.</remarks>
     public async Task<string> SetExperimentAsync(string name, CancellationToken cancellationToken = default)
     {
         MlflowValidation.ValidateExperimentName(name);
-        var id = await GetOrCreateExperimentAsync(name, cancellationToken).ConfigureAwait(false);
+        string id;
+        try
+        {
+            id = await GetOrCreateExperimentAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowException ex) when (CanGoOffline(ex))
+        {
+            Volatile.Write(ref _offlineExperimentName, name);
+            Volatile.Write(ref _experimentId, null);
+            return (await _offline!.Store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false))?.ExperimentId
+                ?? await _offline.Store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _offlineExperimentName, null);
         Volatile.Write(ref _experimentId, id);
         return id;
     }
@@ -120,6 +148,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     public void SetExperimentById(string experimentId)
     {
         MlflowValidation.ValidateExperimentId(experimentId);
+        Volatile.Write(ref _offlineExperimentName, null);
         Volatile.Write(ref _experimentId, experimentId);
     }
 
@@ -200,6 +229,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         await EndActiveRunsAsync(RunStatus.Finished).ConfigureAwait(false);
         _batcher.Stop(ShutdownTimeout);
         _batcher.Dispose();
+        _offline?.Dispose();
         _experimentLock.Dispose();
         if (_ownsStore)
         {
@@ -247,11 +277,20 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
 
         var name = runName ?? userRunName ?? RunNameGenerator.Next();
         merged[SystemTags.RunName] = name;
-        var experimentId = parent?.ExperimentId ?? await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
         var startTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var created = await _store.CreateRunAsync(experimentId, name, startTime, merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList(), _user, cancellationToken).ConfigureAwait(false);
-        var runId = created.Info.RunId;
-        var run = new ActiveRun(this, _batcher, _batcher.Register(runId), runId, experimentId, created.Info.RunName ?? name);
+        ActiveRun run;
+        if (_offline is null)
+        {
+            var experimentId = parent?.ExperimentId ?? await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
+            var created = await _store.CreateRunAsync(experimentId, name, startTime, merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList(), _user, cancellationToken).ConfigureAwait(false);
+            var runId = created.Info.RunId;
+            run = new ActiveRun(this, _batcher, _batcher.Register(runId), runId, experimentId, created.Info.RunName ?? name);
+        }
+        else
+        {
+            run = await StartRunWithFallbackAsync(name, merged, parent, startTime, cancellationToken).ConfigureAwait(false);
+        }
+
         lock (_runsLock)
         {
             _activeRuns.Add(run);
@@ -295,7 +334,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
                 return again;
             }
 
-            var name = _options.ExperimentName ?? _env.Get(MlflowEnvironmentVariables.ExperimentName);
+            var name = Volatile.Read(ref _offlineExperimentName) ?? _options.ExperimentName ?? _env.Get(MlflowEnvironmentVariables.ExperimentName);
             var id = _options.ExperimentId ?? _env.Get(MlflowEnvironmentVariables.ExperimentId);
             string resolved;
             if (name is not null)
@@ -325,17 +364,24 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     private async Task<string> GetOrCreateExperimentAsync(string name, CancellationToken cancellationToken)
     {
         var experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
-        if (experiment is null)
+        for (var attempt = 1; experiment is null; attempt++)
         {
             try
             {
-                return await _store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+                var created = await _store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+                _experimentNames[created] = name;
+                return created;
             }
             catch (MlflowException ex) when (ex.ErrorCode is MlflowErrorCode.ResourceAlreadyExists or MlflowErrorCode.AlreadyExists)
             {
-                // Created concurrently, or a deleted experiment owns the name (SQL stores): look again.
+                // Created concurrently, by our own unanswered attempt, or a deleted experiment owns the name (SQL stores): look again.
                 experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
                     ?? throw new MlflowException($"Experiment '{name}' could not be created: the name is taken, but no experiment with it can be read (a deleted experiment may own it).", ex);
+            }
+            catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
+            {
+                // The creation may have been applied without an answer: read it back before creating again.
+                experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -344,7 +390,179 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             throw new MlflowException($"Experiment '{name}' (id {experiment.ExperimentId}) is deleted. Restore it (MlflowClient.RestoreExperimentAsync) or choose another name: the tracker does not log into a deleted experiment or resurrect it silently.");
         }
 
+        _experimentNames[experiment.ExperimentId] = name;
         return experiment.ExperimentId;
+    }
+
+    /// <summary>A failure that says the server cannot be reached now (no answer, or a gateway/availability status).</summary>
+    internal static bool IsConnectivityFailure(MlflowException ex)
+        => ex.StatusCode is null or System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests
+            or System.Net.HttpStatusCode.BadGateway or System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.GatewayTimeout;
+
+    /// <summary>Whether the offline fallback takes over after <paramref name="ex"/> (on, not told to throw, and a connectivity failure).</summary>
+    private bool CanGoOffline(MlflowException ex) => _offline is not null && !_offline.Options.ThrowOnConnectivityFailure && IsConnectivityFailure(ex);
+
+    private static string Describe(MlflowException ex) => ex.StatusCode is { } s ? "HTTP " + (int)s : "no answer";
+
+    /// <summary>
+    /// Creates the run on the server, tagged with a fresh client key; a creation whose answer was lost is found again by
+    /// that key instead of repeated. With the server unreachable, the run starts offline: a local run named by the key.
+    /// </summary>
+    private async Task<ActiveRun> StartRunWithFallbackAsync(string name, Dictionary<string, string> merged, ActiveRun? parent, long startTime, CancellationToken cancellationToken)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        merged[OfflineMirror.ClientRunKeyTag] = key;
+        merged[RunSynchronizer.SourceRunIdTag] = key;
+        var tags = merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
+        var experimentId = parent?.ExperimentId;
+        string? experimentName = null;
+        string reason;
+        if (parent?.Buffer.Mirror is { LocalOnly: true })
+        {
+            reason = "its parent run started offline";
+        }
+        else
+        {
+            try
+            {
+                experimentId ??= await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
+                experimentName = await ExperimentNameAsync(experimentId, cancellationToken).ConfigureAwait(false);
+                for (var attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        var created = await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, cancellationToken).ConfigureAwait(false);
+                        return Register(created.Info.RunId, experimentId, experimentName, key, created.Info.RunName ?? name);
+                    }
+                    catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
+                    {
+                        if (await FindByClientKeyAsync(experimentId, key, cancellationToken).ConfigureAwait(false) is { } found)
+                        {
+                            return Register(found.Info.RunId, experimentId, experimentName, key, found.Info.RunName ?? name);
+                        }
+                    }
+                }
+            }
+            catch (MlflowException ex) when (CanGoOffline(ex))
+            {
+                reason = Describe(ex) + ": " + (ex.ServerMessage ?? ex.Message);
+            }
+        }
+
+        // Offline start: a local run under the client key; a drain (or mlflow-sync) creates its server run later.
+        string? localExperimentId = null;
+        string? serverExperimentId = null;
+        if (parent is not null && parent.Buffer.Mirror is { LocalOnly: true })
+        {
+            localExperimentId = parent.ExperimentId;
+        }
+        else if (experimentId is not null)
+        {
+            serverExperimentId = experimentId;
+        }
+        else
+        {
+            experimentName = Volatile.Read(ref _offlineExperimentName) ?? _options.ExperimentName ?? _env.Get(MlflowEnvironmentVariables.ExperimentName);
+            serverExperimentId = experimentName is null ? _options.ExperimentId ?? _env.Get(MlflowEnvironmentVariables.ExperimentId) ?? "0" : null;
+        }
+
+        var (mirror, localExperiment) = _offline!.CreateLocalRun(key, localExperimentId, experimentName, serverExperimentId, name, startTime, tags, _user);
+        _offline.WarnOnce(_store.Description, key, reason);
+        return new ActiveRun(this, _batcher, _batcher.Register(key, null, mirror), key, localExperiment, name);
+
+        ActiveRun Register(string runId, string expId, string? expName, string clientKey, string runName)
+            => new(this, _batcher, _batcher.Register(runId, new RunIdentity(clientKey, expId, expName, runName)), runId, expId, runName);
+    }
+
+    /// <summary>The name of a server experiment: known from the tracker's own lookups, else read once (best effort).</summary>
+    private async Task<string?> ExperimentNameAsync(string experimentId, CancellationToken cancellationToken)
+    {
+        if (_experimentNames.TryGetValue(experimentId, out var name))
+        {
+            return name;
+        }
+
+        try
+        {
+            var experiment = await _store.GetExperimentAsync(experimentId, cancellationToken).ConfigureAwait(false);
+            _experimentNames[experimentId] = experiment.Name;
+            return experiment.Name;
+        }
+        catch (MlflowException ex) when (!IsConnectivityFailure(ex))
+        {
+            return null; // the run creation reports a missing experiment
+        }
+    }
+
+    private async Task<Run?> FindByClientKeyAsync(string experimentId, string key, CancellationToken cancellationToken)
+    {
+        var page = await _store.SearchRunsAsync(new RunSearchOptions
+        {
+            ExperimentIds = [experimentId],
+            Filter = $"tags.`{OfflineMirror.ClientRunKeyTag}` = '{key}'",
+            ViewType = ViewType.All,
+            MaxResults = 10,
+        }, null, cancellationToken).ConfigureAwait(false);
+        return page.Items.Count > 0 ? page.Items[0] : null;
+    }
+
+    /// <summary>Sends a run's final status: directly, or through its local copy (sent last, after the data) when it has one.</summary>
+    internal async Task EndOnStoreAsync(ActiveRun run, RunStatus status, CancellationToken cancellationToken)
+    {
+        var endTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var mirror = run.Buffer.Mirror;
+        if (_offline is null || mirror is not { Active: true })
+        {
+            try
+            {
+                await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (MlflowException ex) when (_offline is not null && IsConnectivityFailure(ex) && run.Buffer.Identity is not null)
+            {
+                mirror = _batcher.EnsureMirror(run.Buffer, Describe(ex));
+            }
+        }
+
+        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _offline.SetStatus(mirror, status, endTime);
+            _offline.FlushToDisk(force: true);
+            var state = DrainState.Unreachable;
+            try
+            {
+                state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // out of time: the status is recorded locally
+            }
+
+            if (state == DrainState.Failed && !mirror.LocalOnly)
+            {
+                // The data went as far as the server accepts it (the refusals are reported): the status goes directly.
+                await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+                mirror.Dirty = false;
+            }
+            else if (state != DrainState.Drained)
+            {
+                OfflineLog.EndedOffline(Logger, run.RunId, _offline.Root);
+            }
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
+
+    /// <summary>Throws when the run is offline and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> asks for it.</summary>
+    internal void ThrowIfOffline(ActiveRun run)
+    {
+        if (_offline is { Options.ThrowOnConnectivityFailure: true } && run.IsOffline)
+        {
+            throw new MlflowException($"Run {run.RunId} is offline: the tracking server {_store.Description} cannot be reached. What it logged is kept in {_offline.Root} and sent when the server answers (or with mlflow-sync).");
+        }
     }
 
     private static void FailQuietly(ActiveRun run, Exception ex)

@@ -23,17 +23,25 @@ public sealed class MlflowTrackerOptions
     /// <summary>Queueing and background sending.</summary>
     public MlflowBatchingOptions Batching { get; set; } = new();
 
+    /// <summary>What happens when the tracking server cannot be reached (default: the run goes on offline, nothing is lost).</summary>
+    public MlflowOfflineOptions Offline { get; set; } = new();
+
     /// <summary>What happens to over-long param and tag values (default: truncate with a warning).</summary>
     public OverlongValuePolicy OverlongValuePolicy { get; set; } = OverlongValuePolicy.Truncate;
 
     /// <summary>Where the tracker logs warnings and errors (nothing by default).</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>Wraps the HTTP handler of the client the tracker creates (tests inject faults with it).</summary>
+    internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Batching, nameof(Batching));
         ArgumentNullException.ThrowIfNull(Client, nameof(Client));
+        ArgumentNullException.ThrowIfNull(Offline, nameof(Offline));
         Batching.Validate();
+        Offline.Validate();
         if (ExperimentId is not null)
         {
             MlflowValidation.ValidateExperimentId(ExperimentId);

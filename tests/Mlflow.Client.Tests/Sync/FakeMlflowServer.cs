@@ -25,6 +25,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private readonly Task _loop;
     private readonly List<Fault> _faults = [];
     private int _nextExperiment = 1;
+    private bool _paused;
 
     public FakeMlflowServer(bool deduplicating = false)
     {
@@ -68,6 +69,20 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is applied, then answered with <paramref name="status"/> (a gateway timeout, say).</summary>
     public void ApplyThenFail(string endpoint, int nth, int status) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: status)); } }
 
+    /// <summary>Stops accepting connections (clients get "connection refused"); the state is kept.</summary>
+    public void StopListening()
+    {
+        Volatile.Write(ref _paused, true);
+        _listener.Stop();
+    }
+
+    /// <summary>Accepts connections again on the same port, with the same state (a restarted server with a persistent backend).</summary>
+    public void StartListening()
+    {
+        _listener.Start();
+        Volatile.Write(ref _paused, false);
+    }
+
     public FakeRun SingleRun() { lock (_gate) { return Runs.Values.Single(); } }
 
     public FakeRun RunBySource(string localRunId)
@@ -87,9 +102,15 @@ internal sealed partial class FakeMlflowServer : IDisposable
             {
                 ctx = await _listener.GetContextAsync().WaitAsync(_stop.Token);
             }
-            catch (Exception) when (_stop.IsCancellationRequested || !_listener.IsListening)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception) when (!_listener.IsListening || Volatile.Read(ref _paused))
+            {
+                // stopped by StopListening (the server is "down"): wait for StartListening, bounded by disposal
+                await Task.Delay(10);
+                continue;
             }
 
             _ = Task.Run(() => Handle(ctx));

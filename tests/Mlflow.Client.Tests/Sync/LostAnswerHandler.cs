@@ -22,6 +22,8 @@ internal sealed class LostAnswerHandler(HttpMessageHandler inner) : DelegatingHa
         response.Dispose();
         if (fault == "0")
         {
+            // ResponseEnded, not ConnectionError: the request went out and the answer was lost. ConnectionError means "no
+            // connection was made", which the retry pipeline rightly treats as safe to send again.
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The connection was reset (injected after the server applied the request).");
         }
 

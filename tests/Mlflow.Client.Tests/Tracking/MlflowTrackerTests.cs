@@ -1,3 +1,4 @@
+using Mlflow.Client.Offline;
 using NUnit.Framework;
 using System.Diagnostics;
 using static Mlflow.Client.Tests.Tracking.TrackerTestSupport;
@@ -360,28 +361,36 @@ public class MlflowTrackerTests
     }
 
     [Test]
-    public void Spill_policy_hands_overflow_to_the_spill_target()
+    public void Spill_policy_keeps_overflow_in_the_local_store_in_order()
     {
         var store = new FakeTrackingStore();
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.OnLogBatch = (_, _) => gate.Task;
-        var spill = new FakeSpillTarget();
-        using var tracker = CreateTracker(store, o =>
+        var dir = Path.Combine(Path.GetTempPath(), "mlflow-spill-tests", Guid.NewGuid().ToString("N"));
+        try
         {
-            o.Batching.MaxQueueEntries = 10;
-            o.Batching.QueueFullPolicy = QueueFullPolicy.SpillToLocalStore;
-        }, spill);
-        var run = tracker.StartRun("r");
-        for (var i = 0; i < 30; i++)
-        {
-            run.LogMetric("m", i, i);
-        }
+            var offline = new MlflowOfflineOptions { Directory = dir };
+            using var mirror = new OfflineMirror(dir, offline, null, false, "http://127.0.0.1:1/", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            using var tracker = CreateTracker(store, o =>
+            {
+                o.Batching.MaxQueueEntries = 10;
+                o.Batching.QueueFullPolicy = QueueFullPolicy.SpillToLocalStore;
+            }, mirror);
+            var run = tracker.StartRun("r");
+            for (var i = 0; i < 30; i++)
+            {
+                run.LogMetric("m", i, i);
+            }
 
-        Assert.That(spill.Spilled.Select(s => s.Value), Is.EqualTo(Enumerable.Range(10, 20).Select(i => (double)i)));
-        Assert.That(tracker.Counters.Spilled, Is.EqualTo(20));
-        gate.SetResult();
-        run.Dispose();
-        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+            run.Dispose();
+            Assert.That(tracker.Counters.Spilled, Is.InRange(1, 20));
+            Assert.That(tracker.Counters.Offline, Is.EqualTo(30), "from the first spill on, the run's queue goes to the local store");
+            Assert.That(store.AllMetrics(run.RunId), Is.Empty);
+            var local = mirror.Store.ReadMetricFile(Path.Combine(mirror.Store.GetRunDirectory(run.Buffer.Identity!.ClientKey), "metrics", "m"), "m");
+            Assert.That(local.Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 30).Select(i => (long)i)));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Test]

@@ -1,18 +1,18 @@
 using NUnit.Framework;
 using System.Diagnostics;
-using Mlflow.Client.Batching;
+using Mlflow.Client.Offline;
 
 namespace Mlflow.Client.Tests.Tracking;
 
 internal static class TrackerTestSupport
 {
-    public static MlflowTracker CreateTracker(FakeTrackingStore store, Action<MlflowTrackerOptions>? configure = null, ISpillTarget? spill = null)
+    public static MlflowTracker CreateTracker(FakeTrackingStore store, Action<MlflowTrackerOptions>? configure = null, OfflineMirror? offline = null)
     {
         var options = new MlflowTrackerOptions();
         options.Batching.FlushInterval = TimeSpan.FromHours(1);
         options.Batching.ShutdownTimeout = TimeSpan.FromSeconds(10);
         configure?.Invoke(options);
-        return new MlflowTracker(store, options, spill, EnvironmentReader.FromDictionary(new Dictionary<string, string>()), user: "tester");
+        return new MlflowTracker(store, options, offline, EnvironmentReader.FromDictionary(new Dictionary<string, string>()), user: "tester");
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; at most <paramref name="seconds"/>.</summary>
@@ -30,18 +30,5 @@ internal static class TrackerTestSupport
         }
 
         return condition();
-    }
-}
-
-internal sealed class FakeSpillTarget : ISpillTarget
-{
-    public List<(string RunId, string Key, double Value)> Spilled { get; } = [];
-
-    public void Spill(string runId, in LogEntry entry)
-    {
-        lock (Spilled)
-        {
-            Spilled.Add((runId, entry.Key, entry.Value));
-        }
     }
 }

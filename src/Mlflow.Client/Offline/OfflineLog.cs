@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mlflow.Client.Offline;
+
+/// <summary>Log messages of the offline fallback.</summary>
+internal static partial class OfflineLog
+{
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "The tracking server {Server} cannot be reached ({Reason}); run {RunId} goes on offline and keeps what was not acknowledged in {Directory} (sent when the server answers again, or with mlflow-sync). Further runs going offline are not logged")]
+    public static partial void WentOffline(ILogger logger, string server, string reason, string runId, string directory);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "The tracking server answers again: run {RunId} sent what was kept locally")]
+    public static partial void BackOnline(ILogger logger, string runId);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Run {RunId} ended while its data is still only in the local store {Directory}; it is sent when the server answers while this tracker lives, or by mlflow-sync --from {Directory}")]
+    public static partial void EndedOffline(ILogger logger, string runId, string directory);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Sending the local data of run {RunId} to the server failed: {Error}")]
+    public static partial void DrainFailed(ILogger logger, string runId, string error);
+}

@@ -1,0 +1,363 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Mlflow.Client.Batching;
+using Mlflow.Client.FileStore;
+using Mlflow.Client.Sync;
+
+namespace Mlflow.Client.Offline;
+
+/// <summary>
+/// The offline fallback of one tracker: a local store in MLflow's format (created on first use) that keeps what the
+/// tracking server has not acknowledged, and drains it to the server with <see cref="RunSynchronizer"/>.
+/// </summary>
+/// <remarks>
+/// <para>Identity: every run the tracker creates on the server carries tags <see cref="ClientRunKeyTag"/> and
+/// <c>mlflow.dotnet.sourceRunId</c> = a client key (32 hex digits). The local mirror of that run has the client key as
+/// its run id, so a sync (this drain, or a later <c>mlflow-sync</c> with or without the journal) finds the server run by
+/// its source tag and never creates a second one. A run started with the server unreachable exists only locally under
+/// its client key until a drain creates its server run, exactly as <c>mlflow-sync</c> would.</para>
+/// <para>Exactly once: the mirror holds only what the server did not acknowledge. Points whose send had an unknown
+/// outcome are recorded as in flight in the sync journal, so the drain compares them with the server's history before
+/// sending (a file-backed server appends duplicates).</para>
+/// <para>All I/O happens on the tracker's background sender, or on the thread that ends a run; never on a log call.</para>
+/// </remarks>
+internal sealed class OfflineMirror : IDisposable
+{
+    /// <summary>The client-side key of a run: lets the tracker find a run whose creation answer was lost.</summary>
+    internal const string ClientRunKeyTag = "mlflow.dotnet.clientRunKey";
+    private const string RunNameTag = "mlflow.runName";
+
+    private readonly object _storeLock = new();
+    private readonly MlflowClient? _drainClient;
+    private readonly bool _ownsDrainClient;
+    private readonly ILogger _logger;
+    private LocalFileStore? _store;
+    private int _warned;
+    private int _unsyncedToDisk;
+    private long _lastDiskFlush = Stopwatch.GetTimestamp();
+
+    /// <param name="root">The local store folder (created on first use).</param>
+    /// <param name="options">The offline settings.</param>
+    /// <param name="drainClient">The server client drains use; <see langword="null"/>: data is kept locally only (for <c>mlflow-sync</c>).</param>
+    /// <param name="ownsDrainClient">Whether disposing this disposes <paramref name="drainClient"/>.</param>
+    /// <param name="targetKey">The server URI without credentials (names the sync journal, as <c>mlflow-sync</c> does).</param>
+    /// <param name="logger">Where warnings go.</param>
+    public OfflineMirror(string root, MlflowOfflineOptions options, MlflowClient? drainClient, bool ownsDrainClient, string targetKey, ILogger logger)
+    {
+        Root = root;
+        Options = options;
+        _drainClient = drainClient;
+        _ownsDrainClient = ownsDrainClient;
+        TargetKey = targetKey;
+        _logger = logger;
+    }
+
+    public string Root { get; }
+
+    public MlflowOfflineOptions Options { get; }
+
+    public string TargetKey { get; }
+
+    public bool CanDrain => _drainClient is not null;
+
+    /// <summary>Retry settings of a drain: short, the sender must get back to writing soon.</summary>
+    internal SyncOptions DrainSettings { get; set; } = new() { MaxAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
+
+    internal LocalFileStore Store
+    {
+        get
+        {
+            lock (_storeLock)
+            {
+                return _store ??= new LocalFileStore(Root, _logger);
+            }
+        }
+    }
+
+    /// <summary>Logs the "went offline" warning the first time only.</summary>
+    public void WarnOnce(string server, string runId, string reason)
+    {
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            OfflineLog.WentOffline(_logger, server, reason, runId, Root);
+        }
+    }
+
+    /// <summary>Creates a run that starts offline: a local run named by its client key, synced later as a whole.</summary>
+    /// <returns>The mirror and the local experiment id.</returns>
+    public (RunMirror Mirror, string LocalExperimentId) CreateLocalRun(string clientKey, string? localExperimentId, string? experimentName, string? serverExperimentId, string runName, long startTime, IReadOnlyList<Tag> tags, string? user)
+    {
+        var (experimentId, pinned) = localExperimentId is not null ? (localExperimentId, null) : LocalExperiment(experimentName, serverExperimentId);
+        var localTags = tags.Where(t => t.Key != RunSynchronizer.SourceRunIdTag).ToList();
+        Store.CreateRunWithId(clientKey, experimentId, runName, startTime, localTags, user);
+        if (pinned is not null)
+        {
+            var path = JournalPath(clientKey);
+            var journal = SyncJournal.Load(path);
+            journal.Target = TargetKey;
+            journal.PinnedExperimentId = pinned;
+            journal.Save(path);
+        }
+
+        return (new RunMirror(clientKey, null, localOnly: true) { Dirty = true }, experimentId);
+    }
+
+    /// <summary>Creates (or reopens) the local mirror of a server run, with a journal that already names the server run.</summary>
+    public RunMirror OpenMirror(RunIdentity identity, string serverRunId)
+    {
+        var (experimentId, _) = LocalExperiment(identity.ExperimentName, identity.ExperimentId);
+        var tags = new List<Tag> { new(ClientRunKeyTag, identity.ClientKey), new(RunNameTag, identity.RunName) };
+        Store.CreateRunWithId(identity.ClientKey, experimentId, identity.RunName, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), tags, null);
+        var path = JournalPath(identity.ClientKey);
+        var journal = SyncJournal.Load(path);
+        journal.Target = TargetKey;
+        journal.ServerRunId ??= serverRunId;
+        journal.ServerExperimentId ??= identity.ExperimentId;
+        journal.PinnedExperimentId = identity.ExperimentId;
+        foreach (var t in tags)
+        {
+            // Already on the server since its creation: not sent again (a later rename must not be undone).
+            journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
+        }
+
+        journal.Save(path);
+        return new RunMirror(identity.ClientKey, serverRunId, localOnly: false);
+    }
+
+    /// <summary>Writes entries to the local run, in order; entries the local store refuses are passed to <paramref name="reject"/>.</summary>
+    public void Write(RunMirror mirror, LogEntry[] entries, int from, int to, Action<LogEntry, string> reject)
+    {
+        var store = Store;
+        var paramKeys = new HashSet<string>(StringComparer.Ordinal);
+        var start = from;
+        while (start < to)
+        {
+            var end = start + BatchBuilder.NextBatchEnd(entries.AsSpan(start, to - start), 0, MlflowLimits.MaxEntitiesPerBatch, paramKeys);
+            if (entries[start].Kind == LogEntryKind.DeleteTag)
+            {
+                var key = entries[start].Key;
+                try
+                {
+                    store.DeleteTagAsync(mirror.LocalRunId, key, CancellationToken.None).GetAwaiter().GetResult();
+                }
+                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+                {
+                    // not set while offline: it may still be on the server
+                }
+
+                mirror.PendingTagDeletes.Add(key);
+            }
+            else
+            {
+                try
+                {
+                    WriteBatch(store, mirror, entries.AsSpan(start, end - start));
+                }
+                catch (MlflowException) when (end - start > 1)
+                {
+                    // One entry is refused (a param changing value): write them one by one to find it.
+                    for (var i = start; i < end; i++)
+                    {
+                        try
+                        {
+                            WriteBatch(store, mirror, entries.AsSpan(i, 1));
+                        }
+                        catch (MlflowException one)
+                        {
+                            reject(entries[i], one.Message);
+                        }
+                    }
+                }
+                catch (MlflowException one)
+                {
+                    reject(entries[start], one.Message);
+                }
+            }
+
+            start = end;
+        }
+
+        mirror.Dirty = true;
+        Volatile.Write(ref _unsyncedToDisk, 1);
+    }
+
+    private static void WriteBatch(LocalFileStore store, RunMirror mirror, ReadOnlySpan<LogEntry> entries)
+    {
+        var (metrics, @params, tags) = BatchBuilder.ToRequest(entries);
+        store.LogBatchAsync(mirror.LocalRunId, metrics, @params, tags, CancellationToken.None).GetAwaiter().GetResult();
+        foreach (var m in metrics)
+        {
+            mirror.MetricCounts[m.Key] = mirror.MetricCounts.GetValueOrDefault(m.Key) + 1;
+        }
+    }
+
+    /// <summary>Records metric ranges of the local run whose send had an unknown outcome: the drain checks them against the server first.</summary>
+    public void MarkInFlight(RunMirror mirror, Dictionary<string, long> countsBefore)
+    {
+        if (countsBefore.Count == 0)
+        {
+            return;
+        }
+
+        var path = JournalPath(mirror.LocalRunId);
+        var journal = SyncJournal.Load(path);
+        journal.Target = TargetKey;
+        journal.InFlight ??= new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var (key, before) in countsBefore)
+        {
+            var after = mirror.MetricCounts.GetValueOrDefault(key);
+            if (after <= before)
+            {
+                continue;
+            }
+
+            // From what the server acknowledged at most, so no unsent point is ever skipped.
+            var from = Math.Min(before, journal.Metrics.GetValueOrDefault(key));
+            journal.InFlight[key] = journal.InFlight.TryGetValue(key, out var r) ? [Math.Min(r[0], from), Math.Max(r[1], after)] : [from, after];
+        }
+
+        journal.Save(path);
+    }
+
+    /// <summary>Records the final status locally; the drain sends it last.</summary>
+    public void SetStatus(RunMirror mirror, RunStatus status, long endTime)
+    {
+        Store.UpdateRunAsync(mirror.LocalRunId, status, endTime, null, CancellationToken.None).GetAwaiter().GetResult();
+        mirror.Dirty = true;
+    }
+
+    /// <summary>Flushes the local metric files to disk when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).</summary>
+    public void FlushToDisk(bool force)
+    {
+        if (Volatile.Read(ref _unsyncedToDisk) == 0 || (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _unsyncedToDisk, 0);
+        Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
+        LocalFileStore? store;
+        lock (_storeLock)
+        {
+            store = _store;
+        }
+
+        store?.FlushToDisk();
+    }
+
+    /// <summary>Pushes the local run to the server. Cancellation is thrown.</summary>
+    public async Task<(DrainState State, string? Error)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
+    {
+        if (_drainClient is null)
+        {
+            return (DrainState.Unreachable, "no server to send to");
+        }
+
+        FlushToDisk(force: true);
+        var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
+        var result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == SyncRunOutcome.Failed && (sync.ServerUnreachable || sync.LastFailureTransient))
+        {
+            return (DrainState.Unreachable, result.Error);
+        }
+
+        var serverRunId = result.ServerRunId ?? mirror.ServerRunId;
+        if (mirror.PendingTagDeletes.Count > 0 && serverRunId is not null)
+        {
+            var localTags = (await Store.GetRunAsync(mirror.LocalRunId, cancellationToken).ConfigureAwait(false)).Data.Tags.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+            foreach (var key in mirror.PendingTagDeletes.ToList())
+            {
+                try
+                {
+                    if (!localTags.Contains(key))
+                    {
+                        await _drainClient.DeleteTagAsync(serverRunId, key, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    mirror.PendingTagDeletes.Remove(key);
+                }
+                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+                {
+                    mirror.PendingTagDeletes.Remove(key);
+                }
+                catch (MlflowException ex)
+                {
+                    return (RunSynchronizer.IsRetryable(ex) ? DrainState.Unreachable : DrainState.Failed, ex.Message);
+                }
+            }
+        }
+
+        return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error) : (DrainState.Drained, null);
+    }
+
+    private string JournalPath(string localRunId) => SyncJournal.PathFor(Store.GetRunDirectory(localRunId), TargetKey);
+
+    /// <summary>The local experiment for a server experiment: same name; for an unknown name, a placeholder and the server id to pin.</summary>
+    private (string LocalId, string? PinnedServerId) LocalExperiment(string? name, string? serverExperimentId)
+    {
+        string? pinned = null;
+        if (name is null)
+        {
+            if (serverExperimentId is null or LocalFileStore.DefaultExperimentId)
+            {
+                name = "Default";
+            }
+            else
+            {
+                name = "offline experiment " + serverExperimentId;
+                pinned = serverExperimentId;
+            }
+        }
+
+        var store = Store;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var found = store.GetExperimentByNameAsync(name, CancellationToken.None).GetAwaiter().GetResult();
+            if (found is { LifecycleStage: LifecycleStage.Active })
+            {
+                return (found.ExperimentId, pinned);
+            }
+
+            if (found is not null)
+            {
+                throw new MlflowException($"The local experiment '{name}' in {Root} is deleted; restore it to keep data offline there.");
+            }
+
+            try
+            {
+                return (store.CreateExperimentAsync(name, null, null, CancellationToken.None).GetAwaiter().GetResult(), pinned);
+            }
+            catch (MlflowException ex) when (ex.ErrorCode is MlflowErrorCode.ResourceAlreadyExists)
+            {
+                // created by another tracker meanwhile: look again
+            }
+        }
+
+        throw new MlflowException($"Could not get or create the local experiment '{name}' in {Root}.");
+    }
+
+    public void Dispose()
+    {
+        FlushToDisk(force: true);
+        lock (_storeLock)
+        {
+            _store?.Dispose();
+        }
+
+        if (_ownsDrainClient)
+        {
+            _drainClient?.Dispose();
+        }
+    }
+}
+
+/// <summary>How a drain ended.</summary>
+internal enum DrainState
+{
+    /// <summary>Everything kept locally is on the server.</summary>
+    Drained,
+    /// <summary>The server did not answer (or said it is unavailable): try again later.</summary>
+    Unreachable,
+    /// <summary>The server answered but refused part of it (the error says what).</summary>
+    Failed,
+}
