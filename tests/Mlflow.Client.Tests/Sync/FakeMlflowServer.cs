@@ -19,7 +19,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     internal const string FaultHeader = "X-Fake-Fault";
     private const string Api = "/api/2.0/mlflow/";
     private const string ArtifactsApi = "/api/2.0/mlflow-artifacts/artifacts/";
-    private readonly HttpListener _listener = new();
+    private HttpListener _listener = new();
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -30,13 +30,29 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public FakeMlflowServer(bool deduplicating = false)
     {
         Deduplicating = deduplicating;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(Url + "/");
-        _listener.Start();
+        // A free port is found by probing; another listener of this process may still hold the one the probe
+        // returned, so a bounded number of fresh ports is tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}";
+            _listener.Prefixes.Clear();
+            _listener.Prefixes.Add(Url + "/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                _listener.Close();
+                _listener = new HttpListener();
+            }
+        }
+
         Experiments["0"] = new FakeExperiment("0", "Default");
         _loop = Task.Run(LoopAsync);
     }
