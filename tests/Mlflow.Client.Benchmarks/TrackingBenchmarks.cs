@@ -49,6 +49,19 @@ public class TrackingBenchmarks
         var body = JsonSerializer.SerializeToUtf8Bytes(new LogBatchRequest("0123456789abcdef0123456789abcdef", metrics, null, null), MlflowJsonContext.Default.LogBatchRequest);
         return body.Length + @params.Count + tags.Count;
     }
+
+    private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(128 * 1024);
+
+    /// <summary>The same body written into a reused buffer: without the 87 KB large-object allocation per call of the variant above.</summary>
+    [Benchmark]
+    public int Build1000MetricBatchBodyIntoReusedBuffer()
+    {
+        var (metrics, @params, tags) = BatchBuilder.ToRequest(_entries);
+        _body.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_body);
+        JsonSerializer.Serialize(writer, new LogBatchRequest("0123456789abcdef0123456789abcdef", metrics, null, null), MlflowJsonContext.Default.LogBatchRequest);
+        return _body.WrittenCount + @params.Count + tags.Count;
+    }
 }
 
 /// <summary>A store that accepts everything at once.</summary>

@@ -529,14 +529,25 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         {
             _offline.SetStatus(mirror, status, endTime);
             _offline.FlushToDisk(force: true);
+            // A server that is back (or whose circuit breaker is about to close) gets the run within the end budget:
+            // drain attempts every ReconnectInterval until one gets through or the budget is spent.
             var state = DrainState.Unreachable;
-            try
+            while (true)
             {
-                state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // out of time: the status is recorded locally
+                try
+                {
+                    state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
+                    if (state != DrainState.Unreachable)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(_offline.Options.ReconnectInterval, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break; // out of time: the status is recorded locally, for mlflow-sync
+                }
             }
 
             if (state == DrainState.Failed && !mirror.LocalOnly)

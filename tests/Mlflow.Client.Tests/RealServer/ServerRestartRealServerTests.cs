@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.RealServer;
+
+/// <summary>
+/// A run survives a real MLflow server being stopped and started again mid-run. Runs when
+/// <c>MLFLOW_TEST_TRACKING_URI</c> is set and <c>MLFLOW_TEST_SERVER_CONTROL</c> says how to restart that server:
+/// <c>&lt;path of mlflow-server.sh&gt;|&lt;server folder&gt;|&lt;port&gt;|&lt;sqlite or file&gt;</c> (see ../shared/harness).
+/// </summary>
+[TestFixture]
+[Category("RealServer")]
+[NonParallelizable]
+public class ServerRestartRealServerTests
+{
+    [Test]
+    [CancelAfter(600_000)]
+    public async Task Server_StoppedAndRestartedMidRun_EveryPointArrivesOnce()
+    {
+        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
+        var control = Environment.GetEnvironmentVariable("MLFLOW_TEST_SERVER_CONTROL");
+        if (string.IsNullOrWhiteSpace(uri) || string.IsNullOrWhiteSpace(control))
+        {
+            Assert.Ignore("Needs MLFLOW_TEST_TRACKING_URI and MLFLOW_TEST_SERVER_CONTROL (script|dir|port|backend) to restart a real server.");
+        }
+
+        var parts = control.Split('|');
+        var (script, dir, port, backend) = (parts[0], parts[1], parts[2], parts[3]);
+        var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "dotnet-restart-" + Guid.NewGuid().ToString("N")[..10] };
+        options.Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(10) };
+        options.Client.Retry.BackoffFactor = TimeSpan.FromMilliseconds(200);
+        options.Client.Retry.BackoffJitter = TimeSpan.FromMilliseconds(50);
+        options.Client.Retry.MaxRetries = 3;
+        options.Offline.ReconnectInterval = TimeSpan.FromSeconds(1);
+        options.Batching.FlushInterval = TimeSpan.FromMilliseconds(200);
+        options.Batching.ShutdownTimeout = TimeSpan.FromMinutes(3);
+
+        const int Steps = 600;
+        string runId;
+        var wentOffline = false;
+        await using (var tracker = MlflowTracker.Create(options))
+        {
+            await using var run = await tracker.StartRunAsync("survives-restart");
+            runId = run.RunId;
+            var sw = Stopwatch.StartNew();
+            for (var step = 0; step < Steps; step++)
+            {
+                run.LogMetric("loss", 1.0 / (step + 1), step: step);
+                run.LogMetric("nan_every_10", step % 10 == 0 ? double.NaN : step, step: step);
+                if (step == 100)
+                {
+                    Run(script, "stop", dir);
+                }
+
+                if (step == 300)
+                {
+                    Run(script, "start", dir, port, backend);
+                }
+
+                wentOffline |= run.IsOffline;
+                await Task.Delay(20);
+            }
+
+            await run.FlushAsync();
+            TestContext.Out.WriteLine($"logged {Steps * 2} points in {sw.Elapsed.TotalSeconds:F1} s; went offline: {wentOffline}; {tracker.Counters}");
+        }
+
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri });
+        var stored = await client.GetRunAsync(runId);
+        Assert.That(stored.Info.Status, Is.EqualTo(RunStatus.Finished));
+        foreach (var key in new[] { "loss", "nan_every_10" })
+        {
+            var history = await client.GetMetricHistoryAsync(runId, key);
+            Assert.That(history.Select(m => m.Step).Order(), Is.EqualTo(Enumerable.Range(0, Steps).Select(i => (long)i)), $"{key}: every step exactly once");
+        }
+    }
+
+    private static void Run(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{script} {string.Join(' ', args)} did not finish in 120 s");
+        }
+
+        TestContext.Out.WriteLine($"{string.Join(' ', args)}: exit {p.ExitCode.ToString(CultureInfo.InvariantCulture)} {p.StandardError.ReadToEnd().Trim()}");
+    }
+}
