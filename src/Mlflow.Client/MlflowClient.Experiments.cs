@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mlflow.Client.Resilience;
 using Mlflow.Client.Rest;
 
 namespace Mlflow.Client;
@@ -100,7 +101,11 @@ public partial class MlflowClient
     public virtual Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         Require(experimentId, nameof(experimentId));
-        return CallAsync(() => _tracking.DeleteExperimentAsync(new ExperimentIdRequest(experimentId), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _tracking.DeleteExperimentAsync(new ExperimentIdRequest(experimentId), cancellationToken), cancellationToken),
+            async () => (await GetExperimentAsync(experimentId, cancellationToken).ConfigureAwait(false)).LifecycleStage == LifecycleStage.Deleted,
+            "experiments/delete",
+            _logger);
     }
 
     /// <summary>Restores a deleted experiment (<c>experiments/restore</c>).</summary>
@@ -110,7 +115,11 @@ public partial class MlflowClient
     public virtual Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         Require(experimentId, nameof(experimentId));
-        return CallAsync(() => _tracking.RestoreExperimentAsync(new ExperimentIdRequest(experimentId), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _tracking.RestoreExperimentAsync(new ExperimentIdRequest(experimentId), cancellationToken), cancellationToken),
+            async () => (await GetExperimentAsync(experimentId, cancellationToken).ConfigureAwait(false)).LifecycleStage == LifecycleStage.Active,
+            "experiments/restore",
+            _logger);
     }
 
     /// <summary>Sets an experiment tag (<c>experiments/set-experiment-tag</c>).</summary>
@@ -135,7 +144,11 @@ public partial class MlflowClient
     {
         Require(experimentId, nameof(experimentId));
         Require(key, nameof(key));
-        return CallAsync(() => _tracking.DeleteExperimentTagAsync(new DeleteExperimentTagRequest(experimentId, key), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _tracking.DeleteExperimentTagAsync(new DeleteExperimentTagRequest(experimentId, key), cancellationToken), cancellationToken),
+            async () => LostAnswerRecovery.Lacks((await GetExperimentAsync(experimentId, cancellationToken).ConfigureAwait(false)).Tags, key),
+            "experiments/delete-experiment-tag",
+            _logger);
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

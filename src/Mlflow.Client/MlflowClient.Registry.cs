@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mlflow.Client.Resilience;
 using Mlflow.Client.Rest;
 
 namespace Mlflow.Client;
@@ -101,7 +102,11 @@ public partial class MlflowClient
     public virtual Task DeleteRegisteredModelAsync(string name, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
-        return CallAsync(() => _registry.DeleteRegisteredModelAsync(new RegisteredModelNameRequest(name), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _registry.DeleteRegisteredModelAsync(new RegisteredModelNameRequest(name), cancellationToken), cancellationToken),
+            () => LostAnswerRecovery.IsGoneAsync(() => GetRegisteredModelAsync(name, cancellationToken)),
+            "registered-models/delete",
+            _logger);
     }
 
     /// <summary>Sets a tag on a registered model (<c>registered-models/set-tag</c>).</summary>
@@ -126,7 +131,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(key, nameof(key));
-        return CallAsync(() => _registry.DeleteRegisteredModelTagAsync(new DeleteRegisteredModelTagRequest(name, key), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _registry.DeleteRegisteredModelTagAsync(new DeleteRegisteredModelTagRequest(name, key), cancellationToken), cancellationToken),
+            async () => LostAnswerRecovery.Lacks((await GetRegisteredModelAsync(name, cancellationToken).ConfigureAwait(false)).Tags, key),
+            "registered-models/delete-tag",
+            _logger);
     }
 
     /// <summary>Points an alias of a registered model at a version, moving it if it exists (<c>POST registered-models/alias</c>; servers from MLflow 2.3).</summary>
@@ -152,7 +161,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(alias, nameof(alias));
-        return CallAsync(() => _registry.DeleteRegisteredModelAliasAsync(new RegisteredModelAliasRequest(name, alias), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _registry.DeleteRegisteredModelAliasAsync(new RegisteredModelAliasRequest(name, alias), cancellationToken), cancellationToken),
+            async () => !(await GetRegisteredModelAsync(name, cancellationToken).ConfigureAwait(false)).Aliases.Any(a => string.Equals(a.Alias, alias, StringComparison.Ordinal)),
+            "registered-models/alias",
+            _logger);
     }
 
     /// <summary>Gets the model version an alias points at (<c>GET registered-models/alias</c>).</summary>
@@ -273,7 +286,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(version, nameof(version));
-        return CallAsync(() => _registry.DeleteModelVersionAsync(new ModelVersionRequest(name, version), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _registry.DeleteModelVersionAsync(new ModelVersionRequest(name, version), cancellationToken), cancellationToken),
+            () => LostAnswerRecovery.IsGoneAsync(() => GetModelVersionAsync(name, version, cancellationToken)),
+            "model-versions/delete",
+            _logger);
     }
 
     /// <summary>Moves a model version to another stage (<c>model-versions/transition-stage</c>; deprecated by MLflow 2.9, prefer aliases).</summary>
@@ -319,7 +336,11 @@ public partial class MlflowClient
         Require(name, nameof(name));
         Require(version, nameof(version));
         Require(key, nameof(key));
-        return CallAsync(() => _registry.DeleteModelVersionTagAsync(new DeleteModelVersionTagRequest(name, version, key), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _registry.DeleteModelVersionTagAsync(new DeleteModelVersionTagRequest(name, version, key), cancellationToken), cancellationToken),
+            async () => LostAnswerRecovery.Lacks((await GetModelVersionAsync(name, version, cancellationToken).ConfigureAwait(false)).Tags, key),
+            "model-versions/delete-tag",
+            _logger);
     }
 
     /// <summary>Gets where a model version's files can be downloaded from (<c>model-versions/get-download-uri</c>).</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mlflow.Client.Resilience;
 using Mlflow.Client.Rest;
 
 namespace Mlflow.Client;
@@ -113,6 +114,7 @@ public partial class MlflowClient
     }
 
     /// <summary>Deletes a run tag (<c>runs/delete-tag</c>); a missing tag is a 404.</summary>
+    /// <remarks>When the answer is lost after the request went out, the run is read back: a tag already gone is success.</remarks>
     /// <param name="runId">The run id.</param>
     /// <param name="key">Tag key.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -121,7 +123,11 @@ public partial class MlflowClient
     {
         Require(runId, nameof(runId));
         Require(key, nameof(key));
-        return CallAsync(() => _tracking.DeleteTagAsync(new DeleteTagRequest(runId, key), cancellationToken), cancellationToken);
+        return LostAnswerRecovery.SendAsync(
+            () => CallAsync(() => _tracking.DeleteTagAsync(new DeleteTagRequest(runId, key), cancellationToken), cancellationToken),
+            async () => LostAnswerRecovery.Lacks((await GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Data.Tags, key),
+            "runs/delete-tag",
+            _logger);
     }
 
     /// <summary>Logs one metric point (<c>runs/log-metric</c>). NaN and ±Infinity are sent as the strings the server expects.</summary>

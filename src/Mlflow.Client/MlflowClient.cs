@@ -23,6 +23,7 @@ public partial class MlflowClient : IDisposable
     private readonly ITrackingApi _tracking = null!;
     private readonly IRegistryApi _registry = null!;
     private readonly IArtifactsApi _artifacts = null!;
+    private readonly ILogger _logger = NullLogger.Instance;
 
     /// <summary>For mocking only: a client with no connection.</summary>
     protected MlflowClient()
@@ -61,6 +62,7 @@ public partial class MlflowClient : IDisposable
         TrackingUri = ResolveServerUri(resolved.TrackingUri);
 
         var logger = resolved.LoggerFactory?.CreateLogger("Mlflow.Client.Http") ?? NullLogger.Instance;
+        _logger = logger;
         var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger);
         bool owned = false;
         if (httpClient is null)

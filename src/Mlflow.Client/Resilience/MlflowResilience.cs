@@ -25,6 +25,15 @@ internal static class MlflowResilience
     /// <summary>Set on a request when an attempt failed in a way that may hide an applied write.</summary>
     internal static readonly HttpRequestOptionsKey<bool> OutcomeUnknownKey = new("Mlflow.OutcomeUnknown");
 
+    /// <summary><see cref="Exception.Data"/> key of a transport failure: whether the write may have been applied (a bool).</summary>
+    internal const string OutcomeUnknownDataKey = "Mlflow.OutcomeUnknown";
+
+    /// <summary><see cref="Exception.Data"/> key of a transport failure: the HTTP method of the request.</summary>
+    internal const string MethodDataKey = "Mlflow.Method";
+
+    /// <summary><see cref="Exception.Data"/> key of a transport failure: the request path (no query).</summary>
+    internal const string PathDataKey = "Mlflow.Path";
+
     /// <summary>Set on a request while its latest answer is a success whose JSON body is garbled (a failed attempt).</summary>
     internal static readonly HttpRequestOptionsKey<bool> GarbledAnswerKey = new("Mlflow.GarbledAnswer");
 

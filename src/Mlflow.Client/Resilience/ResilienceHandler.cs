@@ -102,6 +102,11 @@ internal sealed class ResilienceHandler : DelegatingHandler
                     new TimeoutException(timeout.Message, timeout),
                     MlflowResilience.IsOutcomeUnknown(request));
             case var other:
+                // Refit passes a transport failure of a call without a result on as it is, without the request: the
+                // exception itself says what the request was and whether it may have been applied.
+                other.Data[MlflowResilience.OutcomeUnknownDataKey] = MlflowResilience.IsOutcomeUnknown(request);
+                other.Data[MlflowResilience.MethodDataKey] = request.Method.Method;
+                other.Data[MlflowResilience.PathDataKey] = MlflowResilience.PathOf(request);
                 ExceptionDispatchInfo.Capture(other).Throw();
                 throw other;
         }

@@ -16,4 +16,13 @@ internal static partial class ResilienceLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "MLflow circuit breaker closed: the server answers again.")]
     public static partial void CircuitClosed(ILogger logger);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "MLflow {Operation}: the answer was lost, and reading the server back shows the write was applied; done.")]
+    public static partial void LostAnswerConfirmed(ILogger logger, string operation);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "MLflow {Operation}: the answer was lost, and reading the server back shows the write was not applied; sending it again (send {Send}).")]
+    public static partial void LostAnswerNotApplied(ILogger logger, string operation, int send);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "MLflow {Operation}: the answer was lost, and reading the server back failed too ({Reason}); the outcome stays unknown.")]
+    public static partial void ReadBackFailed(ILogger logger, string operation, string reason);
 }

@@ -58,8 +58,16 @@ internal static partial class ErrorMapping
         _ => "The server could not be reached: " + cause.Message,
     };
 
+    /// <summary>A failure with no answer and no request message; the resilience pipeline records method, path and outcome in <see cref="Exception.Data"/>.</summary>
     public static MlflowException FromTransport(Exception ex, string? method, string? path)
-        => new(null, null, Describe(ex), method, path, ex);
+        => new(
+            null,
+            null,
+            Describe(ex),
+            method ?? ex.Data[MlflowResilience.MethodDataKey] as string,
+            path ?? ex.Data[MlflowResilience.PathDataKey] as string,
+            ex,
+            ex.Data[MlflowResilience.OutcomeUnknownDataKey] is true);
 
     /// <summary>An MLflow JSON error gives code and message; anything else gives a short, tag-free excerpt.</summary>
     internal static (string? Code, string? Message) ParseBody(string? body)

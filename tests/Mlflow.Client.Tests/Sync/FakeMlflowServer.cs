@@ -85,6 +85,9 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is applied, then answered with <paramref name="status"/> (a gateway timeout, say).</summary>
     public void ApplyThenFail(string endpoint, int nth, int status) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: status)); } }
 
+    /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is NOT applied and its connection is cut (the client cannot tell the two apart).</summary>
+    public void DropWithoutApplying(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: false, Status: 0)); } }
+
     /// <summary>Stops accepting connections (clients get "connection refused"); the state is kept.</summary>
     public void StopListening()
     {
@@ -155,14 +158,18 @@ internal sealed partial class FakeMlflowServer : IDisposable
             var fault = _faults.FirstOrDefault(f => f.Endpoint == endpoint && f.Nth == nth);
             try
             {
-                (status, json) = Dispatch(method, endpoint, path, ctx.Request.QueryString, body);
+                (status, json) = fault is { Apply: false } ? (200, "{}") : Dispatch(method, endpoint, path, ctx.Request.QueryString, body);
             }
             catch (FakeError e)
             {
                 (status, json) = (e.Status, new JsonObject { ["error_code"] = e.Code, ["message"] = e.Message }.ToJsonString());
             }
 
-            OnApplied?.Invoke(endpoint);
+            if (fault is not { Apply: false })
+            {
+                OnApplied?.Invoke(endpoint);
+            }
+
             abort = fault is { Status: 0 };
             if (fault is { Status: > 0 })
             {
@@ -282,6 +289,30 @@ internal sealed partial class FakeMlflowServer : IDisposable
                     }
                 }
 
+                return Ok(new JsonObject());
+            case "POST runs/delete-tag":
+                // As both backends: a missing tag is a 404.
+                var untagged = GetRun((string?)req["run_id"]);
+                if (!untagged.Tags.Remove((string)req["key"]!))
+                {
+                    throw new FakeError(404, "RESOURCE_DOES_NOT_EXIST", "No tag with name: " + (string)req["key"]!);
+                }
+
+                return Ok(new JsonObject());
+            case "POST runs/delete":
+                // Deleting a deleted run answers 200 (both backends).
+                GetRun((string?)req["run_id"]).Deleted = true;
+                return Ok(new JsonObject());
+            case "POST experiments/delete":
+            case "POST experiments/restore":
+                // As the SQL store: only an active experiment can be deleted, only a deleted one restored (else 404).
+                var deleting = endpoint == "experiments/delete";
+                if (!Experiments.TryGetValue((string)req["experiment_id"]!, out var experiment) || experiment.Deleted != !deleting)
+                {
+                    throw new FakeError(404, "RESOURCE_DOES_NOT_EXIST", "No experiment in the required lifecycle stage");
+                }
+
+                experiment.Deleted = deleting;
                 return Ok(new JsonObject());
             case "PUT artifacts":
                 var rel = Uri.UnescapeDataString(path[ArtifactsApi.Length..]);
