@@ -157,7 +157,12 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
-        catch (ApiRequestException ex) when (!(ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (ApiRequestException ex) when (ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by the caller: a cancellation, not a request failure.
+            throw new OperationCanceledException(ex.InnerException.Message, ex, cancellationToken);
+        }
+        catch (ApiRequestException ex)
         {
             // Refit 16 wraps transport failures (refused connection, DNS, TLS, timeout) before any answer arrived.
             throw ErrorMapping.FromRequestException(ex);

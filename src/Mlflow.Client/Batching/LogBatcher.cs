@@ -583,6 +583,8 @@ internal sealed class LogBatcher : IDisposable
     {
         const string Aborted = "the shutdown timeout passed before the entries were sent";
         var offline = _offline is not null;
+        var budget = _offline?.Options.OfflineAfter ?? Timeout.InfiniteTimeSpan;
+        var started = Stopwatch.GetTimestamp();
         for (var attempt = 0; ; attempt++)
         {
             if (_abort.IsCancellationRequested)
@@ -590,14 +592,32 @@ internal sealed class LogBatcher : IDisposable
                 return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
             }
 
+            // With the offline fallback, one batch waits at most OfflineAfter for the server, HTTP retries included.
+            using var deadline = offline ? CancellationTokenSource.CreateLinkedTokenSource(_abort.Token) : null;
+            if (deadline is not null)
+            {
+                var left = budget - Stopwatch.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    return GoOffline(NoAnswerWithin(budget), unknown: true);
+                }
+
+                deadline.CancelAfter(left);
+            }
+
             try
             {
-                await call(_abort.Token).ConfigureAwait(false);
+                await call(deadline?.Token ?? _abort.Token).ConfigureAwait(false);
                 return (Outcome.Sent, "");
             }
             catch (OperationCanceledException) when (_abort.IsCancellationRequested)
             {
                 return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
+            }
+            catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true })
+            {
+                // The request may have been applied: the kept entries are reconciled with the server's history first.
+                return GoOffline(NoAnswerWithin(budget), unknown: true);
             }
             catch (MlflowException ex)
             {
@@ -616,6 +636,11 @@ internal sealed class LogBatcher : IDisposable
                     if (attempt < MaxTransientRetries)
                     {
                         var delay = TimeSpan.FromMilliseconds(Math.Min(2000, RetryBaseDelay.TotalMilliseconds * (1 << attempt)));
+                        if (offline && Stopwatch.GetElapsedTime(started) + delay >= budget)
+                        {
+                            return GoOffline(reason, unknown: true); // a retry may have landed before a later failure
+                        }
+
                         Interlocked.Increment(ref _retried);
                         TrackingLog.BatchRetry(_logger, count, runId, reason, attempt + 1, (int)delay.TotalMilliseconds);
                         try
@@ -650,6 +675,9 @@ internal sealed class LogBatcher : IDisposable
             }
         }
     }
+
+    internal static string NoAnswerWithin(TimeSpan budget)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {budget.TotalSeconds:0.###} s (MlflowOfflineOptions.OfflineAfter)");
 
     private static string Describe(MlflowException ex)
     {

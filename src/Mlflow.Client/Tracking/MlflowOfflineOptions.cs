@@ -33,8 +33,22 @@ public sealed class MlflowOfflineOptions
     /// <summary>How often an offline run checks whether the server answers again and, when it does, sends what was kept (default 5 s).</summary>
     public TimeSpan ReconnectInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Longest time the tracker waits for the tracking server, retries included, before it goes offline (default 30 s):
+    /// when a run starts, and for each batch of a running run. The HTTP retry budget alone
+    /// (<see cref="MlflowClientOptions.Retry"/>, MLflow's 7 retries with exponential backoff) can take minutes, during
+    /// which a bounded queue fills and a <see cref="QueueFullPolicy.Wait"/> log call would wait. What was sent without an
+    /// answer is kept locally and checked against the server's history before it is sent again.
+    /// </summary>
+    public TimeSpan OfflineAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     internal void Validate()
     {
+        if (OfflineAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(OfflineAfter), OfflineAfter, "OfflineAfter must be positive.");
+        }
+
         if (DurableWriteInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(DurableWriteInterval), DurableWriteInterval, "DurableWriteInterval must be positive.");

@@ -126,12 +126,23 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     {
         MlflowValidation.ValidateExperimentName(name);
         string id;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_offline is not null)
+        {
+            budget.CancelAfter(_offline.Options.OfflineAfter);
+        }
+
         try
         {
-            id = await GetOrCreateExperimentAsync(name, cancellationToken).ConfigureAwait(false);
+            id = await GetOrCreateExperimentAsync(name, budget.Token).ConfigureAwait(false);
         }
-        catch (MlflowException ex) when (CanGoOffline(ex))
+        catch (Exception ex) when (ex is MlflowException m ? CanGoOffline(m) : ex is OperationCanceledException && budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            if (ex is OperationCanceledException && _offline!.Options.ThrowOnConnectivityFailure)
+            {
+                throw new MlflowException("The tracking server did not answer: " + LogBatcher.NoAnswerWithin(_offline.Options.OfflineAfter) + ".", ex);
+            }
+
             Volatile.Write(ref _offlineExperimentName, name);
             Volatile.Write(ref _experimentId, null);
             return (await _offline!.Store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false))?.ExperimentId
@@ -423,20 +434,24 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         }
         else
         {
+            // The HTTP retry budget alone can take minutes: the run starts offline once OfflineAfter has passed.
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(_offline!.Options.OfflineAfter);
+            var ct = budget.Token;
             try
             {
-                experimentId ??= await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
-                experimentName = await ExperimentNameAsync(experimentId, cancellationToken).ConfigureAwait(false);
+                experimentId ??= await ResolveExperimentIdAsync(ct).ConfigureAwait(false);
+                experimentName = await ExperimentNameAsync(experimentId, ct).ConfigureAwait(false);
                 for (var attempt = 1; ; attempt++)
                 {
                     try
                     {
-                        var created = await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, cancellationToken).ConfigureAwait(false);
+                        var created = await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, ct).ConfigureAwait(false);
                         return Register(created.Info.RunId, experimentId, experimentName, key, created.Info.RunName ?? name);
                     }
                     catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
                     {
-                        if (await FindByClientKeyAsync(experimentId, key, cancellationToken).ConfigureAwait(false) is { } found)
+                        if (await FindByClientKeyAsync(experimentId, key, ct).ConfigureAwait(false) is { } found)
                         {
                             return Register(found.Info.RunId, experimentId, experimentName, key, found.Info.RunName ?? name);
                         }
@@ -446,6 +461,16 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             catch (MlflowException ex) when (CanGoOffline(ex))
             {
                 reason = Describe(ex) + ": " + (ex.ServerMessage ?? ex.Message);
+            }
+            catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // A creation sent without an answer may exist on the server: it carries the client key, so the drain
+                // (or mlflow-sync) finds it by its source tag instead of creating a second run.
+                reason = LogBatcher.NoAnswerWithin(_offline.Options.OfflineAfter);
+                if (_offline.Options.ThrowOnConnectivityFailure)
+                {
+                    throw new MlflowException("The tracking server did not answer: " + reason + ".");
+                }
             }
         }
 

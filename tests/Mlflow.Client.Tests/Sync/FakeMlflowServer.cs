@@ -24,8 +24,11 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<Fault> _faults = [];
+    private readonly ManualResetEventSlim _released = new(true);
     private int _nextExperiment = 1;
     private bool _paused;
+    private volatile string? _hung;
+    private int _hungRequests;
 
     public FakeMlflowServer(bool deduplicating = false)
     {
@@ -88,6 +91,26 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is NOT applied and its connection is cut (the client cannot tell the two apart).</summary>
     public void DropWithoutApplying(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: false, Status: 0)); } }
 
+    /// <summary>
+    /// From now on requests to <paramref name="endpoint"/> ("*": all) are accepted but never answered until
+    /// <see cref="Release"/> (at most 30 s), and then dropped without being applied: a hung server or proxy.
+    /// </summary>
+    public void Hang(string endpoint = "*")
+    {
+        _released.Reset();
+        _hung = endpoint;
+    }
+
+    /// <summary>Ends <see cref="Hang"/>: held requests are dropped unapplied, new ones are served.</summary>
+    public void Release()
+    {
+        _hung = null;
+        _released.Set();
+    }
+
+    /// <summary>Requests that arrived while hung (never applied).</summary>
+    public int HungRequests => Volatile.Read(ref _hungRequests);
+
     /// <summary>Stops accepting connections (clients get "connection refused"); the state is kept.</summary>
     public void StopListening()
     {
@@ -145,6 +168,22 @@ internal sealed partial class FakeMlflowServer : IDisposable
         {
             ctx.Request.InputStream.CopyTo(ms);
             body = ms.ToArray();
+        }
+
+        if (_hung is { } hung && (hung == "*" || path.EndsWith("/" + hung, StringComparison.Ordinal)))
+        {
+            Interlocked.Increment(ref _hungRequests);
+            _released.Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                ctx.Response.Abort();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                // the client gave up first
+            }
+
+            return;
         }
 
         int status;
@@ -422,6 +461,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
         }
 
         _stop.Dispose();
+        _released.Set();
+        _released.Dispose();
     }
 
     private sealed record Fault(string Endpoint, int Nth, bool Apply, int Status);
