@@ -80,7 +80,11 @@ internal sealed class TrackerFaultTests
     {
         using var dir = new OfflineFallbackTests.Dir();
         using var server = new FakeMlflowServer();
-        await using var tracker = MlflowTracker.Create(PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1)));
+        var logs = new Resilience.CapturingLoggerFactory();
+        var options = PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1));
+        options.LoggerFactory = logs;
+        options.Client.LoggerFactory = logs;
+        await using var tracker = MlflowTracker.Create(options);
         var run = tracker.StartRun("hung-mid-run");
         for (var i = 0; i < 100; i++)
         {
@@ -103,7 +107,7 @@ internal sealed class TrackerFaultTests
         }
 
         var remote = server.SingleRun();
-        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 300 && !run.IsOffline, 30), Is.True, "drained once the server answers");
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 300 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + string.Join("\n", logs.Lines.Select(l => l.Message)) + "\nrequests: " + string.Join(", ", server.Requests) + $"\npoints {Points(server, remote, "m").Count}, offline {run.IsOffline}, mirror active {run.Buffer.Mirror?.Active}, dirty {run.Buffer.Mirror?.Dirty}, hung {server.HungRequests}, counters {tracker.Counters}");
         run.Dispose();
         Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 300).Select(i => (long)i)), "every point once, in order");
         Assert.That(remote.Status, Is.EqualTo("FINISHED"));
