@@ -136,6 +136,9 @@ internal sealed class OfflineMirror : IDisposable
             if (entries[start].Kind == LogEntryKind.DeleteTag)
             {
                 var key = entries[start].Key;
+                // Recorded before the local file goes: killed in between, the tag is still local and the deletion is
+                // dropped by the sync as a whole (never a tag gone locally but kept on the server for good).
+                RecordTagDelete(mirror, key);
                 try
                 {
                     store.DeleteTagAsync(mirror.LocalRunId, key, CancellationToken.None).GetAwaiter().GetResult();
@@ -144,8 +147,6 @@ internal sealed class OfflineMirror : IDisposable
                 {
                     // not set while offline: it may still be on the server
                 }
-
-                mirror.PendingTagDeletes.Add(key);
             }
             else
             {
@@ -179,6 +180,24 @@ internal sealed class OfflineMirror : IDisposable
 
         mirror.Dirty = true;
         Volatile.Write(ref _unsyncedToDisk, 1);
+    }
+
+    /// <summary>
+    /// Records a tag deletion in the run's sync journal (<see cref="SyncJournal.TagDeletes"/>): the drain, or a later
+    /// <c>mlflow-sync</c> after a crash, deletes it on the server unless it is set again locally. The caller holds the mirror's gate.
+    /// </summary>
+    private void RecordTagDelete(RunMirror mirror, string key)
+    {
+        var path = JournalPath(mirror.LocalRunId);
+        var journal = SyncJournal.Load(path);
+        if (journal.TagDeletes.Contains(key, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        journal.Target = TargetKey;
+        journal.TagDeletes.Add(key);
+        SaveJournal(journal, path);
     }
 
     private static void WriteBatch(LocalFileStore store, RunMirror mirror, ReadOnlySpan<LogEntry> entries)
@@ -245,7 +264,7 @@ internal sealed class OfflineMirror : IDisposable
         store?.FlushToDisk();
     }
 
-    /// <summary>Pushes the local run to the server. Cancellation is thrown.</summary>
+    /// <summary>Pushes the local run to the server (tag deletions recorded in its journal included). Cancellation is thrown.</summary>
     public async Task<(DrainState State, string? Error)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
     {
         if (_drainClient is null)
@@ -261,34 +280,10 @@ internal sealed class OfflineMirror : IDisposable
             return (DrainState.Unreachable, result.Error);
         }
 
-        var serverRunId = result.ServerRunId ?? mirror.ServerRunId;
-        if (mirror.PendingTagDeletes.Count > 0 && serverRunId is not null)
-        {
-            var localTags = (await Store.GetRunAsync(mirror.LocalRunId, cancellationToken).ConfigureAwait(false)).Data.Tags.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
-            foreach (var key in mirror.PendingTagDeletes.ToList())
-            {
-                try
-                {
-                    if (!localTags.Contains(key))
-                    {
-                        await _drainClient.DeleteTagAsync(serverRunId, key, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    mirror.PendingTagDeletes.Remove(key);
-                }
-                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
-                {
-                    mirror.PendingTagDeletes.Remove(key);
-                }
-                catch (MlflowException ex)
-                {
-                    return (RunSynchronizer.IsRetryable(ex) ? DrainState.Unreachable : DrainState.Failed, ex.Message);
-                }
-            }
-        }
-
         return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error) : (DrainState.Drained, null);
     }
+
+    private static void SaveJournal(SyncJournal journal, string path) => journal.Save(path);
 
     private string JournalPath(string localRunId) => SyncJournal.PathFor(Store.GetRunDirectory(localRunId), TargetKey);
 
