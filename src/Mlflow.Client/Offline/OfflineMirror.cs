@@ -69,7 +69,8 @@ internal sealed class OfflineMirror : IDisposable
         {
             lock (_storeLock)
             {
-                return _store ??= new LocalFileStore(Root, _logger);
+                // Params, tags, meta.yaml files and journals are forced to disk with the metric files at each durable write.
+                return _store ??= new LocalFileStore(Root, _logger) { TrackFilesForFlushToDisk = true };
             }
         }
     }
@@ -96,9 +97,10 @@ internal sealed class OfflineMirror : IDisposable
             var journal = SyncJournal.Load(path);
             journal.Target = TargetKey;
             journal.PinnedExperimentId = pinned;
-            journal.Save(path);
+            SaveJournal(journal, path);
         }
 
+        Volatile.Write(ref _unsyncedToDisk, 1);
         return (new RunMirror(clientKey, null, localOnly: true) { Dirty = true }, experimentId);
     }
 
@@ -120,7 +122,7 @@ internal sealed class OfflineMirror : IDisposable
             journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
         }
 
-        journal.Save(path);
+        SaveJournal(journal, path);
         return new RunMirror(identity.ClientKey, serverRunId, localOnly: false);
     }
 
@@ -235,7 +237,7 @@ internal sealed class OfflineMirror : IDisposable
             journal.InFlight[key] = journal.InFlight.TryGetValue(key, out var r) ? [Math.Min(r[0], from), Math.Max(r[1], after)] : [from, after];
         }
 
-        journal.Save(path);
+        SaveJournal(journal, path);
     }
 
     /// <summary>Records the final status locally; the drain sends it last.</summary>
@@ -243,9 +245,13 @@ internal sealed class OfflineMirror : IDisposable
     {
         Store.UpdateRunAsync(mirror.LocalRunId, status, endTime, null, CancellationToken.None).GetAwaiter().GetResult();
         mirror.Dirty = true;
+        Volatile.Write(ref _unsyncedToDisk, 1);
     }
 
-    /// <summary>Flushes the local metric files to disk when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).</summary>
+    /// <summary>
+    /// Forces what was written locally to disk (metric files, and the param, tag, <c>meta.yaml</c> and journal files written
+    /// since the last call) when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).
+    /// </summary>
     public void FlushToDisk(bool force)
     {
         if (Volatile.Read(ref _unsyncedToDisk) == 0 || (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
@@ -283,7 +289,13 @@ internal sealed class OfflineMirror : IDisposable
         return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error) : (DrainState.Drained, null);
     }
 
-    private static void SaveJournal(SyncJournal journal, string path) => journal.Save(path);
+    /// <summary>Saves a journal the tracker wrote (not the drain's progress): forced to disk with the next durable write.</summary>
+    private void SaveJournal(SyncJournal journal, string path)
+    {
+        journal.Save(path);
+        Store.MarkForFlushToDisk(path);
+        Volatile.Write(ref _unsyncedToDisk, 1);
+    }
 
     private string JournalPath(string localRunId) => SyncJournal.PathFor(Store.GetRunDirectory(localRunId), TargetKey);
 

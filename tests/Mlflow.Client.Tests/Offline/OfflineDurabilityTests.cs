@@ -274,6 +274,29 @@ internal sealed class OfflineDurabilityTests
     }
 
     [Test]
+    public async Task Flush_forces_the_params_tags_and_journal_written_offline_to_disk()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        server.StopListening();
+        // No periodic durable write: only the flush forces anything.
+        await using var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path, o => o.Offline.DurableWriteInterval = TimeSpan.FromHours(1)));
+        var run = tracker.StartRun("durable");
+        var store = tracker.Batcher.Offline!.Store;
+        var flushed = new System.Collections.Concurrent.ConcurrentBag<string>();
+        store.FileFlushedToDisk = flushed.Add;
+        run.LogParam("p", "1");
+        run.SetTag("t", "x");
+        run.DeleteTag("never-set");
+        await run.FlushAsync();
+        Assert.That(run.IsOffline, Is.True);
+        Assert.That(store.FilesAwaitingFlushToDisk, Is.Empty, "everything written before the flush is on disk when it returns");
+        var runDir = store.GetRunDirectory(run.RunId);
+        Assert.That(flushed, Does.Contain(Path.Combine(runDir, "params", "p")).And.Contain(Path.Combine(runDir, "tags", "t")));
+        Assert.That(flushed, Does.Contain(JournalFile(dir.Path, run.RunId)), "the journal holding the tag deletion");
+    }
+
+    [Test]
     public void Journal_of_an_older_version_without_tag_deletes_still_loads()
     {
         using var dir = new OfflineFallbackTests.Dir();
