@@ -28,6 +28,7 @@ internal sealed class OfflineMirror : IDisposable
     private const string RunNameTag = "mlflow.runName";
 
     private readonly object _storeLock = new();
+    private readonly object _diskFlushLock = new();
     private readonly MlflowClient? _drainClient;
     private readonly bool _ownsDrainClient;
     private readonly ILogger _logger;
@@ -252,22 +253,43 @@ internal sealed class OfflineMirror : IDisposable
     /// Forces what was written locally to disk (metric files, and the param, tag, <c>meta.yaml</c> and journal files written
     /// since the last call) when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).
     /// </summary>
+    /// <remarks>Returns once everything written before the call is on disk, also when another thread is flushing: a
+    /// forced call waits for that flush (it may cover this caller's writes) instead of returning while it runs.</remarks>
     public void FlushToDisk(bool force)
     {
-        if (Volatile.Read(ref _unsyncedToDisk) == 0 || (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
+        if (!force && (Volatile.Read(ref _unsyncedToDisk) == 0 || Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
         {
             return;
         }
 
-        Volatile.Write(ref _unsyncedToDisk, 0);
-        Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
-        LocalFileStore? store;
-        lock (_storeLock)
+        lock (_diskFlushLock)
         {
-            store = _store;
-        }
+            if (Interlocked.Exchange(ref _unsyncedToDisk, 0) == 0)
+            {
+                return;
+            }
 
-        store?.FlushToDisk();
+            Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
+            LocalFileStore? store;
+            lock (_storeLock)
+            {
+                store = _store;
+            }
+
+            var done = false;
+            try
+            {
+                store?.FlushToDisk();
+                done = true;
+            }
+            finally
+            {
+                if (!done)
+                {
+                    Volatile.Write(ref _unsyncedToDisk, 1); // not on disk: the next call tries again
+                }
+            }
+        }
     }
 
     /// <summary>Pushes the local run to the server (tag deletions recorded in its journal included). Cancellation is thrown.</summary>

@@ -297,6 +297,29 @@ internal sealed class OfflineDurabilityTests
     }
 
     [Test]
+    public async Task A_forced_flush_waits_for_a_flush_already_running_on_another_thread()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var mirror = new OfflineMirror(dir.Path, new MlflowOfflineOptions { Directory = dir.Path }, null, false, "http://127.0.0.1:1/", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        mirror.CreateLocalRun(Guid.NewGuid().ToString("N"), null, "exp", null, "r", 1_700_000_000_000, [], null);
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        mirror.Store.FileFlushedToDisk = _ =>
+        {
+            entered.Set();
+            release.Wait(TimeSpan.FromSeconds(20));
+        };
+        var first = Task.Run(() => mirror.FlushToDisk(force: true)); // the sender's periodic flush, say
+        Assert.That(entered.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        var second = Task.Run(() => mirror.FlushToDisk(force: true)); // a FlushAsync whose entries the first one covers
+        await Task.Delay(300);
+        Assert.That(second.IsCompleted, Is.False, "returned while the files were not on disk yet");
+        release.Set();
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(mirror.Store.FilesAwaitingFlushToDisk, Is.Empty);
+    }
+
+    [Test]
     public void Journal_of_an_older_version_without_tag_deletes_still_loads()
     {
         using var dir = new OfflineFallbackTests.Dir();
