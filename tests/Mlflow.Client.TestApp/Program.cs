@@ -48,6 +48,10 @@ static int OfflineKill(string uri)
     var tracker = MlflowTracker.Create(options);
     var run = tracker.StartRun("killed");
     run.LogParam("mode", "offline-kill");
+    // Offline too (the server is down for the child's whole life): the deletion must survive the kill on disk.
+    run.SetTag("doomed", "x");
+    run.DeleteTag("doomed");
+    run.SetTag("kept", "y");
     var deadline = DateTime.UtcNow.AddSeconds(60);
     for (var i = 0; DateTime.UtcNow < deadline; i++)
     {

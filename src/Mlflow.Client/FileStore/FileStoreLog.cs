@@ -21,6 +21,10 @@ internal static class FileStoreLog
         LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(4104, "FileStoreSkippedEntity"),
             "Skipped {Path}: {Reason}");
 
+    private static readonly Action<ILogger, string, Exception?> FlushToDiskFailedAction =
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(4105, "FileStoreFlushToDiskFailed"),
+            "Could not force {Path} to disk; it is written but may not survive a power loss.");
+
     public static void TornLine(ILogger logger, string path, int line, string reason) => TornLineAction(logger, path, line, reason, null);
 
     public static void TornTailRepaired(ILogger logger, string path) => TornTailRepairedAction(logger, path, null);
@@ -28,4 +32,6 @@ internal static class FileStoreLog
     public static void Truncated(ILogger logger, string kind, string key, int max) => TruncatedAction(logger, kind, key, max, null);
 
     public static void SkippedEntity(ILogger logger, string path, string reason, Exception? error) => SkippedEntityAction(logger, path, reason, error);
+
+    public static void FlushToDiskFailed(ILogger logger, string path, Exception error) => FlushToDiskFailedAction(logger, path, error);
 }

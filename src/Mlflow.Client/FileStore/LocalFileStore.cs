@@ -21,7 +21,8 @@ namespace Mlflow.Client.FileStore;
 /// <c>"&lt;ts&gt; &lt;value&gt; &lt;step&gt;\n"</c> lines with Python float text, params and tags as raw files.</para>
 /// <para>Metric appends keep one file handle per (run, key) open in a process-wide bounded cache, write a batch's
 /// lines of one key in one system call and are visible to other readers when the call returns (no fsync per call:
-/// <see cref="FlushToDisk"/> does that).</para>
+/// <see cref="FlushToDisk"/> does that, also for the param, tag and <c>meta.yaml</c> files written since the previous
+/// call when <see cref="TrackFilesForFlushToDisk"/> is set).</para>
 /// <para>Concurrency: calls on one run are serialized in the process (also across instances on the same folder);
 /// processes may log to different runs of one store; experiment creation takes an exclusive lock file in the root, so
 /// two creators of one name end with one experiment. Two processes appending to the same metric of the same run at
@@ -49,8 +50,12 @@ internal sealed partial class LocalFileStore : ITrackingStore
     private readonly ConcurrentDictionary<string, string> _runDirs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _validMetricKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _truncationWarned = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _awaitingDiskFlush = new(FileStorePaths.PathComparer);
+    private readonly object _diskFlushLock = new();
     private long _tornLines;
     private int _disposed;
+    private int _awaitingDiskFlushCount;
+    private long _filesFlushedToDisk;
 
     /// <summary>Opens (and creates, with experiment <c>0</c> "Default" and <c>.trash/</c>) a store folder.</summary>
     /// <param name="rootDirectory">The store's root folder (relative paths are resolved against the current directory).</param>
@@ -84,6 +89,24 @@ internal sealed partial class LocalFileStore : ITrackingStore
 
     /// <summary>When set, over-long param and tag values are refused instead of cut to the server's limit.</summary>
     internal bool RefuseLongValues { get; init; }
+
+    /// <summary>
+    /// When set, every whole file this instance writes (params, tags, <c>meta.yaml</c> files) is remembered until
+    /// <see cref="FlushToDisk"/> forces it to disk. Off by default: a store nobody flushes to disk keeps nothing.
+    /// </summary>
+    internal bool TrackFilesForFlushToDisk { get; init; }
+
+    /// <summary>Most files remembered for <see cref="FlushToDisk"/>; one written beyond that is forced to disk at once.</summary>
+    internal int MaxFilesAwaitingFlushToDisk { get; init; } = 4096;
+
+    /// <summary>Files written whole and not forced to disk yet (a snapshot).</summary>
+    internal IReadOnlyCollection<string> FilesAwaitingFlushToDisk => _awaitingDiskFlush.Keys.ToArray();
+
+    /// <summary>Whole files forced to disk so far by this instance.</summary>
+    internal long FilesFlushedToDisk => Interlocked.Read(ref _filesFlushedToDisk);
+
+    /// <summary>Called with the path of every whole file forced to disk (after the fsync returned).</summary>
+    internal Action<string>? FileFlushedToDisk { get; set; }
 
     /// <summary>Metric lines skipped by readers because they were torn or malformed.</summary>
     internal long TornLinesSkipped => Interlocked.Read(ref _tornLines);
@@ -366,7 +389,7 @@ internal sealed partial class LocalFileStore : ITrackingStore
         return new string(digits);
     }
 
-    private static void WriteExperimentMeta(string dir, Experiment exp, bool includeTags)
+    private void WriteExperimentMeta(string dir, Experiment exp, bool includeTags)
     {
         var entries = new List<KeyValuePair<string, object?>>
         {
@@ -786,7 +809,7 @@ internal sealed partial class LocalFileStore : ITrackingStore
         return w.Meta;
     }
 
-    private static void WriteRunMeta(RunWriters.Writer w, RunMeta meta)
+    private void WriteRunMeta(RunWriters.Writer w, RunMeta meta)
     {
         var path = Path.Combine(w.RunDir, MetaFileName);
         WriteTextAtomically(w.RunDir, path, meta.ToYaml(includeNullDeletedTime: false));
@@ -1125,8 +1148,11 @@ internal sealed partial class LocalFileStore : ITrackingStore
 
     // ------------------------------------------------------------------ helpers
 
-    /// <summary>Writes a whole file atomically: a temp file in <paramref name="tempDir"/> (same file system, not a folder MLflow lists) renamed over the target.</summary>
-    private static void WriteTextAtomically(string tempDir, string target, string text)
+    /// <summary>
+    /// Writes a whole file atomically: a temp file in <paramref name="tempDir"/> (same file system, not a folder MLflow
+    /// lists) renamed over the target; remembered for <see cref="FlushToDisk"/> when <see cref="TrackFilesForFlushToDisk"/>.
+    /// </summary>
+    private void WriteTextAtomically(string tempDir, string target, string text)
     {
         var dir = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(dir);
@@ -1135,6 +1161,7 @@ internal sealed partial class LocalFileStore : ITrackingStore
         {
             File.WriteAllBytes(temp, Encoding.UTF8.GetBytes(text));
             File.Move(temp, target, overwrite: true);
+            MarkForFlushToDisk(target);
         }
         finally
         {
@@ -1194,8 +1221,80 @@ internal sealed partial class LocalFileStore : ITrackingStore
         return new MlflowException(status, raw, message, "local store", null);
     }
 
-    /// <summary>Forces every metric file this process has open under this store to stable storage (fsync).</summary>
-    internal void FlushToDisk() => RunWriters.FlushUnder(_root, toDisk: true);
+    /// <summary>
+    /// Forces to stable storage (fsync) every metric file this process has open under this store, and, when
+    /// <see cref="TrackFilesForFlushToDisk"/> is set, every whole file (param, tag, <c>meta.yaml</c>, and what was passed to
+    /// <see cref="MarkForFlushToDisk"/>) this instance wrote since the previous call. Returns once all of them are on
+    /// disk, also when another thread is flushing at the same time.
+    /// </summary>
+    /// <remarks>
+    /// Folder entries are not forced: .NET has no portable directory fsync. After a power loss (not a killed process,
+    /// which loses nothing the system already has), a file created, renamed over or deleted shortly before may, on some
+    /// file systems, show its previous state (a new param missing, a deleted tag back); content that is there is whole.
+    /// Metric files closed by the handle cache before the call are not forced either.
+    /// </remarks>
+    internal void FlushToDisk()
+    {
+        RunWriters.FlushUnder(_root, toDisk: true);
+        // Taken even when nothing is pending: a file another thread took from the set is on disk once that thread leaves.
+        lock (_diskFlushLock)
+        {
+            foreach (var (path, _) in _awaitingDiskFlush)
+            {
+                if (_awaitingDiskFlush.TryRemove(path, out _))
+                {
+                    Interlocked.Decrement(ref _awaitingDiskFlushCount);
+                    FlushFileToDisk(path);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Remembers a file written whole (when <see cref="TrackFilesForFlushToDisk"/>) so that the next <see cref="FlushToDisk"/>
+    /// forces it to disk; beyond <see cref="MaxFilesAwaitingFlushToDisk"/> files, it is forced at once. Cheap: a set insert.
+    /// </summary>
+    internal void MarkForFlushToDisk(string path)
+    {
+        if (!TrackFilesForFlushToDisk || _awaitingDiskFlush.ContainsKey(path))
+        {
+            return;
+        }
+
+        if (Volatile.Read(ref _awaitingDiskFlushCount) >= MaxFilesAwaitingFlushToDisk)
+        {
+            FlushFileToDisk(path);
+            return;
+        }
+
+        if (_awaitingDiskFlush.TryAdd(path, 0))
+        {
+            Interlocked.Increment(ref _awaitingDiskFlushCount);
+        }
+    }
+
+    private void FlushFileToDisk(string path)
+    {
+        try
+        {
+            // Opened for writing (nothing is written): FileStream forces only a handle it may write to, and Windows'
+            // FlushFileBuffers needs write access.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return; // deleted or moved since (a tag deleted, a run moved to the trash): nothing of it to keep
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            FileStoreLog.FlushToDiskFailed(_logger, path, ex);
+            return;
+        }
+
+        Interlocked.Increment(ref _filesFlushedToDisk);
+        FileFlushedToDisk?.Invoke(path);
+    }
 
     public void Dispose()
     {

@@ -28,6 +28,7 @@ internal sealed class OfflineMirror : IDisposable
     private const string RunNameTag = "mlflow.runName";
 
     private readonly object _storeLock = new();
+    private readonly object _diskFlushLock = new();
     private readonly MlflowClient? _drainClient;
     private readonly bool _ownsDrainClient;
     private readonly ILogger _logger;
@@ -69,7 +70,8 @@ internal sealed class OfflineMirror : IDisposable
         {
             lock (_storeLock)
             {
-                return _store ??= new LocalFileStore(Root, _logger);
+                // Params, tags, meta.yaml files and journals are forced to disk with the metric files at each durable write.
+                return _store ??= new LocalFileStore(Root, _logger) { TrackFilesForFlushToDisk = true };
             }
         }
     }
@@ -96,9 +98,10 @@ internal sealed class OfflineMirror : IDisposable
             var journal = SyncJournal.Load(path);
             journal.Target = TargetKey;
             journal.PinnedExperimentId = pinned;
-            journal.Save(path);
+            SaveJournal(journal, path);
         }
 
+        Volatile.Write(ref _unsyncedToDisk, 1);
         return (new RunMirror(clientKey, null, localOnly: true) { Dirty = true }, experimentId);
     }
 
@@ -120,7 +123,7 @@ internal sealed class OfflineMirror : IDisposable
             journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
         }
 
-        journal.Save(path);
+        SaveJournal(journal, path);
         return new RunMirror(identity.ClientKey, serverRunId, localOnly: false);
     }
 
@@ -136,6 +139,9 @@ internal sealed class OfflineMirror : IDisposable
             if (entries[start].Kind == LogEntryKind.DeleteTag)
             {
                 var key = entries[start].Key;
+                // Recorded before the local file goes: killed in between, the tag is still local and the deletion is
+                // dropped by the sync as a whole (never a tag gone locally but kept on the server for good).
+                RecordTagDelete(mirror, key);
                 try
                 {
                     store.DeleteTagAsync(mirror.LocalRunId, key, CancellationToken.None).GetAwaiter().GetResult();
@@ -144,8 +150,6 @@ internal sealed class OfflineMirror : IDisposable
                 {
                     // not set while offline: it may still be on the server
                 }
-
-                mirror.PendingTagDeletes.Add(key);
             }
             else
             {
@@ -179,6 +183,24 @@ internal sealed class OfflineMirror : IDisposable
 
         mirror.Dirty = true;
         Volatile.Write(ref _unsyncedToDisk, 1);
+    }
+
+    /// <summary>
+    /// Records a tag deletion in the run's sync journal (<see cref="SyncJournal.TagDeletes"/>): the drain, or a later
+    /// <c>mlflow-sync</c> after a crash, deletes it on the server unless it is set again locally. The caller holds the mirror's gate.
+    /// </summary>
+    private void RecordTagDelete(RunMirror mirror, string key)
+    {
+        var path = JournalPath(mirror.LocalRunId);
+        var journal = SyncJournal.Load(path);
+        if (journal.TagDeletes.Contains(key, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        journal.Target = TargetKey;
+        journal.TagDeletes.Add(key);
+        SaveJournal(journal, path);
     }
 
     private static void WriteBatch(LocalFileStore store, RunMirror mirror, ReadOnlySpan<LogEntry> entries)
@@ -216,7 +238,7 @@ internal sealed class OfflineMirror : IDisposable
             journal.InFlight[key] = journal.InFlight.TryGetValue(key, out var r) ? [Math.Min(r[0], from), Math.Max(r[1], after)] : [from, after];
         }
 
-        journal.Save(path);
+        SaveJournal(journal, path);
     }
 
     /// <summary>Records the final status locally; the drain sends it last.</summary>
@@ -224,28 +246,53 @@ internal sealed class OfflineMirror : IDisposable
     {
         Store.UpdateRunAsync(mirror.LocalRunId, status, endTime, null, CancellationToken.None).GetAwaiter().GetResult();
         mirror.Dirty = true;
+        Volatile.Write(ref _unsyncedToDisk, 1);
     }
 
-    /// <summary>Flushes the local metric files to disk when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).</summary>
+    /// <summary>
+    /// Forces what was written locally to disk (metric files, and the param, tag, <c>meta.yaml</c> and journal files written
+    /// since the last call) when <see cref="MlflowOfflineOptions.DurableWriteInterval"/> passed (or <paramref name="force"/>).
+    /// </summary>
+    /// <remarks>Returns once everything written before the call is on disk, also when another thread is flushing: a
+    /// forced call waits for that flush (it may cover this caller's writes) instead of returning while it runs.</remarks>
     public void FlushToDisk(bool force)
     {
-        if (Volatile.Read(ref _unsyncedToDisk) == 0 || (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
+        if (!force && (Volatile.Read(ref _unsyncedToDisk) == 0 || Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
         {
             return;
         }
 
-        Volatile.Write(ref _unsyncedToDisk, 0);
-        Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
-        LocalFileStore? store;
-        lock (_storeLock)
+        lock (_diskFlushLock)
         {
-            store = _store;
-        }
+            if (Interlocked.Exchange(ref _unsyncedToDisk, 0) == 0)
+            {
+                return;
+            }
 
-        store?.FlushToDisk();
+            Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
+            LocalFileStore? store;
+            lock (_storeLock)
+            {
+                store = _store;
+            }
+
+            var done = false;
+            try
+            {
+                store?.FlushToDisk();
+                done = true;
+            }
+            finally
+            {
+                if (!done)
+                {
+                    Volatile.Write(ref _unsyncedToDisk, 1); // not on disk: the next call tries again
+                }
+            }
+        }
     }
 
-    /// <summary>Pushes the local run to the server. Cancellation is thrown.</summary>
+    /// <summary>Pushes the local run to the server (tag deletions recorded in its journal included). Cancellation is thrown.</summary>
     public async Task<(DrainState State, string? Error)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
     {
         if (_drainClient is null)
@@ -261,33 +308,15 @@ internal sealed class OfflineMirror : IDisposable
             return (DrainState.Unreachable, result.Error);
         }
 
-        var serverRunId = result.ServerRunId ?? mirror.ServerRunId;
-        if (mirror.PendingTagDeletes.Count > 0 && serverRunId is not null)
-        {
-            var localTags = (await Store.GetRunAsync(mirror.LocalRunId, cancellationToken).ConfigureAwait(false)).Data.Tags.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
-            foreach (var key in mirror.PendingTagDeletes.ToList())
-            {
-                try
-                {
-                    if (!localTags.Contains(key))
-                    {
-                        await _drainClient.DeleteTagAsync(serverRunId, key, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    mirror.PendingTagDeletes.Remove(key);
-                }
-                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
-                {
-                    mirror.PendingTagDeletes.Remove(key);
-                }
-                catch (MlflowException ex)
-                {
-                    return (RunSynchronizer.IsRetryable(ex) ? DrainState.Unreachable : DrainState.Failed, ex.Message);
-                }
-            }
-        }
-
         return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error) : (DrainState.Drained, null);
+    }
+
+    /// <summary>Saves a journal the tracker wrote (not the drain's progress): forced to disk with the next durable write.</summary>
+    private void SaveJournal(SyncJournal journal, string path)
+    {
+        journal.Save(path);
+        Store.MarkForFlushToDisk(path);
+        Volatile.Write(ref _unsyncedToDisk, 1);
     }
 
     private string JournalPath(string localRunId) => SyncJournal.PathFor(Store.GetRunDirectory(localRunId), TargetKey);

@@ -42,9 +42,6 @@ internal sealed class RunMirror(string localRunId, string? serverRunId, bool loc
     /// <summary>Points of each metric key in the local file (for in-flight ranges).</summary>
     public Dictionary<string, long> MetricCounts { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Tags deleted while offline: deleted on the server after a drain unless set again locally.</summary>
-    public HashSet<string> PendingTagDeletes { get; } = new(StringComparer.Ordinal);
-
     /// <summary>Drain errors already reported to the run's owner.</summary>
     public HashSet<string> ReportedErrors { get; } = new(StringComparer.Ordinal);
 

@@ -124,6 +124,7 @@ internal sealed class RunSynchronizer
         await SendParamsAsync(target, s, ct).ConfigureAwait(false);
         Report(s, SyncPhase.Tags);
         await SendTagsAsync(source, target, s, ct).ConfigureAwait(false);
+        await DeleteTagsAsync(target, s, ct).ConfigureAwait(false);
         Report(s, SyncPhase.Metrics);
         await SendMetricsAsync(target, s, ct).ConfigureAwait(false);
         Report(s, SyncPhase.Inputs);
@@ -365,6 +366,53 @@ internal sealed class RunSynchronizer
                 }
             }
 
+            journal.Save(s.JournalPath!);
+        }
+    }
+
+    /// <summary>
+    /// Applies the tag deletions the journal records (<see cref="SyncJournal.TagDeletes"/>, written by the offline
+    /// fallback): a key absent from the local run is deleted on the server (already absent counts as done); a key set
+    /// again locally was just sent by <see cref="SendTagsAsync"/> and is only dropped from the list. The journal is saved
+    /// after each key, so a crash repeats at most one deletion. A refusal is reported and the key stays pending; no answer
+    /// (after the retries) is thrown, like a tag send that gets none.
+    /// </summary>
+    private async Task DeleteTagsAsync(MlflowClient target, RunState s, CancellationToken ct)
+    {
+        var journal = s.Journal!;
+        if (journal.TagDeletes.Count == 0)
+        {
+            return;
+        }
+
+        var local = s.Local!.Data.Tags.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var key in journal.TagDeletes.ToList())
+        {
+            if (!local.Contains(key))
+            {
+                try
+                {
+                    // Deleting twice is harmless: the second answer is RESOURCE_DOES_NOT_EXIST, taken as done.
+                    var deleted = await WithRetryAsync("runs/delete-tag", async () =>
+                    {
+                        await target.DeleteTagAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
+                        return true;
+                    }, s, ct, tolerateNotFound: true).ConfigureAwait(false);
+                    if (deleted)
+                    {
+                        s.TagsDeleted++;
+                    }
+                }
+                catch (MlflowException ex) when (!IsRetryable(ex))
+                {
+                    s.Errors.Add($"Tag '{key}' (deleted locally) was not deleted on the server run {s.ServerRunId}: {ex.Message}");
+                    continue;
+                }
+
+                journal.Tags.Remove(key);
+            }
+
+            journal.TagDeletes.Remove(key);
             journal.Save(s.JournalPath!);
         }
     }
@@ -730,6 +778,7 @@ internal sealed class RunSynchronizer
         s.MetricSent = s.MetricTotal - s.MetricDone;
         s.ArtifactsSent = PendingArtifacts(s).Count;
         s.InputsSent = s.Local.Inputs.DatasetInputs.Count(d => !journal.Inputs.Contains(InputHash(d)));
+        s.TagsDeleted = journal.TagDeletes.Count(k => !s.Local.Data.Tags.Any(t => t.Key == k));
         s.StatusSent = s.Local.Info.Status != RunStatus.Running && (journal.Status != (int)s.Local.Info.Status || journal.EndTime != s.Local.Info.EndTime);
         s.ServerRunId = journal.ServerRunId;
         s.Created = journal.ServerRunId is null;
@@ -826,6 +875,7 @@ internal sealed class RunSynchronizer
         public long MetricSent { get; set; }
         public int ParamsSent { get; set; }
         public int TagsSent { get; set; }
+        public int TagsDeleted { get; set; }
         public int InputsSent { get; set; }
         public int ArtifactsTotal { get; set; }
         public int ArtifactsSent { get; set; }
@@ -836,7 +886,7 @@ internal sealed class RunSynchronizer
 
         public SyncRunResult ToResult()
         {
-            var sentAnything = ParamsSent > 0 || TagsSent > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || StatusSent;
+            var sentAnything = ParamsSent > 0 || TagsSent > 0 || TagsDeleted > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || StatusSent;
             return new SyncRunResult
             {
                 LocalRunId = LocalRunId,

@@ -48,6 +48,13 @@ internal sealed class SyncJournal
     /// </summary>
     public Dictionary<string, long[]>? InFlight { get; set; }
 
+    /// <summary>
+    /// Tag keys deleted from the local run that may still be on the server run (set online, or sent by an earlier sync):
+    /// recorded by the tracker's offline fallback when it writes the deletion, applied and removed by the next sync. A
+    /// key set again locally since is not deleted. Missing in journals of older versions (reads as empty).
+    /// </summary>
+    public List<string> TagDeletes { get; set; } = [];
+
     /// <summary>Hashes of the dataset inputs sent.</summary>
     public List<string> Inputs { get; set; } = [];
 
@@ -104,7 +111,7 @@ internal sealed class SyncJournal
         }
     }
 
-    /// <summary>Forgets everything sent (the server run it described is gone).</summary>
+    /// <summary>Forgets everything sent (the server run it described is gone). <see cref="TagDeletes"/> is kept: a run found again by its source tag may hold those tags.</summary>
     internal void Reset()
     {
         ServerRunId = null;
@@ -126,6 +133,7 @@ internal sealed class SyncJournal
         Metrics = new Dictionary<string, long>(Metrics ?? [], StringComparer.Ordinal);
         Artifacts = new Dictionary<string, string>(Artifacts ?? [], StringComparer.Ordinal);
         Inputs ??= [];
+        TagDeletes ??= [];
         if (InFlight is { Count: 0 })
         {
             InFlight = null;

@@ -65,6 +65,9 @@ public class OfflineKillTests
             var local = store.ReadMetricFile(Path.Combine(store.GetRunDirectory(runId!), "metrics", "loss"), "loss");
             Assert.That(local, Has.Count.GreaterThanOrEqualTo(durable));
             Assert.That(local.Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, local.Count).Select(i => (long)i)));
+            Assert.That(run.Data.Tags.Select(t => t.Key), Does.Contain("kept").And.Not.Contain("doomed"));
+            var journal = Directory.GetFiles(Path.Combine(store.GetRunDirectory(runId!), SyncJournal.FolderName), "sync-*.json").Single();
+            Assert.That(SyncJournal.Load(journal).TagDeletes, Is.EqualTo(new[] { "doomed" }), "the deletion outlived the process");
         }
 
         server.StartListening();
@@ -75,6 +78,8 @@ public class OfflineKillTests
         Assert.That(steps, Has.Count.GreaterThanOrEqualTo(durable), "everything up to the last durable write arrived");
         Assert.That(steps, Is.EqualTo(Enumerable.Range(0, steps.Count).Select(i => (long)i)), "once each, in order");
         Assert.That(remote.Params["mode"], Is.EqualTo("offline-kill"));
+        Assert.That(remote.Tags["kept"], Is.EqualTo("y"));
+        Assert.That(remote.Tags, Does.Not.ContainKey("doomed"), "deleted before the kill");
         Assert.That(server.Runs, Has.Count.EqualTo(1));
     }
 }

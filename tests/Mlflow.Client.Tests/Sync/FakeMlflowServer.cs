@@ -299,6 +299,15 @@ internal sealed partial class FakeMlflowServer : IDisposable
             case "POST runs/log-batch":
                 LogBatch(GetRun((string?)req["run_id"]), req);
                 return Ok(new JsonObject());
+            case "POST runs/delete-tag":
+                var untagged = GetRun((string?)req["run_id"]);
+                var tagKey = (string)req["key"]!;
+                if (!untagged.Tags.Remove(tagKey))
+                {
+                    throw new FakeError(404, "RESOURCE_DOES_NOT_EXIST", $"No tag with name: {tagKey} in run with id {untagged.RunId}");
+                }
+
+                return Ok(new JsonObject());
             case "GET metrics/get-history":
                 var target = GetRun(query["run_id"]);
                 var points = target.Metrics.GetValueOrDefault(query["metric_key"]!) ?? [];
