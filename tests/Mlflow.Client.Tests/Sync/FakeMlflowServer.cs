@@ -338,15 +338,6 @@ internal sealed partial class FakeMlflowServer : IDisposable
                 }
 
                 return Ok(new JsonObject());
-            case "POST runs/delete-tag":
-                // As both backends: a missing tag is a 404.
-                var untagged = GetRun((string?)req["run_id"]);
-                if (!untagged.Tags.Remove((string)req["key"]!))
-                {
-                    throw new FakeError(404, "RESOURCE_DOES_NOT_EXIST", "No tag with name: " + (string)req["key"]!);
-                }
-
-                return Ok(new JsonObject());
             case "POST runs/delete":
                 // Deleting a deleted run answers 200 (both backends).
                 GetRun((string?)req["run_id"]).Deleted = true;
