@@ -322,13 +322,23 @@ internal sealed class LogBatcher : IDisposable
             return; // the run is being ended: that thread drains
         }
 
+        // A drain runs on the sender: a server that hangs must not hold every other run's sending (and a bounded queue)
+        // for the whole HTTP retry budget. What it sent without an answer is in the sync journal as in flight.
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        budget.CancelAfter(_offline.Options.OfflineAfter);
         try
         {
-            await DrainMirrorCoreAsync(run, mirror, _abort.Token).ConfigureAwait(false);
+            await DrainMirrorCoreAsync(run, mirror, budget.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
             // shutdown: what is local stays local, for mlflow-sync
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            mirror.ServerDown = true;
+            mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+            OfflineLog.DrainTimedOut(_logger, run.RunId, _offline.Options.OfflineAfter);
         }
         finally
         {

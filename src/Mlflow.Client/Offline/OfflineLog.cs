@@ -16,4 +16,7 @@ internal static partial class OfflineLog
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Sending the local data of run {RunId} to the server failed: {Error}")]
     public static partial void DrainFailed(ILogger logger, string runId, string error);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Debug, Message = "Sending the local data of run {RunId} stopped: no answer within {OfflineAfter} (MlflowOfflineOptions.OfflineAfter); tried again after the reconnect interval")]
+    public static partial void DrainTimedOut(ILogger logger, string runId, TimeSpan offlineAfter);
 }

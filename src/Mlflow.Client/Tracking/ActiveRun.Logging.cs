@@ -78,14 +78,27 @@ public sealed partial class ActiveRun
         }
     }
 
-    /// <summary>Logs a param (write-once: the same value again is fine, another value is rejected by the server).</summary>
+    /// <summary>Logs a param (write-once: the same value again is a no-op, another value is refused).</summary>
     /// <param name="key">The param key.</param>
     /// <param name="value">The value; over-long values follow <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</param>
-    /// <exception cref="MlflowValidationException">The key or value breaks a server rule.</exception>
+    /// <exception cref="MlflowValidationException">The key or value breaks a server rule, or this run already logged the key with another value.</exception>
+    /// <remarks>A changed value is refused here, on the caller's thread: the server would refuse it too, a file-backed
+    /// one with a 500 that looks like an outage (the value is not in the message: params may be private).</remarks>
     public void LogParam(string key, string value)
     {
         ValidateKey(key, "param key");
         var checkedValue = _tracker.CheckValue(value, MlflowLimits.MaxParamValueLength, key, "param");
+        if (!_params.TryAdd(key, checkedValue))
+        {
+            // Keys are never removed: the value of the first log of this key is there.
+            if (!string.Equals(_params[key], checkedValue, StringComparison.Ordinal))
+            {
+                throw new MlflowValidationException(key, "params are write-once and this run already logged it with another value; log the new value under another key", "param key");
+            }
+
+            return; // the same value again: already queued once
+        }
+
         _batcher.Enqueue(Buffer, LogEntry.Param(key, checkedValue));
     }
 

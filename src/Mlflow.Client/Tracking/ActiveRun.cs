@@ -30,6 +30,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     private readonly MlflowTracker _tracker;
     private readonly LogBatcher _batcher;
     private readonly bool _preciseTimestamps;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _params = new(StringComparer.Ordinal);
     private int _ending;
     private volatile RunStatus _status = RunStatus.Running;
 

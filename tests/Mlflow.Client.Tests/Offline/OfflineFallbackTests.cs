@@ -48,7 +48,8 @@ internal sealed class OfflineFallbackTests
         return o;
     }
 
-    private static List<FakePoint> Points(FakeMlflowServer server, FakeRun run, string key)
+    /// <summary>A copy of the points of one metric of a fake server run.</summary>
+    internal static List<FakePoint> Points(FakeMlflowServer server, FakeRun run, string key)
     {
         lock (server.Runs)
         {

@@ -15,13 +15,7 @@ namespace Mlflow.Client.Tests.Offline;
 [CancelAfter(120_000)]
 internal sealed class TrackerFaultTests
 {
-    private static List<FakePoint> Points(FakeMlflowServer server, FakeRun run, string key)
-    {
-        lock (server.Runs)
-        {
-            return run.Metrics.TryGetValue(key, out var list) ? [.. list] : [];
-        }
-    }
+    private static List<FakePoint> Points(FakeMlflowServer server, FakeRun run, string key) => OfflineFallbackTests.Points(server, run, key);
 
     /// <summary>MLflow's retry defaults (7 retries, 2 s backoff factor) and a 30 s request timeout: minutes before the HTTP layer gives up.</summary>
     private static MlflowTrackerOptions PatientClient(string url, string dir, TimeSpan offlineAfter)
@@ -112,6 +106,35 @@ internal sealed class TrackerFaultTests
         Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 300).Select(i => (long)i)), "every point once, in order");
         Assert.That(remote.Status, Is.EqualTo("FINISHED"));
         Assert.That(server.Runs, Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_drain_into_a_hung_server_gives_up_after_OfflineAfter_and_tries_again()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        var logs = new Resilience.CapturingLoggerFactory();
+        var options = PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1));
+        options.LoggerFactory = logs;
+        options.Client.LoggerFactory = logs;
+        await using var tracker = MlflowTracker.Create(options);
+        var run = tracker.StartRun("hung-drain");
+        run.LogMetric("m", 0, 0);
+        await run.FlushAsync();
+        server.Hang("runs/log-batch");
+        for (var i = 1; i < 100; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        // The batch hangs (1), the first drain's batch hangs (2); only a drain bounded by OfflineAfter comes back for a
+        // third try before the 30 s request timeout of the patient client.
+        Assert.That(TrackerTestSupport.WaitUntil(() => server.HungRequests >= 3, 15), Is.True, $"hung requests: {server.HungRequests}");
+        server.Release();
+        var remote = server.SingleRun();
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 100 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + string.Join("\n", logs.Lines.Select(l => l.Message)) + "\nrequests: " + string.Join(", ", server.Requests) + $"\npoints {Points(server, remote, "m").Count}, offline {run.IsOffline}, hung {server.HungRequests}");
+        run.Dispose();
+        Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 100).Select(i => (long)i)), "every point once, in order");
     }
 
     [TestCase(false)]

@@ -93,7 +93,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
 
     /// <summary>
     /// From now on requests to <paramref name="endpoint"/> ("*": all) are accepted but never answered until
-    /// <see cref="Release"/> (at most 30 s), and then dropped without being applied: a hung server or proxy.
+    /// <see cref="Release"/> (at most 30 s), and then dropped without being applied: a hung server or proxy. The client
+    /// needs <see cref="LostAnswerHandler"/> in its handler chain to see the drop.
     /// </summary>
     public void Hang(string endpoint = "*")
     {
@@ -176,9 +177,13 @@ internal sealed partial class FakeMlflowServer : IDisposable
             _released.Wait(TimeSpan.FromSeconds(30));
             try
             {
-                ctx.Response.Abort();
+                // HttpListener cannot cut a connection: an aborted response reaches the client as an empty 200. The
+                // fault header makes LostAnswerHandler throw instead, as a dropped connection would.
+                ctx.Response.AddHeader(FaultHeader, "0");
+                ctx.Response.StatusCode = 200;
+                ctx.Response.Close();
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
             {
                 // the client gave up first
             }

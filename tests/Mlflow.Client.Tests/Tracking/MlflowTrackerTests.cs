@@ -78,6 +78,27 @@ public class MlflowTrackerTests
     }
 
     [Test]
+    public void A_param_logged_again_with_another_value_is_refused_on_the_callers_thread_and_the_rest_is_sent()
+    {
+        var store = new FakeTrackingStore();
+        using var tracker = CreateTracker(store);
+        using (var run = tracker.StartRun("r"))
+        {
+            run.LogParam("lr", 0.01);
+            run.LogParam("lr", 0.01); // the same value again is fine, as on the server, and not sent twice
+            var ex = Assert.Throws<MlflowValidationException>(() => run.LogParam("lr", 0.02));
+            Assert.That(ex!.Key, Is.EqualTo("lr"));
+            Assert.That(ex.Message, Does.Contain("write-once"));
+            Assert.That(ex.Message, Does.Not.Contain("0.02"), "values stay out of messages");
+            var many = Assert.Throws<MlflowValidationException>(() => run.LogParams([new("lr", 0.03), new("batch", 32)]));
+            Assert.That(many!.Key, Is.EqualTo("lr"));
+        }
+
+        var sent = store.Batches.SelectMany(b => b.Params).ToList();
+        Assert.That(sent, Is.EquivalentTo(new[] { new Param("lr", "0.01"), new Param("batch", "32") }));
+    }
+
+    [Test]
     public void Run_helper_marks_FAILED_and_rethrows()
     {
         var store = new FakeTrackingStore();
