@@ -303,6 +303,11 @@ internal sealed class OfflineMirror : IDisposable
         FlushToDisk(force: true);
         var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
         var result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+        if (result.ServerRunId is { } serverRunId)
+        {
+            mirror.ServerRunId ??= serverRunId;
+        }
+
         if (result.Outcome == SyncRunOutcome.Failed && (sync.ServerUnreachable || sync.LastFailureTransient))
         {
             return (DrainState.Unreachable, result.Error);

@@ -17,12 +17,13 @@ internal sealed class RunMirror(string localRunId, string? serverRunId, bool loc
 {
     private volatile bool _active = true;
     private volatile bool _serverDown = true;
+    private volatile string? _serverRunId = serverRunId;
 
     /// <summary>The run id in the local store (the client key).</summary>
     public string LocalRunId { get; } = localRunId;
 
-    /// <summary>The server run this mirrors; <see langword="null"/> for a run started offline (sync creates it).</summary>
-    public string? ServerRunId { get; } = serverRunId;
+    /// <summary>The server run this mirrors; for a run started offline, <see langword="null"/> until a drain created it.</summary>
+    public string? ServerRunId { get => _serverRunId; set => _serverRunId = value; }
 
     /// <summary>Started offline: the run exists only locally until a drain creates it on the server; every entry goes through the mirror.</summary>
     public bool LocalOnly { get; } = localOnly;

@@ -45,8 +45,18 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         RunName = runName;
     }
 
-    /// <summary>The run id the store assigned.</summary>
+    /// <summary>
+    /// The run id the store assigned; for a run started offline, its local id (a client key, which its server run
+    /// carries in tag <c>mlflow.dotnet.sourceRunId</c>): see <see cref="ServerRunId"/>.
+    /// </summary>
     public string RunId { get; }
+
+    /// <summary>
+    /// The id of this run on the tracking server: <see cref="RunId"/>, except for a run started offline, where it is
+    /// <see langword="null"/> until the run was first sent to the server (by this tracker, once the server answers).
+    /// A run synced later by <c>mlflow-sync</c> is found on the server by tag <c>mlflow.dotnet.sourceRunId</c> = <see cref="RunId"/>.
+    /// </summary>
+    public string? ServerRunId => Buffer.Mirror is { LocalOnly: true } mirror ? mirror.ServerRunId : RunId;
 
     /// <summary>The experiment the run belongs to.</summary>
     public string ExperimentId { get; }

@@ -56,6 +56,31 @@ internal sealed class TrackerFaultTests
     }
 
     [Test]
+    public async Task A_run_started_offline_learns_its_server_run_id_once_it_was_sent()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        server.StopListening();
+        await using var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path));
+        var run = tracker.StartRun("started-offline");
+        run.LogMetric("m", 1, 0);
+        await run.FlushAsync();
+        Assert.That(run.IsOffline, Is.True);
+        Assert.That(run.ServerRunId, Is.Null, "no server run yet");
+
+        server.StartListening();
+        Assert.That(TrackerTestSupport.WaitUntil(() => run.ServerRunId is not null, 20), Is.True);
+        var remote = server.RunBySource(run.RunId);
+        Assert.That(run.ServerRunId, Is.EqualTo(remote.RunId));
+        Assert.That(run.ServerRunId, Is.Not.EqualTo(run.RunId));
+
+        var online = tracker.StartRun("started-online");
+        Assert.That(online.ServerRunId, Is.EqualTo(online.RunId));
+        online.Dispose();
+        run.Dispose();
+    }
+
+    [Test]
     public void A_hung_server_with_ThrowOnConnectivityFailure_throws_after_OfflineAfter()
     {
         using var dir = new OfflineFallbackTests.Dir();
