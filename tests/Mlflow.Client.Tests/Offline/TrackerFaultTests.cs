@@ -55,6 +55,80 @@ internal sealed class TrackerFaultTests
         Assert.That(server.Runs, Has.Count.EqualTo(1));
     }
 
+    /// <summary>
+    /// Faults on the log-batch requests of a running run, on a file-like (appends duplicates) and a SQL-like (keeps one
+    /// copy, 400 for a re-sent NaN) server: the server ends with exactly the points logged, once each, in order.
+    /// </summary>
+    [Test]
+    public async Task Each_fault_on_log_batch_ends_with_every_point_once(
+        [Values("burst-500", "burst-502", "burst-503", "burst-504", "429-seconds", "429-date", "slow-applied", "malformed-applied", "reset-applied", "reset-unapplied")] string fault,
+        [Values(false, true)] bool sqlLike)
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer(sqlLike);
+        const string Batch = "runs/log-batch";
+        switch (fault)
+        {
+            case var burst when burst.StartsWith("burst-", StringComparison.Ordinal):
+                var status = int.Parse(burst["burst-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                for (var nth = 2; nth <= 4; nth++)
+                {
+                    server.Answer(Batch, nth, status); // not applied
+                }
+
+                break;
+            case "429-seconds":
+                server.Answer(Batch, 2, 429, body: "", retryAfter: "1");
+                break;
+            case "429-date":
+                server.Answer(Batch, 2, 429, body: "", retryAfter: DateTimeOffset.UtcNow.AddSeconds(2).ToString("r", System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case "slow-applied":
+                server.Answer(Batch, 2, 200, apply: true, body: "{}", delay: TimeSpan.FromSeconds(3)); // longer than the 1 s timeout
+                break;
+            case "malformed-applied":
+                server.Answer(Batch, 2, 200, apply: true, body: "{\"metr");
+                break;
+            case "reset-applied":
+                server.DropAnswerOf(Batch, 2);
+                break;
+            case "reset-unapplied":
+                server.DropWithoutApplying(Batch, 2);
+                break;
+        }
+
+        await using var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path, o =>
+        {
+            o.Client.RequestTimeout = TimeSpan.FromSeconds(1);
+            o.Client.Retry = new MlflowRetryOptions { MaxRetries = 3, BackoffFactor = TimeSpan.FromMilliseconds(10), BackoffJitter = TimeSpan.Zero, MaxBackoff = TimeSpan.FromSeconds(5) };
+        }));
+        var run = tracker.StartRun("fault-" + fault);
+        run.LogParam("fault", fault);
+        await run.FlushAsync(); // log-batch #1
+        for (var chunk = 0; chunk < 3; chunk++)
+        {
+            run.LogMetric("n", double.NaN, chunk);
+            for (var i = chunk * 100; i < (chunk + 1) * 100; i++)
+            {
+                run.LogMetric("m", i * 0.25, i);
+            }
+
+            await run.FlushAsync(); // log-batch #2, #3, #4 (more when kept locally and drained)
+        }
+
+        var remote = server.SingleRun();
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 300 && !run.IsOffline, 30), Is.True, $"delivered: {Points(server, remote, "m").Count}; requests: {string.Join(", ", server.Requests)}");
+        run.Dispose();
+
+        Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 300).Select(i => (long)i)), "every point once, in order");
+        Assert.That(Points(server, remote, "n").Select(p => p.Step), Is.EqualTo(new long[] { 0, 1, 2 }), "each NaN once");
+        Assert.That(remote.Params["fault"], Is.EqualTo(fault));
+        Assert.That(remote.Status, Is.EqualTo("FINISHED"));
+        Assert.That(server.Runs, Has.Count.EqualTo(1));
+        Assert.That(tracker.Counters.Failed, Is.Zero, "nothing rejected");
+        Assert.That(server.FaultsHit, Is.EqualTo(fault.StartsWith("burst-", StringComparison.Ordinal) ? 3 : 1), "every planned fault was met");
+    }
+
     [Test]
     public async Task A_run_started_offline_learns_its_server_run_id_once_it_was_sent()
     {

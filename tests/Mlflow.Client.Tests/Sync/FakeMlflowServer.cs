@@ -29,6 +29,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private bool _paused;
     private volatile string? _hung;
     private int _hungRequests;
+    private int _faultsHit;
 
     public FakeMlflowServer(bool deduplicating = false)
     {
@@ -109,8 +110,24 @@ internal sealed partial class FakeMlflowServer : IDisposable
         _released.Set();
     }
 
+    /// <summary>Requests a planned fault was played on.</summary>
+    public int FaultsHit => Volatile.Read(ref _faultsHit);
+
     /// <summary>Requests that arrived while hung (never applied).</summary>
     public int HungRequests => Volatile.Read(ref _hungRequests);
+
+    /// <summary>
+    /// The <paramref name="nth"/> request to <paramref name="endpoint"/> gets <paramref name="status"/> with
+    /// <paramref name="body"/> (and a <c>Retry-After</c> header when given), after <paramref name="delay"/>;
+    /// applied first when <paramref name="apply"/> (the answer then hides what happened), else not applied.
+    /// </summary>
+    public void Answer(string endpoint, int nth, int status, bool apply = false, string body = "<html>server error</html>", string? retryAfter = null, TimeSpan delay = default)
+    {
+        lock (_gate)
+        {
+            _faults.Add(new Fault(endpoint, nth, apply, status) { Direct = true, Body = body, RetryAfter = retryAfter, Delay = delay });
+        }
+    }
 
     /// <summary>Stops accepting connections (clients get "connection refused"); the state is kept.</summary>
     public void StopListening()
@@ -194,12 +211,17 @@ internal sealed partial class FakeMlflowServer : IDisposable
         int status;
         string json;
         bool abort;
+        Fault? direct = null;
         lock (_gate)
         {
             var endpoint = path.StartsWith(Api, StringComparison.Ordinal) ? path[Api.Length..] : path.StartsWith(ArtifactsApi, StringComparison.Ordinal) ? "artifacts" : path;
             Requests.Add(method + " " + endpoint);
             var nth = Requests.Count(r => r == method + " " + endpoint);
             var fault = _faults.FirstOrDefault(f => f.Endpoint == endpoint && f.Nth == nth);
+            if (fault is not null)
+            {
+                _faultsHit++;
+            }
             try
             {
                 (status, json) = fault is { Apply: false } ? (200, "{}") : Dispatch(method, endpoint, path, ctx.Request.QueryString, body);
@@ -215,13 +237,30 @@ internal sealed partial class FakeMlflowServer : IDisposable
             }
 
             abort = fault is { Status: 0 };
-            if (fault is { Status: > 0 })
+            if (fault is { Direct: true })
+            {
+                direct = fault;
+                (status, json) = (fault.Status, fault.Body ?? "");
+            }
+            else if (fault is { Status: > 0 })
             {
                 (status, json) = (fault.Status, "<html>gateway timeout</html>");
             }
         }
 
-        if (abort)
+        if (direct is not null)
+        {
+            if (direct.Delay > TimeSpan.Zero)
+            {
+                _stop.Token.WaitHandle.WaitOne(direct.Delay); // a slow answer, bounded by disposal
+            }
+
+            if (direct.RetryAfter is { } after)
+            {
+                ctx.Response.AddHeader("Retry-After", after);
+            }
+        }
+        else if (abort)
         {
             ctx.Response.AddHeader(FaultHeader, "0");
         }
@@ -470,7 +509,17 @@ internal sealed partial class FakeMlflowServer : IDisposable
         _released.Dispose();
     }
 
-    private sealed record Fault(string Endpoint, int Nth, bool Apply, int Status);
+    private sealed record Fault(string Endpoint, int Nth, bool Apply, int Status)
+    {
+        /// <summary>Sent as it is (status, body, headers) instead of through <see cref="LostAnswerHandler"/>.</summary>
+        public bool Direct { get; init; }
+
+        public string? Body { get; init; }
+
+        public string? RetryAfter { get; init; }
+
+        public TimeSpan Delay { get; init; }
+    }
 
     private sealed class FakeError(int status, string code, string message) : Exception(message)
     {
