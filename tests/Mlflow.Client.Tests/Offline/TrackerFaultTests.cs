@@ -18,13 +18,20 @@ internal sealed class TrackerFaultTests
     private static List<FakePoint> Points(FakeMlflowServer server, FakeRun run, string key) => OfflineFallbackTests.Points(server, run, key);
 
     /// <summary>MLflow's retry defaults (7 retries, 2 s backoff factor) and a 30 s request timeout: minutes before the HTTP layer gives up.</summary>
-    private static MlflowTrackerOptions PatientClient(string url, string dir, TimeSpan offlineAfter)
+    private static MlflowTrackerOptions PatientClient(string url, string dir, TimeSpan offlineAfter, Resilience.CapturingLoggerFactory? logs = null)
         => OfflineFallbackTests.Options(url, dir, o =>
         {
             o.Client.RequestTimeout = TimeSpan.FromSeconds(30);
             o.Client.Retry = new MlflowRetryOptions();
             o.Offline.OfflineAfter = offlineAfter;
+            o.LoggerFactory = logs;
+            o.Client.LoggerFactory = logs;
         });
+
+    /// <summary>What a failed wait shows: the tracker's log, the requests the server saw and the run's state.</summary>
+    private static string Diagnose(FakeMlflowServer server, FakeRun remote, ActiveRun run, Resilience.CapturingLoggerFactory logs)
+        => string.Join("\n", logs.Lines.Select(l => l.Message)) + "\nrequests: " + string.Join(", ", server.Requests)
+            + $"\npoints {Points(server, remote, "m").Count}, offline {run.IsOffline}, hung {server.HungRequests}";
 
     [Test]
     public async Task A_hung_server_at_run_start_sends_the_run_offline_after_OfflineAfter_not_after_the_retry_budget()
@@ -174,10 +181,7 @@ internal sealed class TrackerFaultTests
         using var dir = new OfflineFallbackTests.Dir();
         using var server = new FakeMlflowServer();
         var logs = new Resilience.CapturingLoggerFactory();
-        var options = PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1));
-        options.LoggerFactory = logs;
-        options.Client.LoggerFactory = logs;
-        await using var tracker = MlflowTracker.Create(options);
+        await using var tracker = MlflowTracker.Create(PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1), logs));
         var run = tracker.StartRun("hung-mid-run");
         for (var i = 0; i < 100; i++)
         {
@@ -200,7 +204,7 @@ internal sealed class TrackerFaultTests
         }
 
         var remote = server.SingleRun();
-        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 300 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + string.Join("\n", logs.Lines.Select(l => l.Message)) + "\nrequests: " + string.Join(", ", server.Requests) + $"\npoints {Points(server, remote, "m").Count}, offline {run.IsOffline}, mirror active {run.Buffer.Mirror?.Active}, dirty {run.Buffer.Mirror?.Dirty}, hung {server.HungRequests}, counters {tracker.Counters}");
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 300 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + Diagnose(server, remote, run, logs));
         run.Dispose();
         Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 300).Select(i => (long)i)), "every point once, in order");
         Assert.That(remote.Status, Is.EqualTo("FINISHED"));
@@ -213,10 +217,7 @@ internal sealed class TrackerFaultTests
         using var dir = new OfflineFallbackTests.Dir();
         using var server = new FakeMlflowServer();
         var logs = new Resilience.CapturingLoggerFactory();
-        var options = PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1));
-        options.LoggerFactory = logs;
-        options.Client.LoggerFactory = logs;
-        await using var tracker = MlflowTracker.Create(options);
+        await using var tracker = MlflowTracker.Create(PatientClient(server.Url, dir.Path, TimeSpan.FromSeconds(1), logs));
         var run = tracker.StartRun("hung-drain");
         run.LogMetric("m", 0, 0);
         await run.FlushAsync();
@@ -231,7 +232,7 @@ internal sealed class TrackerFaultTests
         Assert.That(TrackerTestSupport.WaitUntil(() => server.HungRequests >= 3, 15), Is.True, $"hung requests: {server.HungRequests}");
         server.Release();
         var remote = server.SingleRun();
-        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 100 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + string.Join("\n", logs.Lines.Select(l => l.Message)) + "\nrequests: " + string.Join(", ", server.Requests) + $"\npoints {Points(server, remote, "m").Count}, offline {run.IsOffline}, hung {server.HungRequests}");
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 100 && !run.IsOffline, 30), Is.True, "drained once the server answers: " + Diagnose(server, remote, run, logs));
         run.Dispose();
         Assert.That(Points(server, remote, "m").Select(p => p.Step), Is.EqualTo(Enumerable.Range(0, 100).Select(i => (long)i)), "every point once, in order");
     }
