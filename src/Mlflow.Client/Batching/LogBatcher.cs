@@ -337,7 +337,7 @@ internal sealed class LogBatcher : IDisposable
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
             mirror.ServerDown = true;
-            mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+            RetryDrainLater(mirror);
             OfflineLog.DrainTimedOut(_logger, run.RunId, _offline.Options.OfflineAfter);
         }
         finally
@@ -345,6 +345,10 @@ internal sealed class LogBatcher : IDisposable
             mirror.Gate.Release();
         }
     }
+
+    /// <summary>No drain of <paramref name="mirror"/> before one <see cref="MlflowOfflineOptions.ReconnectInterval"/> from now.</summary>
+    private void RetryDrainLater(RunMirror mirror)
+        => mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline!.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>One drain attempt (the caller holds the mirror's gate): on success a mirrored server run goes back to direct sending.</summary>
     internal async Task<DrainState> DrainMirrorCoreAsync(RunBuffer run, RunMirror mirror, CancellationToken cancellationToken)
@@ -368,11 +372,11 @@ internal sealed class LogBatcher : IDisposable
                 break;
             case DrainState.Unreachable:
                 mirror.ServerDown = true;
-                mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+                RetryDrainLater(mirror);
                 break;
             default:
                 mirror.ServerDown = false;
-                mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
+                RetryDrainLater(mirror);
                 if (error is not null && mirror.ReportedErrors.Add(error))
                 {
                     OfflineLog.DrainFailed(_logger, run.RunId, error);

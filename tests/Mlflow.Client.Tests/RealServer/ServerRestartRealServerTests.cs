@@ -76,6 +76,84 @@ public class ServerRestartRealServerTests
         }
     }
 
+    /// <summary>
+    /// The server process group is frozen (SIGSTOP) mid-run: connections are accepted by the kernel but never answered,
+    /// a hung server. The run must go offline after <see cref="MlflowOfflineOptions.OfflineAfter"/>, not after MLflow's
+    /// retry budget (minutes), and every point must be on the server once after it is thawed (SIGCONT).
+    /// </summary>
+    [Test]
+    [CancelAfter(600_000)]
+    public async Task Server_FrozenMidRun_GoesOfflineWithinOfflineAfter_ThenEveryPointArrivesOnce()
+    {
+        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
+        var control = Environment.GetEnvironmentVariable("MLFLOW_TEST_SERVER_CONTROL");
+        if (string.IsNullOrWhiteSpace(uri) || string.IsNullOrWhiteSpace(control))
+        {
+            Assert.Ignore("Needs MLFLOW_TEST_TRACKING_URI and MLFLOW_TEST_SERVER_CONTROL (script|dir|port|backend) to freeze a real server.");
+        }
+
+        var pid = File.ReadAllText(Path.Combine(control.Split('|')[1], "server.pid")).Trim();
+        var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "dotnet-frozen-" + Guid.NewGuid().ToString("N")[..10] };
+        options.Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(120) }; // MLflow's timeout and retries: minutes
+        options.Offline.OfflineAfter = TimeSpan.FromSeconds(2);
+        options.Offline.ReconnectInterval = TimeSpan.FromSeconds(1);
+        options.Batching.FlushInterval = TimeSpan.FromMilliseconds(200);
+        options.Batching.ShutdownTimeout = TimeSpan.FromMinutes(3);
+
+        const int Steps = 300;
+        string runId;
+        var frozen = false;
+        await using (var tracker = MlflowTracker.Create(options))
+        {
+            var run = await tracker.StartRunAsync("survives-freeze");
+            runId = run.RunId;
+            try
+            {
+                for (var step = 0; step < Steps; step++)
+                {
+                    run.LogMetric("loss", 1.0 / (step + 1), step: step);
+                    if (step == 99)
+                    {
+                        await run.FlushAsync();
+                        Signal("STOP", pid);
+                        frozen = true;
+                    }
+
+                    if (step == 199)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        Assert.That(Tracking.TrackerTestSupport.WaitUntil(() => run.IsOffline, 60), Is.True, "the run went offline");
+                        TestContext.Out.WriteLine($"offline {sw.Elapsed.TotalSeconds:F1} s after the last point before the freeze was queued; {tracker.Counters}");
+                        Signal("CONT", pid);
+                        frozen = false;
+                    }
+                }
+
+                await run.DisposeAsync();
+                TestContext.Out.WriteLine($"ended: {tracker.Counters}");
+            }
+            finally
+            {
+                if (frozen)
+                {
+                    Signal("CONT", pid);
+                }
+            }
+        }
+
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri });
+        Assert.That((await client.GetRunAsync(runId)).Info.Status, Is.EqualTo(RunStatus.Finished));
+        var history = await client.GetMetricHistoryAsync(runId, "loss");
+        Assert.That(history.Select(m => m.Step).Order(), Is.EqualTo(Enumerable.Range(0, Steps).Select(i => (long)i)), "every step exactly once");
+    }
+
+    private static void Signal(string signal, string processGroup)
+    {
+        // The harness starts the server with setsid: its PID is its process group, gunicorn's workers included.
+        using var p = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, "--", "-" + processGroup } })!;
+        Assert.That(p.WaitForExit(10_000) && p.ExitCode == 0, Is.True, $"kill -{signal} -{processGroup}");
+    }
+
     private static void Run(string script, params string[] args)
     {
         var psi = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
