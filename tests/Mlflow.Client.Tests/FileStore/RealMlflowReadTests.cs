@@ -8,15 +8,16 @@ using NUnit.Framework;
 namespace Mlflow.Client.Tests.FileStore;
 
 /// <summary>
-/// Opt-in: our store writes, MLflow's own Python FileStore (from <c>$HOME/mlflow-harness/mlflow-src</c>, run with
-/// <c>/usr/bin/python3</c>) reads the folder back, and every field must match. Ignored when MLflow is not there.
+/// Opt-in: our store writes, MLflow's own Python FileStore (the source tree named by <c>MLFLOW_SRC</c>, with the shims
+/// of <c>MLFLOW_SHIMS</c>, the same variables as <c>tests/RealServer/mlflow-server.sh</c>; run with <c>/usr/bin/python3</c>)
+/// reads the folder back, and every field must match. Ignored when <c>MLFLOW_SRC</c> is not set.
 /// </summary>
 [Category("RealServer")]
 internal sealed class RealMlflowReadTests : FileStoreTestBase
 {
-    private static string Home => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+    private static string MlflowSrc => Environment.GetEnvironmentVariable("MLFLOW_SRC") ?? "";
 
-    private static string MlflowSrc => Path.Combine(Home, "mlflow-harness", "mlflow-src");
+    private static string MlflowShims => Environment.GetEnvironmentVariable("MLFLOW_SHIMS") ?? "";
 
     [Test]
     public async Task Mlflow_reads_back_every_field_we_write()
@@ -91,9 +92,9 @@ internal sealed class RealMlflowReadTests : FileStoreTestBase
 
     private static void RequireMlflow()
     {
-        if (!File.Exists(Path.Combine(MlflowSrc, "mlflow", "version.py")) || !File.Exists("/usr/bin/python3"))
+        if (MlflowSrc.Length == 0 || !File.Exists(Path.Combine(MlflowSrc, "mlflow", "version.py")) || !File.Exists("/usr/bin/python3"))
         {
-            Assert.Ignore("MLflow source or /usr/bin/python3 not found.");
+            Assert.Ignore("Set MLFLOW_SRC (and MLFLOW_SHIMS) to an MLflow 2.12.2 source tree, see tests/RealServer/SETUP.md; /usr/bin/python3 is needed too.");
         }
 
         var (code, _, err) = Python("-c \"import mlflow.store.tracking.file_store\"");
@@ -114,7 +115,7 @@ internal sealed class RealMlflowReadTests : FileStoreTestBase
     private static (int Code, string Stdout, string Stderr) Python(string args)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment["PYTHONPATH"] = MlflowSrc + Path.PathSeparator + Path.Combine(Home, "mlflow-harness", "shims");
+        psi.Environment["PYTHONPATH"] = MlflowSrc + Path.PathSeparator + MlflowShims;
         psi.Environment["GIT_PYTHON_REFRESH"] = "quiet";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -1,22 +1,22 @@
 namespace Mlflow.Client.Tests.Infrastructure;
 
-/// <summary>Finds the repository root and the shared reference material beside it (<c>../shared</c>).</summary>
+/// <summary>Finds the repository root and the recorded fixtures inside it (<c>tests/Fixtures</c>).</summary>
 internal static class RepoPaths
 {
     private static readonly Lazy<string> Root = new(FindRoot);
 
     public static string RepoRoot => Root.Value;
 
-    /// <summary><c>../shared/mlflow-fixtures</c>, or <c>MLFLOW_FIXTURES_DIR</c> when set.</summary>
+    /// <summary><c>tests/Fixtures</c> of this repository, or <c>MLFLOW_FIXTURES_DIR</c> when set.</summary>
     public static string FixturesDir
     {
         get
         {
             var overridden = Environment.GetEnvironmentVariable("MLFLOW_FIXTURES_DIR");
-            var dir = !string.IsNullOrEmpty(overridden) ? overridden : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "mlflow-fixtures"));
+            var dir = !string.IsNullOrEmpty(overridden) ? overridden : Path.Combine(RepoRoot, "tests", "Fixtures");
             if (!Directory.Exists(dir))
             {
-                throw new DirectoryNotFoundException($"MLflow fixtures not found at {dir}: the shared folder must sit beside the repository (or set MLFLOW_FIXTURES_DIR).");
+                throw new DirectoryNotFoundException($"MLflow fixtures not found at {dir} (tests/Fixtures of the repository, or MLFLOW_FIXTURES_DIR when set).");
             }
 
             return dir;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Mlflow.Client.Tests.Infrastructure;
 
-/// <summary>One recorded exchange of <c>../shared/mlflow-fixtures/rest*/&lt;case&gt;.json</c>.</summary>
+/// <summary>One recorded exchange of <c>tests/Fixtures/rest*/&lt;case&gt;.json</c>.</summary>
 internal sealed class RestFixture
 {
     public required string Case { get; init; }

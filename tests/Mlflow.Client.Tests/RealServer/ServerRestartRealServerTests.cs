@@ -7,7 +7,7 @@ namespace Mlflow.Client.Tests.RealServer;
 /// <summary>
 /// A run survives a real MLflow server being stopped and started again mid-run. Runs when
 /// <c>MLFLOW_TEST_TRACKING_URI</c> is set and <c>MLFLOW_TEST_SERVER_CONTROL</c> says how to restart that server:
-/// <c>&lt;path of mlflow-server.sh&gt;|&lt;server folder&gt;|&lt;port&gt;|&lt;sqlite or file&gt;</c> (see ../shared/harness).
+/// <c>&lt;path of mlflow-server.sh&gt;|&lt;server folder&gt;|&lt;port&gt;|&lt;sqlite or file&gt;</c> (see tests/RealServer/SETUP.md).
 /// </summary>
 [TestFixture]
 [Category("RealServer")]

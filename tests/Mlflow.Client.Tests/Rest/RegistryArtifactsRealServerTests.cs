@@ -5,7 +5,7 @@ namespace Mlflow.Client.Tests.Rest;
 
 /// <summary>
 /// Round trips against a real MLflow server; they run only when <c>MLFLOW_TEST_TRACKING_URI</c> is set, for example
-/// after <c>../shared/harness/mlflow-server.sh start /tmp/mlf-reg 5063 sqlite</c> with <c>MLFLOW_TEST_TRACKING_URI=http://127.0.0.1:5063</c>.
+/// after <c>tests/RealServer/mlflow-server.sh start /tmp/mlf-reg 5063 sqlite</c> with <c>MLFLOW_TEST_TRACKING_URI=http://127.0.0.1:5063</c>.
 /// </summary>
 [TestFixture]
 [Category("RealServer")]
