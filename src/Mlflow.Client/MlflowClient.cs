@@ -55,6 +55,11 @@ public partial class MlflowClient : IDisposable
     {
     }
 
+    private long _retriedRequests;
+
+    /// <summary>Attempts the retry pipeline sent again after a transient failure, over the client's lifetime.</summary>
+    internal long RetriedRequests => Interlocked.Read(ref _retriedRequests);
+
     private MlflowClient(HttpClient? httpClient, IHttpClientFactory? factory, MlflowClientOptions? options)
     {
         var resolved = (options ?? new MlflowClientOptions()).WithEnvironmentDefaults(EnvironmentReader.Process);
@@ -63,7 +68,7 @@ public partial class MlflowClient : IDisposable
 
         var logger = resolved.LoggerFactory?.CreateLogger("Mlflow.Client.Http") ?? NullLogger.Instance;
         _logger = logger;
-        var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger);
+        var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger, () => Interlocked.Increment(ref _retriedRequests));
         bool owned = false;
         if (httpClient is null)
         {

@@ -8,9 +8,9 @@ namespace Mlflow.Client.Batching;
 /// <summary>
 /// The background sender of one tracker: one long-running loop that takes each run's queued entries, cuts them into
 /// log-batch requests (<see cref="BatchBuilder"/>) and sends the batches of a run strictly in order. It wakes when a
-/// batch is full, on the flush interval, on a flush and on shutdown. Transient failures are retried with a short
-/// bounded backoff; a batch the server rejects is bisected until the offending entries are isolated, which are then
-/// reported through their run while every other entry is delivered.
+/// batch is full, on the flush interval, on a flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the
+/// server rejects is bisected until the offending entries are isolated, which are then reported through their run
+/// while every other entry is delivered.
 /// </summary>
 internal sealed class LogBatcher : IDisposable
 {
@@ -39,7 +39,6 @@ internal sealed class LogBatcher : IDisposable
     private RunBuffer[] _runs = [];
     private long _pending;
     private long _sent;
-    private long _retried;
     private long _failed;
     private long _spilled;
     private long _offlineEntries;
@@ -63,12 +62,6 @@ internal sealed class LogBatcher : IDisposable
         _loop = Task.Run(LoopAsync);
     }
 
-    /// <summary>Retries of one request after transient failures.</summary>
-    internal int MaxTransientRetries { get; set; } = 4;
-
-    /// <summary>First retry delay; doubled per retry, capped at 2 s.</summary>
-    internal TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
-
     public MlflowTrackerCounters Counters
     {
         get
@@ -79,7 +72,7 @@ internal sealed class LogBatcher : IDisposable
             // Clamped: a failed optimistic reservation lifts the counter above the bound for an instant, never the queue
             // (spilled entries may: they are written to the local store instead of waiting).
             var pending = Math.Clamp(Interlocked.Read(ref _pending), 0, _spill ? long.MaxValue : _maxQueue);
-            return new MlflowTrackerCounters(sent + failed + offline + pending, sent, Interlocked.Read(ref _retried), failed, Interlocked.Read(ref _spilled)) { Offline = offline };
+            return new MlflowTrackerCounters(sent + failed + offline + pending, sent, _store.RetriedRequests, failed, Interlocked.Read(ref _spilled)) { Offline = offline };
         }
     }
 
@@ -546,7 +539,7 @@ internal sealed class LogBatcher : IDisposable
             call = ct => _store.LogBatchAsync(run.RunId, metrics, @params, tags, ct);
         }
 
-        var (outcome, reason) = await TryAsync(run.RunId, end - start, call).ConfigureAwait(false);
+        var (outcome, reason) = await TryAsync(call).ConfigureAwait(false);
         if (outcome == Outcome.Sent)
         {
             Interlocked.Add(ref _sent, end - start);
@@ -593,109 +586,61 @@ internal sealed class LogBatcher : IDisposable
         return (Outcome.Offline, reason);
     }
 
-    private async Task<(Outcome Outcome, string Reason)> TryAsync(string runId, int count, Func<CancellationToken, Task> call)
+    /// <summary>
+    /// Sends one request. The HTTP pipeline below is the only retry layer; this decides only: delivered, bisect (the
+    /// server rejected something in the batch), give up on the whole batch, or offline (transient beyond the pipeline's
+    /// budget, or no answer within <see cref="MlflowOfflineOptions.OfflineAfter"/>).
+    /// </summary>
+    private async Task<(Outcome Outcome, string Reason)> TryAsync(Func<CancellationToken, Task> call)
     {
         const string Aborted = "the shutdown timeout passed before the entries were sent";
         var offline = _offline is not null;
-        var budget = _offline?.Options.OfflineAfter ?? Timeout.InfiniteTimeSpan;
-        var started = Stopwatch.GetTimestamp();
-        for (var attempt = 0; ; attempt++)
+        if (_abort.IsCancellationRequested)
         {
-            if (_abort.IsCancellationRequested)
-            {
-                return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
-            }
+            return offline ? GoOffline(Aborted, unknown: false) : (Outcome.FailWhole, Aborted);
+        }
 
-            // With the offline fallback, one batch waits at most OfflineAfter for the server, HTTP retries included.
-            using var deadline = offline ? CancellationTokenSource.CreateLinkedTokenSource(_abort.Token) : null;
-            if (deadline is not null)
-            {
-                var left = budget - Stopwatch.GetElapsedTime(started);
-                if (left <= TimeSpan.Zero)
-                {
-                    return GoOffline(NoAnswerWithin(budget), unknown: true);
-                }
+        // With the offline fallback, one batch waits at most OfflineAfter for the server, HTTP retries included.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        if (offline)
+        {
+            deadline.CancelAfter(_offline!.Options.OfflineAfter);
+        }
 
-                deadline.CancelAfter(left);
-            }
-
-            try
-            {
-                await call(deadline?.Token ?? _abort.Token).ConfigureAwait(false);
-                return (Outcome.Sent, "");
-            }
-            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-            {
-                return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
-            }
-            catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true })
-            {
-                // The request may have been applied: the kept entries are reconciled with the server's history first.
-                return GoOffline(NoAnswerWithin(budget), unknown: true);
-            }
-            catch (MlflowException ex)
-            {
-                var reason = Describe(ex);
-                var status = ex.StatusCode is { } s ? (int)s : 0;
-                var transient = status is 0 or 408 or 429 or >= 500;
-                if (offline && transient && (ex.OutcomeUnknown || status == 0))
-                {
-                    // Sending again could duplicate points (unknown outcome), and a missing answer was already retried by
-                    // the HTTP pipeline: keep the entries locally; the drain reconciles with the server's history.
-                    return GoOffline(reason, unknown: true);
-                }
-
-                if (transient)
-                {
-                    if (attempt < MaxTransientRetries)
-                    {
-                        var delay = TimeSpan.FromMilliseconds(Math.Min(2000, RetryBaseDelay.TotalMilliseconds * (1 << attempt)));
-                        if (offline && Stopwatch.GetElapsedTime(started) + delay >= budget)
-                        {
-                            return GoOffline(reason, unknown: true); // a retry may have landed before a later failure
-                        }
-
-                        Interlocked.Increment(ref _retried);
-                        TrackingLog.BatchRetry(_logger, count, runId, reason, attempt + 1, (int)delay.TotalMilliseconds);
-                        try
-                        {
-                            await Task.Delay(delay, _abort.Token).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
-                        }
-
-                        continue;
-                    }
-
-                    if (offline)
-                    {
-                        return GoOffline(reason, unknown: true); // a retry may have landed before a later failure
-                    }
-
-                    // A 5xx may be a rejection in disguise (the file backend answers 500 for a changed param): isolate it.
-                    return (status >= 500 ? Outcome.Split : Outcome.FailWhole, reason);
-                }
-
-                // 401/403: nothing in the batch is at fault; 404: the run (or endpoint) is gone.
-                return (status is 401 or 403 or 404 ? Outcome.FailWhole : Outcome.Split, reason);
-            }
+        try
+        {
+            await call(deadline.Token).ConfigureAwait(false);
+            return (Outcome.Sent, "");
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // The request may have been applied: the kept entries are reconciled with the server's history first.
+            return GoOffline(NoAnswerWithin(_offline!.Options.OfflineAfter), unknown: true);
+        }
+        catch (MlflowException ex) when (ex.IsTransient || ex.Kind == MlflowFailureKind.Cancelled)
+        {
+            // The pipeline already spent its retry budget. Offline: keep the entries locally (an unknown outcome is
+            // reconciled with the server's history before anything is sent again). Else: report them.
+            return offline ? GoOffline(ex.ShortReason, unknown: ex.Kind is MlflowFailureKind.OutcomeUnknown or MlflowFailureKind.Cancelled) : (Outcome.FailWhole, ex.ShortReason);
+        }
+        catch (MlflowException ex)
+        {
+            // Rejected. Credentials, a missing run or endpoint: nothing in the batch is at fault. Else the server names
+            // the input: halves find the offending entries.
+            return (ex.RejectsInput ? Outcome.Split : Outcome.FailWhole, ex.ShortReason);
+        }
 #pragma warning disable CA1031 // a store failure of any kind becomes a reported rejection, never a lost entry
-            catch (Exception ex)
+        catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                return (Outcome.FailWhole, ex.GetType().Name + ": " + ex.Message);
-            }
+        {
+            return (Outcome.FailWhole, ex.GetType().Name + ": " + ex.Message);
         }
     }
 
     internal static string NoAnswerWithin(TimeSpan budget)
         => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {budget.TotalSeconds:0.###} s (MlflowOfflineOptions.OfflineAfter)");
-
-    private static string Describe(MlflowException ex)
-    {
-        var code = ex.RawErrorCode ?? (ex.StatusCode is { } s ? "HTTP " + (int)s : "no response");
-        return code + ": " + (ex.ServerMessage ?? ex.Message);
-    }
 }

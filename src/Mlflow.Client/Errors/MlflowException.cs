@@ -5,7 +5,8 @@ namespace Mlflow.Client;
 
 /// <summary>
 /// The one exception type of this SDK for failed MLflow calls: an error answer of the server (JSON or not),
-/// a failure to reach it, or a local store error. It never carries a credential.
+/// a failure to reach it, or a local store error. <see cref="Kind"/> says whether the request was applied and whether
+/// sending it again can help. It never carries a credential.
 /// </summary>
 public class MlflowException : Exception
 {
@@ -20,6 +21,15 @@ public class MlflowException : Exception
     /// <param name="message">What went wrong.</param>
     /// <param name="innerException">The cause.</param>
     public MlflowException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates an exception of a given kind, for failures that are not an HTTP answer (a local store, a budget that ran out).</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="kind">What the failure says about the request.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public MlflowException(string message, MlflowFailureKind kind, Exception? innerException = null) : base(message, innerException)
+    {
+        Kind = kind;
+    }
 
     /// <summary>Creates an exception for an error answer of the server.</summary>
     /// <param name="statusCode">HTTP status of the answer.</param>
@@ -37,11 +47,12 @@ public class MlflowException : Exception
         ServerMessage = serverMessage;
         Method = method;
         Path = path;
+        Kind = statusCode is { } s ? Resilience.FailureClassifier.Classify(s, rawErrorCode) : MlflowFailureKind.Unreachable;
     }
 
-    /// <summary>Creates an exception for a failed request, saying whether the server may have applied it.</summary>
-    internal MlflowException(HttpStatusCode? statusCode, string? rawErrorCode, string? serverMessage, string? method, string? path, Exception? innerException, bool outcomeUnknown)
-        : base(Describe(statusCode, rawErrorCode, serverMessage, method, path) + (outcomeUnknown ? OutcomeUnknownNote : ""), innerException)
+    /// <summary>Creates an exception for a failed request whose kind was decided where the answer (or its absence) arrived.</summary>
+    internal MlflowException(HttpStatusCode? statusCode, string? rawErrorCode, string? serverMessage, string? method, string? path, Exception? innerException, MlflowFailureKind kind)
+        : base(Describe(statusCode, rawErrorCode, serverMessage, method, path) + (kind == MlflowFailureKind.OutcomeUnknown ? OutcomeUnknownNote : ""), innerException)
     {
         StatusCode = statusCode;
         RawErrorCode = rawErrorCode;
@@ -49,19 +60,42 @@ public class MlflowException : Exception
         ServerMessage = serverMessage;
         Method = method;
         Path = path;
-        OutcomeUnknown = outcomeUnknown;
+        Kind = kind;
     }
 
     private const string OutcomeUnknownNote = " (outcome unknown: the server may have applied the request)";
 
     /// <summary>
-    /// <see langword="true"/> when the request was a write that the server may have applied although the call failed:
-    /// a timeout, a lost connection, or HTTP 500, 502 or 504. Writes that must not run twice (creating experiments, runs,
-    /// models and versions, logging metrics or batches, deleting tags) are then not retried; check the server's state
-    /// before sending them again. <see langword="false"/> when the failure proves nothing was applied (no connection,
-    /// 408, 413, 429, 503, an open circuit breaker), for a clear error answer such as 400 or 404, and for reads.
+    /// What the failure says about the request (<see cref="MlflowFailureKind"/>): rejected for its content, not applied,
+    /// outcome unknown, server unreachable, or cancelled. A message-only exception is <see cref="MlflowFailureKind.Rejected"/>.
     /// </summary>
-    public bool OutcomeUnknown { get; }
+    public MlflowFailureKind Kind { get; }
+
+    /// <summary>
+    /// <see langword="true"/> when the request was a write that the server may have applied although the call failed
+    /// (<see cref="Kind"/> is <see cref="MlflowFailureKind.OutcomeUnknown"/>): a timeout, a lost connection, or HTTP 500,
+    /// 502 or 504 without an MLflow error body. Writes that must not run twice (creating experiments, runs, models and
+    /// versions, logging metrics or batches, deleting tags) are then not retried; check the server's state before
+    /// sending them again. <see langword="false"/> when the failure proves nothing was applied (no connection, 408, 413,
+    /// 429, 503, an open circuit breaker), for a clear error answer such as 400 or 404, and for reads.
+    /// </summary>
+    public bool OutcomeUnknown => Kind == MlflowFailureKind.OutcomeUnknown;
+
+    /// <summary>A short reason for logs and rejection reports: the error code (or status, or kind) and the message.</summary>
+    internal string ShortReason
+        => (RawErrorCode ?? (StatusCode is { } s ? "HTTP " + (int)s : Kind == MlflowFailureKind.Rejected ? "error" : "no answer")) + ": " + (ServerMessage ?? Message);
+
+    /// <summary>
+    /// A rejection that names the request's input (bisecting a batch finds the entry at fault), as opposed to a refusal
+    /// of the caller or the target: credentials (401, 403), a missing run or endpoint (404, 405, RESOURCE_DOES_NOT_EXIST).
+    /// </summary>
+    internal bool RejectsInput
+        => Kind == MlflowFailureKind.Rejected
+           && StatusCode is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+           && ErrorCode != MlflowErrorCode.ResourceDoesNotExist;
+
+    /// <summary>Whether sending the request again later can succeed: <see cref="Kind"/> is not applied, outcome unknown or unreachable.</summary>
+    public bool IsTransient => Resilience.FailureClassifier.IsTransient(Kind);
 
     /// <summary>HTTP status of the server's answer; <see langword="null"/> when no answer arrived.</summary>
     public HttpStatusCode? StatusCode { get; }

@@ -1,57 +1,81 @@
 using System.Net;
 using System.Net.Sockets;
+using Polly.CircuitBreaker;
 
 namespace Mlflow.Client.Resilience;
 
-/// <summary>Sorts the outcome of one attempt into a <see cref="FailureKind"/>.</summary>
+/// <summary>
+/// The one classification of failures (<see cref="MlflowFailureKind"/>). Every layer that asks "was that transient,
+/// was it applied" asks here: the retry pipeline per attempt, the error mapping for the final exception, the tracker,
+/// the sender and the sync.
+/// </summary>
 internal static class FailureClassifier
 {
-    /// <summary>The kind of an HTTP answer. 413 is <see cref="FailureKind.NotApplied"/> but retried only with <c>Retry-After</c>.</summary>
-    public static FailureKind Classify(HttpStatusCode status) => (int)status switch
+    /// <summary>
+    /// The kind of an HTTP error answer. A 500 that carries an MLflow error body (<paramref name="errorCode"/> set) is a
+    /// rejection of the input, not an outage; 500, 502 and 504 without one may hide an applied write.
+    /// </summary>
+    public static MlflowFailureKind Classify(HttpStatusCode status, string? errorCode = null) => (int)status switch
     {
-        408 or 413 or 429 or 503 => FailureKind.NotApplied,
-        500 or 502 or 504 => FailureKind.Ambiguous,
-        _ => FailureKind.Permanent,
+        408 or 413 or 429 or 503 => MlflowFailureKind.NotApplied,
+        500 when errorCode is not null => MlflowFailureKind.Rejected,
+        500 or 502 or 504 => MlflowFailureKind.OutcomeUnknown,
+        _ => MlflowFailureKind.Rejected,
     };
 
     /// <summary>The kind of an exception thrown by one attempt.</summary>
     /// <param name="exception">What the attempt threw.</param>
-    /// <param name="callerToken">The caller's token: its cancellation is never a failure to retry.</param>
-    public static FailureKind Classify(Exception exception, CancellationToken callerToken)
+    /// <param name="callerToken">The caller's token: its cancellation is a cancellation, never a failure to retry.</param>
+    public static MlflowFailureKind Classify(Exception exception, CancellationToken callerToken)
     {
         switch (exception)
         {
+            case MlflowException mlflow:
+                return mlflow.Kind;
             case OperationCanceledException when callerToken.IsCancellationRequested:
-                return FailureKind.Permanent;
+                return MlflowFailureKind.Cancelled;
+            case BrokenCircuitException:
+                return MlflowFailureKind.Unreachable;
             case OperationCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException:
                 // Our per-attempt timeout or the HttpClient's own: the request may have reached the server.
-                return FailureKind.Ambiguous;
+                return MlflowFailureKind.OutcomeUnknown;
             case HttpRequestException http:
                 return Classify(http);
             case IOException:
-                return FailureKind.Ambiguous;
+                return MlflowFailureKind.OutcomeUnknown;
             default:
-                return FailureKind.Permanent;
+                return MlflowFailureKind.Rejected;
         }
     }
 
-    private static FailureKind Classify(HttpRequestException exception)
+    /// <summary>
+    /// The kind the caller sees for a request of <paramref name="endpoint"/>: a read that failed without an answer
+    /// changed nothing, so its unknown outcome is <see cref="MlflowFailureKind.NotApplied"/>.
+    /// </summary>
+    public static MlflowFailureKind ForEndpoint(MlflowFailureKind kind, EndpointKind endpoint)
+        => kind == MlflowFailureKind.OutcomeUnknown && endpoint == EndpointKind.Read ? MlflowFailureKind.NotApplied : kind;
+
+    /// <summary>Whether sending again later can succeed: the server did not refuse the request itself.</summary>
+    public static bool IsTransient(MlflowFailureKind kind)
+        => kind is MlflowFailureKind.NotApplied or MlflowFailureKind.OutcomeUnknown or MlflowFailureKind.Unreachable;
+
+    private static MlflowFailureKind Classify(HttpRequestException exception)
     {
         switch (exception.HttpRequestError)
         {
             case HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError:
                 // No connection was established, so no byte of the request was sent.
-                return FailureKind.NotApplied;
+                return MlflowFailureKind.NotApplied;
             case HttpRequestError.SecureConnectionError or HttpRequestError.UserAuthenticationError
                 or HttpRequestError.VersionNegotiationError or HttpRequestError.ConfigurationLimitExceeded
                 or HttpRequestError.ExtendedConnectNotSupported:
                 // Certificates, credentials and configuration do not heal by retrying.
-                return FailureKind.Permanent;
+                return MlflowFailureKind.Unreachable;
             default:
                 // A connection refused by a handler other than SocketsHttpHandler still says so in its inner exception.
                 return exception.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.NetworkUnreachable or SocketError.HostUnreachable }
-                    ? FailureKind.NotApplied
-                    : FailureKind.Ambiguous;
+                    ? MlflowFailureKind.NotApplied
+                    : MlflowFailureKind.OutcomeUnknown;
         }
     }
 }

@@ -36,11 +36,15 @@ internal static class LostAnswerRecovery
                 bool applied;
                 try
                 {
-                    applied = await isApplied().ConfigureAwait(false);
+                    // The write's own failures may have opened the circuit breaker: the read that decides them must pass.
+                    using (RequestScope.Enter(RequestFlags.BypassCircuitBreaker))
+                    {
+                        applied = await isApplied().ConfigureAwait(false);
+                    }
                 }
                 catch (MlflowException readBack)
                 {
-                    ResilienceLog.ReadBackFailed(logger, operation, readBack.StatusCode is { } s ? "HTTP " + (int)s : "no answer");
+                    ResilienceLog.ReadBackFailed(logger, operation, readBack.StatusCode is { } s ? "HTTP " + (int)s : readBack.Kind.ToString());
                     ExceptionDispatchInfo.Capture(ex).Throw(); // the write's own failure: still outcome unknown
                     throw;
                 }

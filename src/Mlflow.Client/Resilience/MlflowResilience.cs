@@ -8,8 +8,9 @@ using Polly.Timeout;
 namespace Mlflow.Client.Resilience;
 
 /// <summary>
-/// Builds the Polly pipeline applied to every attempt: retry (outermost) → circuit breaker → per-attempt timeout.
-/// Retry decisions combine the <see cref="FailureKind"/> of the attempt with the <see cref="EndpointKind"/> of the request.
+/// Builds the Polly pipeline applied to every attempt: retry (outermost) → circuit breaker → per-attempt timeout, and
+/// its twin without the breaker for reads that decide a lost write's outcome (<see cref="RequestFlags.BypassCircuitBreaker"/>).
+/// Retry decisions combine the <see cref="MlflowFailureKind"/> of the attempt with the <see cref="EndpointKind"/> of the request.
 /// </summary>
 internal static class MlflowResilience
 {
@@ -22,33 +23,22 @@ internal static class MlflowResilience
     /// <summary>The endpoint kind of the request.</summary>
     internal static readonly ResiliencePropertyKey<EndpointKind> KindKey = new("Mlflow.EndpointKind");
 
-    /// <summary>Set on a request when an attempt failed in a way that may hide an applied write.</summary>
-    internal static readonly HttpRequestOptionsKey<bool> OutcomeUnknownKey = new("Mlflow.OutcomeUnknown");
+    /// <summary>What the attempts of the request said so far (its latest failure kind).</summary>
+    internal static readonly ResiliencePropertyKey<ResilienceHandler.AttemptState?> AttemptStateKey = new("Mlflow.AttemptState");
 
-    /// <summary><see cref="Exception.Data"/> key of a transport failure: whether the write may have been applied (a bool).</summary>
-    internal const string OutcomeUnknownDataKey = "Mlflow.OutcomeUnknown";
-
-    /// <summary><see cref="Exception.Data"/> key of a transport failure: the HTTP method of the request.</summary>
-    internal const string MethodDataKey = "Mlflow.Method";
-
-    /// <summary><see cref="Exception.Data"/> key of a transport failure: the request path (no query).</summary>
-    internal const string PathDataKey = "Mlflow.Path";
-
-    /// <summary>Set on a request while its latest answer is a success whose JSON body is garbled (a failed attempt).</summary>
-    internal static readonly HttpRequestOptionsKey<bool> GarbledAnswerKey = new("Mlflow.GarbledAnswer");
-
-    /// <summary>Whether a request carries the outcome-unknown mark.</summary>
-    internal static bool IsOutcomeUnknown(HttpRequestMessage? request)
-        => request is not null && request.Options.TryGetValue(OutcomeUnknownKey, out var unknown) && unknown;
-
-    /// <summary>The pipeline for one client, or <see langword="null"/> when <see cref="MlflowRetryOptions.Enabled"/> is off.</summary>
-    public static ResiliencePipeline<HttpResponseMessage>? Build(MlflowRetryOptions options, TimeSpan requestTimeout, ILogger logger)
+    /// <summary>The pipelines for one client, or <see langword="null"/> when <see cref="MlflowRetryOptions.Enabled"/> is off.</summary>
+    public static MlflowPipelines? Build(MlflowRetryOptions options, TimeSpan requestTimeout, ILogger logger, Action? onRetry = null)
     {
         if (!options.Enabled)
         {
             return null;
         }
 
+        return new MlflowPipelines(BuildOne(options, requestTimeout, logger, onRetry, withBreaker: true), BuildOne(options, requestTimeout, logger, onRetry, withBreaker: false));
+    }
+
+    private static ResiliencePipeline<HttpResponseMessage> BuildOne(MlflowRetryOptions options, TimeSpan requestTimeout, ILogger logger, Action? onRetry, bool withBreaker)
+    {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
         if (options.MaxRetries > 0)
         {
@@ -61,29 +51,33 @@ internal static class MlflowResilience
                 {
                     var request = args.Context.Properties.GetValue(RequestKey, null);
                     ResilienceLog.Retrying(logger, request?.Method.Method ?? "?", PathOf(request), args.AttemptNumber + 1, options.MaxRetries + 1, Reason(args.Outcome), args.RetryDelay);
+                    onRetry?.Invoke();
                     return default;
                 },
             });
         }
 
-        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        if (withBreaker)
         {
-            FailureRatio = options.CircuitBreakerFailureRatio,
-            MinimumThroughput = options.CircuitBreakerMinimumThroughput,
-            SamplingDuration = options.CircuitBreakerSamplingDuration,
-            BreakDuration = options.CircuitBreakerBreakDuration,
-            ShouldHandle = args => new ValueTask<bool>(Kind(args.Context, args.Outcome, options) != FailureKind.Permanent),
-            OnOpened = args =>
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
-                ResilienceLog.CircuitOpened(logger, Reason(args.Outcome), args.BreakDuration);
-                return default;
-            },
-            OnClosed = _ =>
-            {
-                ResilienceLog.CircuitClosed(logger);
-                return default;
-            },
-        });
+                FailureRatio = options.CircuitBreakerFailureRatio,
+                MinimumThroughput = options.CircuitBreakerMinimumThroughput,
+                SamplingDuration = options.CircuitBreakerSamplingDuration,
+                BreakDuration = options.CircuitBreakerBreakDuration,
+                ShouldHandle = args => new ValueTask<bool>(Kind(args.Context, args.Outcome, options) is MlflowFailureKind.NotApplied or MlflowFailureKind.OutcomeUnknown),
+                OnOpened = args =>
+                {
+                    ResilienceLog.CircuitOpened(logger, Reason(args.Outcome), args.BreakDuration);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    ResilienceLog.CircuitClosed(logger);
+                    return default;
+                },
+            });
+        }
 
         // Polly accepts 10 ms to 1 day; an infinite (or longer) request timeout means no per-attempt timeout.
         if (requestTimeout != Timeout.InfiniteTimeSpan && requestTimeout < TimeSpan.FromDays(1))
@@ -97,8 +91,11 @@ internal static class MlflowResilience
         return builder.Build();
     }
 
-    /// <summary>The failure kind of an attempt's outcome; 413 counts only when its <c>Retry-After</c> is honoured.</summary>
-    internal static FailureKind Kind(ResilienceContext context, Outcome<HttpResponseMessage> outcome, MlflowRetryOptions options)
+    /// <summary>
+    /// The failure kind of an attempt's outcome (<see langword="null"/> for a success), as the handler classified it;
+    /// 413 counts as not applied only when its <c>Retry-After</c> is honoured, else the server means it.
+    /// </summary>
+    internal static MlflowFailureKind? Kind(ResilienceContext context, Outcome<HttpResponseMessage> outcome, MlflowRetryOptions options)
     {
         if (outcome.Exception is { } exception)
         {
@@ -107,20 +104,14 @@ internal static class MlflowResilience
 
         if (outcome.Result is not { } response)
         {
-            return FailureKind.Permanent;
+            return null;
         }
 
-        if (response.IsSuccessStatusCode)
-        {
-            return context.Properties.GetValue(RequestKey, null) is { } request && request.Options.TryGetValue(GarbledAnswerKey, out var garbled) && garbled
-                ? FailureKind.Ambiguous
-                : FailureKind.Permanent;
-        }
-
-        var kind = FailureClassifier.Classify(response.StatusCode);
+        var kind = context.Properties.GetValue(AttemptStateKey, null)?.AttemptKind
+            ?? (response.IsSuccessStatusCode ? null : FailureClassifier.Classify(response.StatusCode));
         if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge && !(options.RespectRetryAfter && response.Headers.RetryAfter is not null))
         {
-            return FailureKind.Permanent;
+            return MlflowFailureKind.Rejected;
         }
 
         return kind;
@@ -130,11 +121,18 @@ internal static class MlflowResilience
     {
         switch (Kind(context, outcome, options))
         {
-            case FailureKind.NotApplied:
+            case MlflowFailureKind.NotApplied when outcome.Exception is not null && RequestScope.Flags.HasFlag(RequestFlags.NoRetryWhenRefused):
+                return false;
+            case MlflowFailureKind.NotApplied:
                 return true;
-            case FailureKind.Ambiguous when context.Properties.GetValue(KindKey, EndpointKind.NonIdempotentWrite) != EndpointKind.NonIdempotentWrite:
+            case MlflowFailureKind.OutcomeUnknown when context.Properties.GetValue(KindKey, EndpointKind.NonIdempotentWrite) != EndpointKind.NonIdempotentWrite:
                 return true;
-            case FailureKind.Ambiguous:
+            case MlflowFailureKind.Rejected when outcome.Result?.StatusCode == HttpStatusCode.InternalServerError
+                                                 && context.Properties.GetValue(KindKey, EndpointKind.NonIdempotentWrite) != EndpointKind.NonIdempotentWrite:
+                // A 500 with an MLflow error body names a problem, but a store error under load (a locked database)
+                // answers the same way: a read or an idempotent write is safe to send again, as MLflow's client does.
+                return true;
+            case MlflowFailureKind.OutcomeUnknown:
                 var request = context.Properties.GetValue(RequestKey, null);
                 ResilienceLog.OutcomeUnknown(logger, request?.Method.Method ?? "?", PathOf(request), attempt + 1, Reason(outcome));
                 return false;
@@ -171,3 +169,6 @@ internal static class MlflowResilience
         var other => other.GetType().Name,
     };
 }
+
+/// <summary>The pipelines of one client: the ordinary one, and the same without the circuit breaker.</summary>
+internal sealed record MlflowPipelines(ResiliencePipeline<HttpResponseMessage> Main, ResiliencePipeline<HttpResponseMessage> WithoutBreaker);

@@ -8,17 +8,19 @@ namespace Mlflow.Client.Resilience;
 
 /// <summary>
 /// Runs every request through the client's resilience pipeline. Each attempt reads the whole answer (except file
-/// downloads), so a connection lost mid-body is a failed attempt like any other. Requests that failed in a way that may
-/// hide an applied write are marked (<see cref="MlflowResilience.OutcomeUnknownKey"/>) for <see cref="Rest.ErrorMapping"/>.
+/// downloads), so a connection lost mid-body is a failed attempt like any other. Each attempt's failure is classified
+/// once (<see cref="FailureClassifier"/>), and a request that finally fails leaves as one <see cref="MlflowException"/>
+/// whose <see cref="MlflowException.Kind"/> accounts for every attempt (a write one attempt of which may have been
+/// applied stays <see cref="MlflowFailureKind.OutcomeUnknown"/>).
 /// </summary>
 internal sealed class ResilienceHandler : DelegatingHandler
 {
-    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly MlflowPipelines _pipelines;
     private readonly TimeSpan _requestTimeout;
 
-    public ResilienceHandler(ResiliencePipeline<HttpResponseMessage> pipeline, TimeSpan requestTimeout)
+    public ResilienceHandler(MlflowPipelines pipelines, TimeSpan requestTimeout)
     {
-        _pipeline = pipeline;
+        _pipelines = pipelines;
         _requestTimeout = requestTimeout;
     }
 
@@ -53,10 +55,12 @@ internal sealed class ResilienceHandler : DelegatingHandler
         context.Properties.Set(MlflowResilience.RequestKey, request);
         context.Properties.Set(MlflowResilience.KindKey, state.Kind);
         context.Properties.Set(MlflowResilience.CallerTokenKey, cancellationToken);
+        context.Properties.Set(MlflowResilience.AttemptStateKey, state);
         Outcome<HttpResponseMessage> outcome;
         try
         {
-            outcome = await _pipeline.ExecuteOutcomeAsync(
+            var pipeline = RequestScope.Flags.HasFlag(RequestFlags.BypassCircuitBreaker) ? _pipelines.WithoutBreaker : _pipelines.Main;
+            outcome = await pipeline.ExecuteOutcomeAsync(
                 static async (ctx, s) =>
                 {
                     try
@@ -78,39 +82,43 @@ internal sealed class ResilienceHandler : DelegatingHandler
             ResilienceContextPool.Shared.Return(context);
         }
 
-        switch (outcome.Exception)
+        if (outcome.Exception is { } exception)
         {
-            case null:
-                return outcome.Result!;
-            case BrokenCircuitException broken:
-                throw new MlflowException(
-                    null,
-                    null,
-                    "The circuit breaker is open after repeated failures of the tracking server, so the request was not sent"
-                        + (broken.RetryAfter is { } after ? string.Create(CultureInfo.InvariantCulture, $"; it closes in about {Math.Ceiling(after.TotalSeconds)} s.") : "."),
-                    request.Method.Method,
-                    MlflowResilience.PathOf(request),
-                    broken,
-                    MlflowResilience.IsOutcomeUnknown(request));
-            case TimeoutRejectedException timeout:
-                throw new MlflowException(
-                    null,
-                    null,
-                    string.Create(CultureInfo.InvariantCulture, $"The request timed out after {_requestTimeout.TotalSeconds:0.###} s (MLFLOW_HTTP_REQUEST_TIMEOUT, per attempt)."),
-                    request.Method.Method,
-                    MlflowResilience.PathOf(request),
-                    new TimeoutException(timeout.Message, timeout),
-                    MlflowResilience.IsOutcomeUnknown(request));
-            case var other:
-                // Refit passes a transport failure of a call without a result on as it is, without the request: the
-                // exception itself says what the request was and whether it may have been applied.
-                other.Data[MlflowResilience.OutcomeUnknownDataKey] = MlflowResilience.IsOutcomeUnknown(request);
-                other.Data[MlflowResilience.MethodDataKey] = request.Method.Method;
-                other.Data[MlflowResilience.PathDataKey] = MlflowResilience.PathOf(request);
-                ExceptionDispatchInfo.Capture(other).Throw();
-                throw other;
+            if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                ExceptionDispatchInfo.Capture(exception).Throw();
+            }
+
+            // Every failure without an answer leaves here as one MlflowException whose kind is decided now.
+            throw new MlflowException(null, null, Describe(exception), request.Method.Method, MlflowResilience.PathOf(request), Cause(exception), state.FinalKind(FailureClassifier.Classify(exception, cancellationToken)));
+        }
+
+        var response = outcome.Result!;
+        if (response.IsSuccessStatusCode || state.IsDownload)
+        {
+            // A garbled success goes on: Refit fails to read it and the error mapping says so. Downloads stream their
+            // error bodies to the caller's mapping.
+            return response;
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var (code, message) = Rest.ErrorMapping.ParseBody(body);
+            throw new MlflowException(response.StatusCode, code, message, request.Method.Method, MlflowResilience.PathOf(request), null, state.FinalKind(FailureClassifier.Classify(response.StatusCode, code)));
         }
     }
+
+    private string Describe(Exception exception) => exception switch
+    {
+        BrokenCircuitException broken => "The circuit breaker is open after repeated failures of the tracking server, so the request was not sent"
+            + (broken.RetryAfter is { } after ? string.Create(CultureInfo.InvariantCulture, $"; it closes in about {Math.Ceiling(after.TotalSeconds)} s.") : "."),
+        TimeoutRejectedException => string.Create(CultureInfo.InvariantCulture, $"The request timed out after {_requestTimeout.TotalSeconds:0.###} s (MLFLOW_HTTP_REQUEST_TIMEOUT, per attempt)."),
+        _ => Rest.ErrorMapping.Describe(exception),
+    };
+
+    private static Exception Cause(Exception exception)
+        => exception is TimeoutRejectedException timeout ? new TimeoutException(timeout.Message, timeout) : exception;
 
     private async Task<HttpResponseMessage> SendOnceAsync(AttemptState state, CancellationToken attemptToken)
     {
@@ -118,6 +126,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
         try
         {
             response = await base.SendAsync(state.Request, attemptToken).ConfigureAwait(false);
+            state.AttemptKind = null;
             if (!state.IsDownload)
             {
 #if NET9_0_OR_GREATER
@@ -125,24 +134,33 @@ internal sealed class ResilienceHandler : DelegatingHandler
 #else
                 await response.Content.ReadAsByteArrayAsync(attemptToken).ConfigureAwait(false);
 #endif
-                // A garbled success body fails this attempt; if it is the last one, the answer goes on so the caller
-                // sees the status and an unreadable body.
-                var garbled = state.ExpectsJson && response.IsSuccessStatusCode && !await LooksLikeJsonObjectAsync(response.Content, attemptToken).ConfigureAwait(false);
-                state.Request.Options.Set(MlflowResilience.GarbledAnswerKey, garbled);
-                if (garbled)
+                if (response.IsSuccessStatusCode)
                 {
-                    Mark(state, FailureKind.Ambiguous);
+                    // A garbled success body fails this attempt; if it is the last one, the answer goes on so the caller
+                    // sees the status and an unreadable body.
+                    if (state.ExpectsJson && !await LooksLikeJsonObjectAsync(response.Content, attemptToken).ConfigureAwait(false))
+                    {
+                        state.Record(MlflowFailureKind.OutcomeUnknown);
+                    }
                 }
+                else
+                {
+                    var (code, _) = Rest.ErrorMapping.ParseBody(await response.Content.ReadAsStringAsync(attemptToken).ConfigureAwait(false));
+                    state.Record(FailureClassifier.Classify(response.StatusCode, code));
+                }
+            }
+            else if (!response.IsSuccessStatusCode)
+            {
+                state.Record(FailureClassifier.Classify(response.StatusCode));
             }
         }
         catch (Exception ex)
         {
             response?.Dispose();
-            Mark(state, FailureClassifier.Classify(ex, state.CallerToken));
+            state.Record(FailureClassifier.Classify(ex, state.CallerToken));
             throw;
         }
 
-        Mark(state, FailureClassifier.Classify(response.StatusCode));
         return response;
     }
 
@@ -163,14 +181,38 @@ internal sealed class ResilienceHandler : DelegatingHandler
         return span.IsEmpty || (span[0] == (byte)'{' && span[^1] == (byte)'}');
     }
 
-    /// <summary>Marks the request when a write may have been applied.</summary>
-    private static void Mark(AttemptState state, FailureKind failure)
+    /// <summary>What the attempts of one request said, for the retry predicates and the final verdict.</summary>
+    internal sealed class AttemptState(ResilienceHandler handler, HttpRequestMessage request, EndpointKind kind, bool isDownload, bool expectsJson, CancellationToken callerToken)
     {
-        if (failure == FailureKind.Ambiguous && state.Kind != EndpointKind.Read)
+        public ResilienceHandler Handler { get; } = handler;
+
+        public HttpRequestMessage Request { get; } = request;
+
+        public EndpointKind Kind { get; } = kind;
+
+        public bool IsDownload { get; } = isDownload;
+
+        public bool ExpectsJson { get; } = expectsJson;
+
+        public CancellationToken CallerToken { get; } = callerToken;
+
+        /// <summary>The kind of the latest attempt's failure; <see langword="null"/> when it succeeded.</summary>
+        public MlflowFailureKind? AttemptKind { get; set; }
+
+        /// <summary>An earlier attempt of this write may have been applied.</summary>
+        public bool MayHaveApplied { get; private set; }
+
+        public void Record(MlflowFailureKind kind)
         {
-            state.Request.Options.Set(MlflowResilience.OutcomeUnknownKey, true);
+            AttemptKind = kind;
+            MayHaveApplied |= kind == MlflowFailureKind.OutcomeUnknown && Kind != EndpointKind.Read;
+        }
+
+        /// <summary>The kind the caller sees: a write one of whose attempts may have been applied stays unknown, whatever came after, unless the server rejected it.</summary>
+        public MlflowFailureKind FinalKind(MlflowFailureKind last)
+        {
+            var kind = FailureClassifier.ForEndpoint(last, Kind);
+            return MayHaveApplied && kind is MlflowFailureKind.NotApplied or MlflowFailureKind.Unreachable ? MlflowFailureKind.OutcomeUnknown : kind;
         }
     }
-
-    private sealed record AttemptState(ResilienceHandler Handler, HttpRequestMessage Request, EndpointKind Kind, bool IsDownload, bool ExpectsJson, CancellationToken CallerToken);
 }

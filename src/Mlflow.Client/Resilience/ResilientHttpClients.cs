@@ -1,5 +1,3 @@
-using Polly;
-
 namespace Mlflow.Client.Resilience;
 
 /// <summary>
@@ -11,14 +9,14 @@ namespace Mlflow.Client.Resilience;
 internal static class ResilientHttpClients
 {
     /// <summary>The owned chain: resilience first, then the socket handler.</summary>
-    public static HttpMessageHandler WrapOwnedHandler(HttpMessageHandler inner, ResiliencePipeline<HttpResponseMessage>? pipeline, TimeSpan requestTimeout)
+    public static HttpMessageHandler WrapOwnedHandler(HttpMessageHandler inner, MlflowPipelines? pipeline, TimeSpan requestTimeout)
         => pipeline is null ? inner : new ResilienceHandler(pipeline, requestTimeout) { InnerHandler = inner };
 
     /// <summary>
     /// A wrapper client (owned by the SDK, disposing only itself) whose attempts go through <paramref name="foreign"/>;
     /// the wrapper has no overall timeout: the pipeline's per-attempt timeout and the foreign client's own apply.
     /// </summary>
-    public static HttpClient WrapForeignClient(HttpClient foreign, ResiliencePipeline<HttpResponseMessage> pipeline, TimeSpan requestTimeout)
+    public static HttpClient WrapForeignClient(HttpClient foreign, MlflowPipelines pipeline, TimeSpan requestTimeout)
         => new(new ResilienceHandler(pipeline, requestTimeout) { InnerHandler = new HttpClientForwardingHandler(foreign) }, disposeHandler: true)
         {
             BaseAddress = foreign.BaseAddress,

@@ -11,63 +11,62 @@ internal static partial class ErrorMapping
 {
     private const int ExcerptLength = 300;
 
+    /// <summary>
+    /// An answer Refit could not turn into a result: a success whose body could not be read, or (when the retry
+    /// pipeline is off) an error answer. With the pipeline on, error answers already left it as <see cref="MlflowException"/>.
+    /// </summary>
     public static MlflowException FromApiException(ApiException ex)
     {
         var method = ex.HttpMethod?.Method;
         var path = ex.Uri?.AbsolutePath;
-        var (code, message) = ParseBody(ex.Content);
-        if (ex.StatusCode == HttpStatusCode.OK || (int)ex.StatusCode is >= 200 and < 300)
+        var endpoint = ex.HttpMethod is { } m ? EndpointClassifier.Classify(m, ex.Uri) : EndpointKind.NonIdempotentWrite;
+        if ((int)ex.StatusCode is >= 200 and < 300)
         {
-            // A success whose body could not be read.
-            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex, MlflowResilience.IsOutcomeUnknown(ex.RequestMessage));
+            // A success whose body could not be read: a write was applied, or may have been.
+            return new MlflowException(ex.StatusCode, null, "The response could not be read: " + (ex.InnerException?.Message ?? ex.Message), method, path, ex,
+                FailureClassifier.ForEndpoint(MlflowFailureKind.OutcomeUnknown, endpoint));
         }
 
-        var outcomeUnknown = MlflowResilience.IsOutcomeUnknown(ex.RequestMessage)
-            || (IsWrite(ex) && FailureClassifier.Classify(ex.StatusCode) == FailureKind.Ambiguous);
-        return new MlflowException(ex.StatusCode, code, message, method, path, ex, outcomeUnknown);
+        var (code, message) = ParseBody(ex.Content);
+        return new MlflowException(ex.StatusCode, code, message, method, path, ex, FailureClassifier.ForEndpoint(FailureClassifier.Classify(ex.StatusCode, code), endpoint));
     }
 
-    private static bool IsWrite(ApiExceptionBase ex)
-        => ex.HttpMethod is { } m && EndpointClassifier.Classify(m, ex.Uri) != EndpointKind.Read;
-
+    /// <summary>An error answer read by the caller (artifact downloads, which bypass Refit).</summary>
     public static MlflowException FromResponse(HttpStatusCode status, string? body, string method, string path)
     {
         var (code, message) = ParseBody(body);
-        return new MlflowException(status, code, message, method, path);
+        return new MlflowException(status, code, message, method, path, null, FailureClassifier.ForEndpoint(FailureClassifier.Classify(status, code), EndpointOf(method, path)));
     }
 
     /// <summary>A request that got no answer: the cause is the wrapped transport exception.</summary>
     public static MlflowException FromRequestException(ApiRequestException ex)
     {
-        if (ex.InnerException is MlflowException resilience)
+        if (ex.InnerException is MlflowException decided)
         {
-            // Already described by the resilience pipeline (open circuit).
-            return resilience;
+            // Decided by the resilience pipeline.
+            return decided;
         }
 
         var cause = ex.InnerException ?? ex;
-        var outcomeUnknown = MlflowResilience.IsOutcomeUnknown(ex.RequestMessage)
-            || (IsWrite(ex) && FailureClassifier.Classify(cause, CancellationToken.None) == FailureKind.Ambiguous);
-        return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause, outcomeUnknown);
+        var endpoint = ex.HttpMethod is { } m ? EndpointClassifier.Classify(m, ex.Uri) : EndpointKind.NonIdempotentWrite;
+        return new(null, null, Describe(cause), ex.HttpMethod?.Method, ex.Uri?.AbsolutePath, cause, FailureClassifier.ForEndpoint(FailureClassifier.Classify(cause, CancellationToken.None), endpoint));
     }
 
-    private static string Describe(Exception cause) => cause switch
+    /// <summary>A short, credential-free description of a failure that got no answer.</summary>
+    internal static string Describe(Exception cause) => cause switch
     {
         TaskCanceledException or TimeoutException => "The request timed out.",
         HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded } => "The server's answer could not be read: " + cause.Message,
         _ => "The server could not be reached: " + cause.Message,
     };
 
-    /// <summary>A failure with no answer and no request message; the resilience pipeline records method, path and outcome in <see cref="Exception.Data"/>.</summary>
+    /// <summary>A failure with no answer outside the retry pipeline (which throws <see cref="MlflowException"/> itself).</summary>
     public static MlflowException FromTransport(Exception ex, string? method, string? path)
-        => new(
-            null,
-            null,
-            Describe(ex),
-            method ?? ex.Data[MlflowResilience.MethodDataKey] as string,
-            path ?? ex.Data[MlflowResilience.PathDataKey] as string,
-            ex,
-            ex.Data[MlflowResilience.OutcomeUnknownDataKey] is true);
+        => ex as MlflowException
+            ?? new(null, null, Describe(ex), method, path, ex, FailureClassifier.ForEndpoint(FailureClassifier.Classify(ex, CancellationToken.None), EndpointOf(method, path)));
+
+    private static EndpointKind EndpointOf(string? method, string? path)
+        => method is null ? EndpointKind.NonIdempotentWrite : EndpointClassifier.Classify(new HttpMethod(method), path is null ? null : new Uri(path, UriKind.RelativeOrAbsolute));
 
     /// <summary>An MLflow JSON error gives code and message; anything else gives a short, tag-free excerpt.</summary>
     internal static (string? Code, string? Message) ParseBody(string? body)

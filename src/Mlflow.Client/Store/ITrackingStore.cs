@@ -10,6 +10,9 @@ internal interface ITrackingStore : IDisposable
     /// <summary>A short description for logs (URI without credentials, or folder).</summary>
     string Description { get; }
 
+    /// <summary>Requests the store's retry pipeline sent again after a transient failure (none for a local store).</summary>
+    long RetriedRequests => 0;
+
     Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken);
 
     /// <summary>The experiment with that name (active preferred over deleted), or <see langword="null"/>.</summary>

@@ -16,6 +16,8 @@ internal sealed class RestTrackingStore : ITrackingStore
 
     public string Description => _client.TrackingUri.ToString();
 
+    public long RetriedRequests => _client.RetriedRequests;
+
     public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)
         => _client.GetExperimentAsync(experimentId, cancellationToken);
 

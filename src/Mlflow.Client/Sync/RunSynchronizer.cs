@@ -84,8 +84,8 @@ internal sealed class RunSynchronizer
         catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException
                                    && !cancellationToken.IsCancellationRequested)
         {
-            ServerUnreachable = ex is MlflowException { StatusCode: null } && _target is not null;
-            LastFailureTransient = ex is MlflowException m && IsRetryable(m) && _target is not null;
+            ServerUnreachable = ex is MlflowException { StatusCode: null, IsTransient: true } && _target is not null;
+            LastFailureTransient = ex is MlflowException { IsTransient: true } && _target is not null;
             state.Errors.Add(ex.Message);
         }
 
@@ -184,7 +184,7 @@ internal sealed class RunSynchronizer
                     continue; // created meanwhile (or by our own unanswered attempt): look it up again
                 }
             }
-            catch (MlflowException ex) when (IsRetryable(ex) && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
             {
                 await BackOffAsync("experiment " + local.Name, attempt, ex, ct).ConfigureAwait(false);
             }
@@ -241,7 +241,7 @@ internal sealed class RunSynchronizer
 
                 return created;
             }
-            catch (MlflowException ex) when (IsRetryable(ex) && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
             {
                 // The create may have landed without its answer: the next round searches for it before creating.
                 await BackOffAsync("runs/create", attempt, ex, ct).ConfigureAwait(false);
@@ -287,7 +287,7 @@ internal sealed class RunSynchronizer
                     MarkParams(s, rest);
                     rest.Clear();
                 }
-                catch (MlflowException ex) when (ex.StatusCode is not null && ex.StatusCode != HttpStatusCode.NotFound && attempt < _settings.MaxAttempts)
+                catch (MlflowException ex) when (ex.RejectsInput && attempt < _settings.MaxAttempts)
                 {
                     // A refused batch (400 "Changing param values", or 500 from a file-backed server) or a partial write:
                     // what the server holds decides. Equal values are done; different ones are conflicts; the rest is re-sent.
@@ -307,7 +307,7 @@ internal sealed class RunSynchronizer
                         throw; // nothing explained by the server's state: the batch itself is refused
                     }
                 }
-                catch (MlflowException ex) when (IsRetryable(ex) && attempt < _settings.MaxAttempts)
+                catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
                 {
                     await BackOffAsync("params", attempt, ex, ct).ConfigureAwait(false); // re-sending equal values is harmless
                 }
@@ -403,7 +403,7 @@ internal sealed class RunSynchronizer
                         s.TagsDeleted++;
                     }
                 }
-                catch (MlflowException ex) when (!IsRetryable(ex))
+                catch (MlflowException ex) when (!ex.IsTransient)
                 {
                     s.Errors.Add($"Tag '{key}' (deleted locally) was not deleted on the server run {s.ServerRunId}: {ex.Message}");
                     continue;
@@ -558,7 +558,7 @@ internal sealed class RunSynchronizer
                 s.MetricSent += batch.Count;
                 s.MetricDone += batch.Count;
             }
-            catch (MlflowException ex) when (IsRetryable(ex) || IsDuplicateNanRefusal(ex))
+            catch (MlflowException ex) when (ex.IsTransient || IsDuplicateNanRefusal(ex))
             {
                 SyncLog.BatchUnclear(_logger, s.LocalRunId, batch.Count, ex.Message);
                 Report(s, SyncPhase.Reconciling);
@@ -610,7 +610,7 @@ internal sealed class RunSynchronizer
                 journal.InFlight = null;
                 journal.Save(s.JournalPath!);
             }
-            catch (MlflowException ex) when ((IsRetryable(ex) || IsDuplicateNanRefusal(ex)) && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when ((ex.IsTransient || IsDuplicateNanRefusal(ex)) && attempt < _settings.MaxAttempts)
             {
                 deduplicating |= IsDuplicateNanRefusal(ex);
                 await BackOffAsync("metric reconciliation", attempt, ex, ct).ConfigureAwait(false);
@@ -638,7 +638,7 @@ internal sealed class RunSynchronizer
             journal.Save(s.JournalPath!);
             s.InputsSent += pending.Count;
         }
-        catch (MlflowException ex) when (ex.StatusCode is not null)
+        catch (MlflowException ex) when (ex.Kind == MlflowFailureKind.Rejected)
         {
             s.Errors.Add($"Dataset inputs were refused by the server: {ex.Message}");
         }
@@ -681,7 +681,7 @@ internal sealed class RunSynchronizer
                     return true;
                 }, s, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MlflowException { StatusCode: not null } or MlflowValidationException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is MlflowException { Kind: MlflowFailureKind.Rejected } or MlflowValidationException or IOException or UnauthorizedAccessException)
             {
                 s.Errors.Add($"Artifact '{relative}' was not uploaded: {ex.Message}");
                 continue;
@@ -803,12 +803,6 @@ internal sealed class RunSynchronizer
         }
     }
 
-    /// <summary>No answer, or an answer that says nothing about whether the request was applied.</summary>
-    internal static bool IsRetryable(MlflowException ex)
-        => ex.StatusCode is null or >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices // a success whose answer could not be read
-               or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
-               or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
-
     /// <summary>A SQL store's answer to a NaN point it already holds (an integrity error surfaced as 400 BAD_REQUEST).</summary>
     internal static bool IsDuplicateNanRefusal(MlflowException ex)
         => ex.StatusCode == HttpStatusCode.BadRequest && ex.ErrorCode == MlflowErrorCode.BadRequest;
@@ -828,7 +822,7 @@ internal sealed class RunSynchronizer
                 s.ServerAnswered = true;
                 return default;
             }
-            catch (MlflowException ex) when (IsRetryable(ex) && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
             {
                 await BackOffAsync(what, attempt, ex, ct).ConfigureAwait(false);
             }

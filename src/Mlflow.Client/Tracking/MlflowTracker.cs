@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlflow.Client.Batching;
 using Mlflow.Client.Offline;
+using Mlflow.Client.Resilience;
 using Mlflow.Client.Store;
 using Mlflow.Client.Sync;
 
@@ -392,6 +393,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
             {
                 // The creation may have been applied without an answer: read it back before creating again.
+                using var readBack = RequestScope.Enter(RequestFlags.BypassCircuitBreaker);
                 experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -405,15 +407,8 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         return experiment.ExperimentId;
     }
 
-    /// <summary>A failure that says the server cannot be reached now (no answer, or a gateway/availability status).</summary>
-    internal static bool IsConnectivityFailure(MlflowException ex)
-        => ex.StatusCode is null or System.Net.HttpStatusCode.RequestTimeout or System.Net.HttpStatusCode.TooManyRequests
-            or System.Net.HttpStatusCode.BadGateway or System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.GatewayTimeout;
-
-    /// <summary>Whether the offline fallback takes over after <paramref name="ex"/> (on, not told to throw, and a connectivity failure).</summary>
-    private bool CanGoOffline(MlflowException ex) => _offline is not null && !_offline.Options.ThrowOnConnectivityFailure && IsConnectivityFailure(ex);
-
-    private static string Describe(MlflowException ex) => ex.StatusCode is { } s ? "HTTP " + (int)s : "no answer";
+    /// <summary>Whether the offline fallback takes over after <paramref name="ex"/> (on, not told to throw, and transient: the server did not refuse the request itself).</summary>
+    private bool CanGoOffline(MlflowException ex) => _offline is not null && !_offline.Options.ThrowOnConnectivityFailure && ex.IsTransient;
 
     /// <summary>
     /// Creates the run on the server, tagged with a fresh client key; a creation whose answer was lost is found again by
@@ -438,6 +433,9 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(_offline!.Options.OfflineAfter);
             var ct = budget.Token;
+            // A server that refuses connections is not there: the run starts offline after one connection attempt
+            // instead of waiting out the retry budget (the drain creates the server run later).
+            using var failFast = RequestScope.Enter(_offline.Options.ThrowOnConnectivityFailure ? RequestFlags.None : RequestFlags.NoRetryWhenRefused);
             try
             {
                 experimentId ??= await ResolveExperimentIdAsync(ct).ConfigureAwait(false);
@@ -451,6 +449,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
                     }
                     catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
                     {
+                        using var readBack = RequestScope.Enter(RequestFlags.BypassCircuitBreaker);
                         if (await FindByClientKeyAsync(experimentId, key, ct).ConfigureAwait(false) is { } found)
                         {
                             return Register(found.Info.RunId, experimentId, experimentName, key, found.Info.RunName ?? name);
@@ -460,7 +459,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             }
             catch (MlflowException ex) when (CanGoOffline(ex))
             {
-                reason = Describe(ex) + ": " + (ex.ServerMessage ?? ex.Message);
+                reason = ex.ShortReason;
             }
             catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -513,7 +512,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             _experimentNames[experimentId] = experiment.Name;
             return experiment.Name;
         }
-        catch (MlflowException ex) when (!IsConnectivityFailure(ex))
+        catch (MlflowException ex) when (!ex.IsTransient)
         {
             return null; // the run creation reports a missing experiment
         }
@@ -543,9 +542,9 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
                 await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (MlflowException ex) when (_offline is not null && IsConnectivityFailure(ex) && run.Buffer.Identity is not null)
+            catch (MlflowException ex) when (_offline is not null && ex.IsTransient && run.Buffer.Identity is not null)
             {
-                mirror = _batcher.EnsureMirror(run.Buffer, Describe(ex));
+                mirror = _batcher.EnsureMirror(run.Buffer, ex.ShortReason);
             }
         }
 

@@ -58,6 +58,31 @@ internal sealed class OfflineFallbackTests
     }
 
     [Test]
+    public async Task A_refused_connection_at_run_start_goes_offline_without_waiting_out_the_retry_budget()
+    {
+        // The retry clock is a fake that never advances: a run start that waited for even one retry delay would never
+        // return. OfflineAfter is ten minutes, so only "refused means not there" can bring the run up in time.
+        using var dir = new Dir();
+        using var server = new FakeMlflowServer();
+        server.StopListening();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var options = Options(server.Url, dir.Path, o =>
+        {
+            o.Client!.Retry = new MlflowRetryOptions { MaxRetries = 7, TimeProvider = clock };
+            o.Offline!.OfflineAfter = TimeSpan.FromMinutes(10);
+        });
+        await using var tracker = MlflowTracker.Create(options);
+
+        var run = await tracker.StartRunAsync("refused").WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.That(run.IsOffline, Is.True);
+        run.LogMetric("m", 1);
+        await run.FlushAsync();
+        Assert.That(Directory.EnumerateFiles(dir.Path, "m", SearchOption.AllDirectories).Count(), Is.EqualTo(1), "the point is in the offline mirror");
+        await run.DisposeAsync();
+    }
+
+    [Test]
     public async Task Server_down_for_the_whole_run_then_sync_delivers_everything_once()
     {
         using var dir = new Dir();

@@ -120,6 +120,42 @@ internal sealed class LostAnswerRecoveryTests
     }
 
     [Test]
+    public async Task The_read_back_passes_a_circuit_breaker_that_the_lost_answers_opened()
+    {
+        // Four requests in the breaker's window, two of them failures: it opens on the lost delete answer, and the
+        // read that decides that delete must still go out (it used to be refused, and the applied delete failed).
+        using var server = new FakeMlflowServer();
+        var options = new MlflowClientOptions
+        {
+            TrackingUri = server.Url,
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            Retry = new MlflowRetryOptions
+            {
+                MaxRetries = 0,
+                CircuitBreakerMinimumThroughput = 4,
+                CircuitBreakerFailureRatio = 0.5,
+                CircuitBreakerSamplingDuration = TimeSpan.FromMinutes(1),
+                CircuitBreakerBreakDuration = TimeSpan.FromMinutes(1),
+            },
+        };
+        using var client = new MlflowClient(new HttpClient(new LostAnswerHandler(new SocketsHttpHandler()), disposeHandler: true), options);
+        var experimentId = await client.CreateExperimentAsync("exp-" + Guid.NewGuid().ToString("N"));
+        var run = await client.CreateRunAsync(experimentId, "r");
+        server.ApplyThenFail("runs/log-batch", 1, 502);
+        var lost = Assert.ThrowsAsync<MlflowException>(() => client.LogBatchAsync(run.Info.RunId, [new Metric("m", 1, 1, 0)]));
+        Assert.That(lost!.Kind, Is.EqualTo(MlflowFailureKind.OutcomeUnknown));
+        server.ApplyThenFail("experiments/delete", 1, 504);
+
+        await client.DeleteExperimentAsync(experimentId);
+
+        Assert.That(server.Experiments[experimentId].Deleted, Is.True);
+        Assert.That(server.Count("experiments/delete"), Is.EqualTo(1));
+        var open = Assert.ThrowsAsync<MlflowException>(() => client.GetExperimentAsync(experimentId), "an ordinary request still meets the open breaker");
+        Assert.That(open!.Kind, Is.EqualTo(MlflowFailureKind.Unreachable));
+        Assert.That(open.Message, Does.Contain("circuit breaker"));
+    }
+
+    [Test]
     public async Task Delete_and_restore_experiment_applied_with_the_answer_lost_are_confirmed()
     {
         using var server = new FakeMlflowServer();

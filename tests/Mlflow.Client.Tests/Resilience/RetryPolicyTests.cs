@@ -83,21 +83,23 @@ internal sealed class RetryPolicyTests
         Assert.That(EndpointClassifier.Classify(new HttpMethod(method), new Uri("http://h:5000" + path + "?x=1")), Is.EqualTo(expected));
     }
 
-    [TestCase(408, FailureKind.NotApplied)]
-    [TestCase(413, FailureKind.NotApplied)]
-    [TestCase(429, FailureKind.NotApplied)]
-    [TestCase(503, FailureKind.NotApplied)]
-    [TestCase(500, FailureKind.Ambiguous)]
-    [TestCase(502, FailureKind.Ambiguous)]
-    [TestCase(504, FailureKind.Ambiguous)]
-    [TestCase(200, FailureKind.Permanent)]
-    [TestCase(400, FailureKind.Permanent)]
-    [TestCase(401, FailureKind.Permanent)]
-    [TestCase(403, FailureKind.Permanent)]
-    [TestCase(404, FailureKind.Permanent)]
-    [TestCase(501, FailureKind.Permanent)]
-    public void Statuses_AreClassified(int status, FailureKind expected)
-        => Assert.That(FailureClassifier.Classify((HttpStatusCode)status), Is.EqualTo(expected));
+    [TestCase(408, null, MlflowFailureKind.NotApplied)]
+    [TestCase(413, null, MlflowFailureKind.NotApplied)]
+    [TestCase(429, null, MlflowFailureKind.NotApplied)]
+    [TestCase(503, null, MlflowFailureKind.NotApplied)]
+    [TestCase(500, null, MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(502, null, MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(504, null, MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(500, "INTERNAL_ERROR", MlflowFailureKind.Rejected)]
+    [TestCase(502, "INTERNAL_ERROR", MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(400, "INVALID_PARAMETER_VALUE", MlflowFailureKind.Rejected)]
+    [TestCase(400, null, MlflowFailureKind.Rejected)]
+    [TestCase(401, null, MlflowFailureKind.Rejected)]
+    [TestCase(403, null, MlflowFailureKind.Rejected)]
+    [TestCase(404, null, MlflowFailureKind.Rejected)]
+    [TestCase(501, null, MlflowFailureKind.Rejected)]
+    public void Statuses_AreClassified(int status, string? errorCode, MlflowFailureKind expected)
+        => Assert.That(FailureClassifier.Classify((HttpStatusCode)status, errorCode), Is.EqualTo(expected));
 
     [Test]
     public void Exceptions_AreClassified()
@@ -105,15 +107,22 @@ internal sealed class RetryPolicyTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
 
-        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.ConnectionError, "refused"), default), Is.EqualTo(FailureKind.NotApplied));
-        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.NameResolutionError, "dns"), default), Is.EqualTo(FailureKind.NotApplied));
-        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.ResponseEnded, "lost"), default), Is.EqualTo(FailureKind.Ambiguous));
-        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.SecureConnectionError, "tls"), default), Is.EqualTo(FailureKind.Permanent));
-        Assert.That(FailureClassifier.Classify(new IOException("reset"), default), Is.EqualTo(FailureKind.Ambiguous));
-        Assert.That(FailureClassifier.Classify(new TaskCanceledException("timeout"), default), Is.EqualTo(FailureKind.Ambiguous));
-        Assert.That(FailureClassifier.Classify(new TaskCanceledException("caller"), cancelled.Token), Is.EqualTo(FailureKind.Permanent));
-        Assert.That(FailureClassifier.Classify(new InvalidOperationException(), default), Is.EqualTo(FailureKind.Permanent));
+        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.ConnectionError, "refused"), default), Is.EqualTo(MlflowFailureKind.NotApplied));
+        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.NameResolutionError, "dns"), default), Is.EqualTo(MlflowFailureKind.NotApplied));
+        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.ResponseEnded, "lost"), default), Is.EqualTo(MlflowFailureKind.OutcomeUnknown));
+        Assert.That(FailureClassifier.Classify(new HttpRequestException(HttpRequestError.SecureConnectionError, "tls"), default), Is.EqualTo(MlflowFailureKind.Unreachable));
+        Assert.That(FailureClassifier.Classify(new IOException("reset"), default), Is.EqualTo(MlflowFailureKind.OutcomeUnknown));
+        Assert.That(FailureClassifier.Classify(new TaskCanceledException("timeout"), default), Is.EqualTo(MlflowFailureKind.OutcomeUnknown));
+        Assert.That(FailureClassifier.Classify(new TaskCanceledException("caller"), cancelled.Token), Is.EqualTo(MlflowFailureKind.Cancelled));
+        Assert.That(FailureClassifier.Classify(new InvalidOperationException(), default), Is.EqualTo(MlflowFailureKind.Rejected));
     }
+
+    [TestCase(MlflowFailureKind.OutcomeUnknown, EndpointKind.Read, MlflowFailureKind.NotApplied)]
+    [TestCase(MlflowFailureKind.OutcomeUnknown, EndpointKind.IdempotentWrite, MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(MlflowFailureKind.OutcomeUnknown, EndpointKind.NonIdempotentWrite, MlflowFailureKind.OutcomeUnknown)]
+    [TestCase(MlflowFailureKind.Rejected, EndpointKind.Read, MlflowFailureKind.Rejected)]
+    public void AReadThatGotNoAnswer_ChangedNothing(MlflowFailureKind attempt, EndpointKind endpoint, MlflowFailureKind expected)
+        => Assert.That(FailureClassifier.ForEndpoint(attempt, endpoint), Is.EqualTo(expected));
 
     [Test]
     public void Environment_FillsTheFourHttpVariables()

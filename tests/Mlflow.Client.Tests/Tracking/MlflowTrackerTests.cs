@@ -415,22 +415,48 @@ public class MlflowTrackerTests
     }
 
     [Test]
-    public void Transient_failures_are_retried_and_counted()
+    public void The_sender_does_not_retry_on_top_of_the_http_pipeline()
     {
+        // The HTTP pipeline below the store is the only retry layer: a transient failure that reaches the sender has
+        // spent its budget. Without the offline fallback the batch is reported, once, and never sent a second time.
         var store = new FakeTrackingStore();
-        var failures = 2;
-        store.OnLogBatch = (_, _) => Interlocked.Decrement(ref failures) >= 0
-            ? throw new MlflowException(System.Net.HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", "busy", "POST", "/api/2.0/mlflow/runs/log-batch")
+        var attempts = 0;
+        store.OnLogBatch = (_, _) =>
+        {
+            Interlocked.Increment(ref attempts);
+            throw new MlflowException(System.Net.HttpStatusCode.ServiceUnavailable, "TEMPORARILY_UNAVAILABLE", "busy", "POST", "/api/2.0/mlflow/runs/log-batch");
+        };
+        using var tracker = CreateTracker(store);
+        var run = tracker.StartRun("r");
+        run.LogMetric("m", 1);
+        run.LogMetric("n", 2);
+        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.Dispose());
+
+        Assert.That(attempts, Is.EqualTo(1), "one send per batch: no second retry layer");
+        Assert.That(ex!.Rejected.Select(r => r.Key), Is.EquivalentTo(new[] { "m", "n" }));
+        Assert.That(ex.Rejected.Select(r => r.Message), Has.All.Contain("TEMPORARILY_UNAVAILABLE"));
+        Assert.That(tracker.Counters, Is.EqualTo(new MlflowTrackerCounters(2, 0, 0, 2, 0)));
+    }
+
+    [Test]
+    public void A_500_with_an_mlflow_error_body_rejects_input_and_is_bisected()
+    {
+        // A file-backed server answers 500 INTERNAL_ERROR "File name too long" for one bad key: a rejection of that
+        // entry, not an outage. The others are delivered.
+        var store = new FakeTrackingStore();
+        store.OnLogBatch = (call, _) => call.Metrics.Any(m => m.Key == "bad")
+            ? throw new MlflowException(System.Net.HttpStatusCode.InternalServerError, "INTERNAL_ERROR", "[Errno 36] File name too long", "POST", "/api/2.0/mlflow/runs/log-batch")
             : Task.CompletedTask;
         using var tracker = CreateTracker(store);
-        tracker.Batcher.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
-        using (var run = tracker.StartRun("r"))
+        var run = tracker.StartRun("r");
+        for (var i = 0; i < 8; i++)
         {
-            run.LogMetric("m", 1);
+            run.LogMetric(i == 5 ? "bad" : "k" + i, i);
         }
 
-        Assert.That(tracker.Counters, Is.EqualTo(new MlflowTrackerCounters(1, 1, 2, 0, 0)));
-        Assert.That(store.Batches, Has.Count.EqualTo(1));
+        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.Dispose());
+        Assert.That(ex!.Rejected.Select(r => r.Key), Is.EqualTo(new[] { "bad" }));
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Key), Is.EqualTo(new[] { "k0", "k1", "k2", "k3", "k4", "k6", "k7" }));
     }
 
     [Test]
