@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 
 namespace Mlflow.Client.FileStore;
 
@@ -62,7 +61,7 @@ internal sealed partial class LocalFileStore
     /// <summary>Longest metric line: two int64 (20 chars each), a Python float, three separators.</summary>
     private const int MaxLineBytes = 20 + 1 + PythonFloat.MaxLength + 1 + 20 + 1;
 
-    internal static int FormatLine(Metric m, Span<byte> destination)
+    private static int FormatLine(Metric m, Span<byte> destination)
     {
         m.Timestamp.TryFormat(destination, out var n, default, CultureInfo.InvariantCulture);
         destination[n++] = (byte)' ';
@@ -280,12 +279,5 @@ internal sealed partial class LocalFileStore
         }
 
         return a.Value > b.Value;
-    }
-
-    internal static string MetricLine(Metric m)
-    {
-        Span<byte> buffer = stackalloc byte[MaxLineBytes];
-        var n = FormatLine(m, buffer);
-        return Encoding.ASCII.GetString(buffer[..n]);
     }
 }

@@ -33,7 +33,6 @@ internal sealed partial class LocalFileStore : ITrackingStore
     internal const string DefaultExperimentId = "0";
     internal const string LockFileName = ".mlflow-dotnet.lock";
     private const string RunNameTag = "mlflow.runName";
-    private const int SourceTypeLocal = 4;
 
     private static readonly string[] ReservedExperimentFolders = ["tags", "datasets", "traces", "models"];
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
