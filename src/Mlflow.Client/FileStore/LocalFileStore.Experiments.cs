@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace Mlflow.Client.FileStore;
@@ -37,7 +36,7 @@ internal sealed partial class LocalFileStore
     {
         MlflowValidation.ValidateExperimentName(name);
         var checkedTags = CheckExperimentTags(tags);
-        using var gate = AcquireRootLock(cancellationToken);
+        using var gate = StoreRootLock.Acquire(_root, LockTimeout, cancellationToken);
         foreach (var exp in ListExperiments(ViewType.All))
         {
             if (string.Equals(exp.Name, name, StringComparison.Ordinal))
@@ -73,7 +72,7 @@ internal sealed partial class LocalFileStore
             throw StoreError(MlflowErrorCode.InvalidParameterValue, "Cannot delete the default experiment '0'. This is an internally reserved experiment.");
         }
 
-        using var gate = AcquireRootLock(cancellationToken);
+        using var gate = StoreRootLock.Acquire(_root, LockTimeout, cancellationToken);
         var dir = Path.Combine(_root, experimentId);
         var exp = ReadExperiment(experimentId, ViewType.ActiveOnly)
             ?? throw StoreError(MlflowErrorCode.ResourceDoesNotExist, $"Could not find experiment with ID {experimentId}");
@@ -97,7 +96,7 @@ internal sealed partial class LocalFileStore
     public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken)
     {
         MlflowValidation.ValidateExperimentId(experimentId);
-        using var gate = AcquireRootLock(cancellationToken);
+        using var gate = StoreRootLock.Acquire(_root, LockTimeout, cancellationToken);
         var trashDir = Path.Combine(_trash, experimentId);
         if (ReadExperiment(experimentId, ViewType.DeletedOnly) is null)
         {
@@ -317,27 +316,5 @@ internal sealed partial class LocalFileStore
         }
 
         return result;
-    }
-
-    private FileStream AcquireRootLock(CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(_root, LockFileName);
-        var clock = Stopwatch.StartNew();
-        for (var attempt = 0; ; attempt++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-            }
-            catch (IOException) when (clock.Elapsed < LockTimeout)
-            {
-                Thread.Sleep(Math.Min(5 + attempt, 50));
-            }
-            catch (IOException ex)
-            {
-                throw new MlflowException($"Could not lock the local store '{_root}' within {LockTimeout.TotalSeconds:0} s ({path} is held by another writer).", ex);
-            }
-        }
     }
 }

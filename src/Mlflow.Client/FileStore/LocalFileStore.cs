@@ -19,9 +19,10 @@ namespace Mlflow.Client.FileStore;
 /// <see cref="FlushToDisk"/> does that, also for the param, tag and <c>meta.yaml</c> files written since the previous
 /// call when <see cref="TrackFilesForFlushToDisk"/> is set).</para>
 /// <para>Concurrency: calls on one run are serialized in the process (also across instances on the same folder);
-/// processes may log to different runs of one store; experiment creation takes an exclusive lock file in the root, so
-/// two creators of one name end with one experiment. Two processes appending to the same metric of the same run at
-/// the same time are not supported (.NET does not open files with O_APPEND).</para>
+/// processes may log to different runs of one store; experiment creation, deletion and restore take the store's
+/// exclusive lock (<see cref="StoreRootLock"/>, a file outside the store), so two creators of one name end with one
+/// experiment. Two processes appending to the same metric of the same run at the same time are not supported (.NET
+/// does not open files with O_APPEND).</para>
 /// <para>Torn last line (a writer killed mid-line): readers skip it and report it (<see cref="TornLinesSkipped"/>,
 /// <see cref="TornLineObserved"/>, a log warning); the next append to that file first cuts the partial line, so the
 /// file is again valid for MLflow's own reader (which would otherwise fail on it).</para>
@@ -31,11 +32,9 @@ internal sealed partial class LocalFileStore : ITrackingStore
     internal const string TrashFolderName = ".trash";
     internal const string MetaFileName = "meta.yaml";
     internal const string DefaultExperimentId = "0";
-    internal const string LockFileName = ".mlflow-dotnet.lock";
     private const string RunNameTag = "mlflow.runName";
 
     private static readonly string[] ReservedExperimentFolders = ["tags", "datasets", "traces", "models"];
-    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _root;
     private readonly string _rootUri;
@@ -80,6 +79,9 @@ internal sealed partial class LocalFileStore : ITrackingStore
 
     /// <inheritdoc />
     public string Description => "local store " + _root;
+
+    /// <summary>How long experiment creation, deletion and restore wait for the store's lock held elsewhere.</summary>
+    internal TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>When set, over-long param and tag values are refused instead of cut to the server's limit.</summary>
     internal bool RefuseLongValues { get; init; }
