@@ -1,98 +1,10 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 
 namespace Mlflow.Client.FileStore;
 
 internal sealed partial class LocalFileStore
 {
-    private const int MaxCachedMetricKeys = 10_000;
-
-    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken)
-    {
-        MlflowValidation.ValidateRunId(runId);
-        metrics ??= [];
-        @params ??= [];
-        tags ??= [];
-
-        // Everything is checked before anything is written.
-        foreach (var m in metrics)
-        {
-            ArgumentNullException.ThrowIfNull(m);
-            if (!_validMetricKeys.ContainsKey(m.Key))
-            {
-                FileStorePaths.ValidateKey(m.Key, "metric key");
-                if (_validMetricKeys.Count < MaxCachedMetricKeys)
-                {
-                    _validMetricKeys.TryAdd(m.Key, 0);
-                }
-            }
-
-            MlflowValidation.ValidateTimestamp(m.Timestamp, m.Key);
-        }
-
-        var checkedParams = new List<Param>(@params.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var p in @params)
-        {
-            ArgumentNullException.ThrowIfNull(p);
-            FileStorePaths.ValidateKey(p.Key, "param key");
-            if (!seen.Add(p.Key))
-            {
-                throw StoreError(MlflowErrorCode.InvalidParameterValue, $"Duplicate parameter keys have been submitted: ['{p.Key}']. Please ensure the request contains only one param value per param key.");
-            }
-
-            checkedParams.Add(new Param(p.Key, CheckValue(p.Value, MlflowLimits.MaxParamValueLength, p.Key, "param")));
-        }
-
-        var checkedTags = CheckRunTags(tags);
-        var runDir = LocateRun(runId);
-        RunWriters.WithWriter(runDir, w =>
-        {
-            var meta = EnsureActive(w, runId);
-            foreach (var p in checkedParams)
-            {
-                WriteParam(runDir, runId, p);
-            }
-
-            if (metrics.Count > 0)
-            {
-                AppendMetrics(w, metrics);
-            }
-
-            foreach (var t in checkedTags)
-            {
-                WriteTextAtomically(runDir, FileStorePaths.Combine(_root, Path.Combine(runDir, "tags"), t.Key, "tag key"), t.Value);
-                if (t.Key == RunNameTag && t.Value != meta.RunName)
-                {
-                    meta = meta with { RunName = t.Value };
-                    WriteRunMeta(w, meta);
-                }
-            }
-
-            return 0;
-        });
-        return Task.CompletedTask;
-    }
-
-    private void WriteParam(string runDir, string runId, Param p)
-    {
-        var path = FileStorePaths.Combine(_root, Path.Combine(runDir, "params"), p.Key, "param key");
-        if (File.Exists(path))
-        {
-            var current = ReadUtf8(path);
-            if (current != p.Value)
-            {
-                throw StoreError(MlflowErrorCode.InvalidParameterValue,
-                    $"Changing param values is not allowed. Param with key='{p.Key}' was already logged with value='{current}' for run ID='{runId}'. Attempted logging new value '{p.Value}'.");
-            }
-
-            return;
-        }
-
-        WriteTextAtomically(runDir, path, p.Value);
-    }
-
     /// <summary>Appends the batch: the lines of each key formatted into one buffer and written with one call, in logged order.</summary>
     private void AppendMetrics(RunWriters.Writer w, IReadOnlyList<Metric> metrics)
     {
@@ -149,7 +61,7 @@ internal sealed partial class LocalFileStore
     /// <summary>Longest metric line: two int64 (20 chars each), a Python float, three separators.</summary>
     private const int MaxLineBytes = 20 + 1 + PythonFloat.MaxLength + 1 + 20 + 1;
 
-    internal static int FormatLine(Metric m, Span<byte> destination)
+    private static int FormatLine(Metric m, Span<byte> destination)
     {
         m.Timestamp.TryFormat(destination, out var n, default, CultureInfo.InvariantCulture);
         destination[n++] = (byte)' ';
@@ -367,12 +279,5 @@ internal sealed partial class LocalFileStore
         }
 
         return a.Value > b.Value;
-    }
-
-    internal static string MetricLine(Metric m)
-    {
-        Span<byte> buffer = stackalloc byte[MaxLineBytes];
-        var n = FormatLine(m, buffer);
-        return Encoding.ASCII.GetString(buffer[..n]);
     }
 }

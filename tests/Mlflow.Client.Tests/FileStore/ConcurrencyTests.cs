@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mlflow.Client.FileStore;
 
 using NUnit.Framework;
@@ -5,9 +6,10 @@ using NUnit.Framework;
 namespace Mlflow.Client.Tests.FileStore;
 
 /// <summary>
-/// Concurrency. The cross-process cases use a second <see cref="LocalFileStore"/> instance on other threads as the
+/// Concurrency. Most cross-process cases use a second <see cref="LocalFileStore"/> instance on other threads as the
 /// stand-in for a second process: it has its own caches and its own file handles and lock-file handle (the lock is an
-/// OS-level exclusive open, which conflicts between handles of one process as between processes).
+/// OS-level exclusive open, which conflicts between handles of one process as between processes); on Linux, flock(1)
+/// also holds the store's lock from a real second process.
 /// </summary>
 internal sealed class ConcurrencyTests : FileStoreTestBase
 {
@@ -112,18 +114,67 @@ internal sealed class ConcurrencyTests : FileStoreTestBase
         // Distinct names created concurrently all succeed with distinct ids.
         var distinct = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => (i % 2 == 0 ? Store : other).CreateExperimentAsync("n" + i, null, null, CancellationToken.None))));
         Assert.That(distinct.Distinct().Count(), Is.EqualTo(16));
+        Assert.That(EntryKinds(Root), Is.EqualTo(EntryKinds(MlflowExample)), "the lock is kept out of the store root");
+        Assert.That(File.Exists(StoreRootLock.PathFor(Root)), Is.True, "the lock both instances took");
     }
 
     [Test]
-    public void Lock_file_held_elsewhere_blocks_creation_until_released()
+    public async Task A_held_store_lock_blocks_creation_until_released()
     {
-        var lockPath = Path.Combine(Root, LocalFileStore.LockFileName);
-        var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        var create = Task.Run(() => Store.CreateExperimentAsync("waits", null, null, CancellationToken.None));
-        Thread.Sleep(300);
-        Assert.That(create.IsCompleted, Is.False, "creation must wait for the lock");
-        held.Dispose();
-        Assert.That(create.Wait(TimeSpan.FromSeconds(30)), Is.True);
-        Assert.That(Directory.Exists(Path.Combine(Root, create.Result)), Is.True);
+        var kept = await Store.CreateExperimentAsync("kept", null, null, None);
+        using var impatient = new LocalFileStore(Root) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+        var held = StoreRootLock.Acquire(Root, TimeSpan.FromSeconds(10), None);
+        try
+        {
+            var ex = Assert.ThrowsAsync<MlflowException>(() => impatient.CreateExperimentAsync("waits", null, null, None));
+            Assert.That(ex!.Message, Does.Contain("Could not lock the local store"));
+            ex = Assert.ThrowsAsync<MlflowException>(() => impatient.DeleteExperimentAsync(kept, None));
+            Assert.That(ex!.Message, Does.Contain("Could not lock the local store"));
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        Assert.That(await Store.GetExperimentByNameAsync("waits", None), Is.Null, "nothing was created while the lock was held");
+        Assert.That((await Store.GetExperimentAsync(kept, None)).LifecycleStage, Is.EqualTo(LifecycleStage.Active), "nor deleted");
+        var id = await impatient.CreateExperimentAsync("waits", null, null, None);
+        Assert.That(Directory.Exists(Path.Combine(Root, id)), Is.True);
+    }
+
+    [Test]
+    public async Task Another_process_holding_the_store_lock_blocks_creation_until_it_ends()
+    {
+        const string FlockTool = "/usr/bin/flock";
+        if (!OperatingSystem.IsLinux() || !File.Exists(FlockTool))
+        {
+            Assert.Ignore("needs util-linux flock(1) to hold the lock from another process");
+        }
+
+        await Store.CreateExperimentAsync("first", null, null, None); // the store creates its lock file
+        var start = new ProcessStartInfo(FlockTool) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "--exclusive", "--close", StoreRootLock.PathFor(Root), "sh", "-c", "echo held; exec sleep 60" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var impatient = new LocalFileStore(Root) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+        using (var holder = Process.Start(start)!)
+        {
+            try
+            {
+                Assert.That(await holder.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo("held"));
+                var ex = Assert.ThrowsAsync<MlflowException>(() => impatient.CreateExperimentAsync("waits", null, null, None));
+                Assert.That(ex!.Message, Does.Contain("Could not lock the local store"));
+            }
+            finally
+            {
+                holder.Kill(entireProcessTree: true);
+                Assert.That(holder.WaitForExit(10_000), Is.True);
+            }
+        }
+
+        var id = await impatient.CreateExperimentAsync("waits", null, null, None);
+        Assert.That(Directory.Exists(Path.Combine(Root, id)), Is.True);
     }
 }

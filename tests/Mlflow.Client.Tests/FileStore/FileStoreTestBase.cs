@@ -1,4 +1,5 @@
 using Mlflow.Client.FileStore;
+using Mlflow.Client.Tests.Infrastructure;
 
 using NUnit.Framework;
 
@@ -8,6 +9,9 @@ namespace Mlflow.Client.Tests.FileStore;
 internal abstract class FileStoreTestBase
 {
     protected static readonly CancellationToken None = CancellationToken.None;
+
+    /// <summary>A store tree MLflow's Python client wrote (experiment 734897640822971021, one deleted experiment).</summary>
+    protected static string MlflowExample => Path.Combine(RepoPaths.FixturesDir, "filestore-example");
 
     protected string Parent { get; private set; } = "";
     protected string Root { get; private set; } = "";
@@ -25,13 +29,16 @@ internal abstract class FileStoreTestBase
     public void DeleteStore()
     {
         Store.Dispose();
-        try
+        foreach (var delete in new Action[] { () => Directory.Delete(Parent, recursive: true), () => File.Delete(StoreRootLock.PathFor(Root)) })
         {
-            Directory.Delete(Parent, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
+            try
+            {
+                delete(); // the store, then its lock file (outside the store, there once the store took the lock)
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
         }
     }
 
@@ -39,6 +46,22 @@ internal abstract class FileStoreTestBase
     protected string[] EntriesOutsideRoot()
         => Directory.EnumerateFileSystemEntries(Parent, "*", SearchOption.AllDirectories)
             .Where(p => !p.Equals(Root, StringComparison.Ordinal) && !p.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .ToArray();
+
+    /// <summary>
+    /// The entries of one folder (not recursive) by kind, ids left out: <c>&lt;experiment id&gt;/</c> for a folder named
+    /// by digits, <c>&lt;run id&gt;/</c> for one named by 32 hex digits, <c>name/</c> for another folder, a file by its
+    /// name. Compares a tree of ours with one MLflow wrote (<c>filestore-example/</c>) whatever ids each holds.
+    /// </summary>
+    protected static string[] EntryKinds(string folder)
+        => Directory.EnumerateFileSystemEntries(folder)
+            .Select(path => (Name: Path.GetFileName(path), IsFolder: Directory.Exists(path)))
+            .Select(e => !e.IsFolder ? e.Name
+                : e.Name.All(char.IsAsciiDigit) ? "<experiment id>/"
+                : e.Name.Length == 32 && e.Name.All(char.IsAsciiHexDigitLower) ? "<run id>/"
+                : e.Name + "/")
+            .Distinct()
+            .Order(StringComparer.Ordinal)
             .ToArray();
 
     protected async Task<(string ExperimentId, Run Run)> NewRunAsync(string? runName = null, IReadOnlyList<Tag>? tags = null)

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Mlflow.Client.FileStore;
-using Mlflow.Client.Tests.Infrastructure;
 
 using NUnit.Framework;
 
@@ -19,7 +18,7 @@ internal sealed class GoldenLayoutTests : FileStoreTestBase
     [Test]
     public async Task Parent_run_matches_the_mlflow_written_example()
     {
-        var example = Path.Combine(RepoPaths.FixturesDir, "filestore-example");
+        var example = MlflowExample;
         var exp = await Store.CreateExperimentAsync("filestore-demo", null, [new Tag("team", "dotnet")], None);
         var run = await Store.CreateRunAsync(exp, "parent-run", 1795847550064,
             [new Tag("mlflow.user", "root"), new Tag("mlflow.source.name", "make_filestore_example.py"), new Tag("mlflow.source.type", "LOCAL")], "root", None);
@@ -75,7 +74,7 @@ internal sealed class GoldenLayoutTests : FileStoreTestBase
     public async Task Reads_the_mlflow_written_example()
     {
         var copy = Path.Combine(Parent, "example");
-        CopyTree(Path.Combine(RepoPaths.FixturesDir, "filestore-example"), copy);
+        CopyTree(MlflowExample, copy);
         using var store = new LocalFileStore(copy);
         var exp = await store.GetExperimentAsync(ExampleExperiment, None);
         Assert.That(exp.Name, Is.EqualTo("filestore-demo"));
