@@ -143,7 +143,7 @@ public partial class MlflowClient
         }
         catch (JsonException ex)
         {
-            throw new MlflowException(response.StatusCode, null, "The response could not be read: " + ex.Message, request.Method.Method, uri.AbsolutePath, ex);
+            throw new MlflowException(response.StatusCode, null, "The response could not be read: " + ex.Message, request.Method.Method, uri.AbsolutePath, ex, MlflowFailureKind.NotApplied);
         }
 
         var prefix = string.Join('/', relative);

@@ -1,21 +1,22 @@
-using System.Net;
-
 namespace Mlflow.Client.FileStore;
 
 internal sealed partial class LocalFileStore
 {
-    /// <summary>An error as the tracking server would answer it (same code and HTTP status), raised by the local store.</summary>
+    /// <summary>
+    /// An error of the local store with the code the tracking server would answer, and no HTTP status (nothing was
+    /// sent): a <see cref="MlflowFailureKind.Rejected"/> of the request, like the server's answer to the same input.
+    /// </summary>
     internal static MlflowException StoreError(MlflowErrorCode code, string message)
     {
-        var (status, raw) = code switch
+        var raw = code switch
         {
-            MlflowErrorCode.InvalidParameterValue => (HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE"),
-            MlflowErrorCode.ResourceAlreadyExists => (HttpStatusCode.BadRequest, "RESOURCE_ALREADY_EXISTS"),
-            MlflowErrorCode.ResourceDoesNotExist => (HttpStatusCode.NotFound, "RESOURCE_DOES_NOT_EXIST"),
-            MlflowErrorCode.InvalidState => (HttpStatusCode.InternalServerError, "INVALID_STATE"),
-            _ => (HttpStatusCode.InternalServerError, "INTERNAL_ERROR"),
+            MlflowErrorCode.InvalidParameterValue => "INVALID_PARAMETER_VALUE",
+            MlflowErrorCode.ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
+            MlflowErrorCode.ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
+            MlflowErrorCode.InvalidState => "INVALID_STATE",
+            _ => "INTERNAL_ERROR",
         };
-        return new MlflowException(status, raw, message, "local store", null);
+        return new MlflowException(null, raw, message, "local store", null, null, MlflowFailureKind.Rejected);
     }
 
     private static MlflowException InvalidRunState(string runId)
