@@ -1,8 +1,9 @@
 using Mlflow.Client;
 
-// A tiny console app for process-exit tests: logs to the tracking server given as first argument, prints READY, then
+// A tiny console app for process-exit tests: logs to the tracking URI given as first argument (a server, or a path for
+// a local store), prints "READY <run id>" with its 50 points still queued, then
 //   "exit"   returns from Main without disposing anything (AppDomain.ProcessExit must end the run), or
-//   "sigint" waits (at most 60 s) for Ctrl+C / SIGINT (Console.CancelKeyPress must end the run).
+//   "signal" waits (at most 60 s, then exits with 3) for SIGINT, SIGTERM or SIGHUP (the tracker's hooks must end the run).
 //   "offline-kill" logs to an unreachable server (offline; the local store comes from MLFLOW_DOTNET_OFFLINE_DIR), and
 //            after each FlushAsync prints "DURABLE <run id> <points>" until it is killed (at most 60 s).
 // Points are only sent at shutdown: the flush interval is one hour.
@@ -13,7 +14,7 @@ if (args.Length >= 2 && args[1] == "offline-kill")
 
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|sigint");
+    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|signal|offline-kill");
     return 2;
 }
 
@@ -30,9 +31,9 @@ for (var i = 0; i < 50; i++)
 }
 
 Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} ready");
-Console.WriteLine("READY");
+Console.WriteLine($"READY {run.RunId}");
 Console.Out.Flush();
-if (args[1] == "sigint")
+if (args[1] == "signal")
 {
     Thread.Sleep(TimeSpan.FromSeconds(60));
     return 3;
