@@ -91,31 +91,52 @@ public class ProcessExitTests
     [TestCase("INT", 130)]
     public async Task A_termination_signal_flushes_the_queue_and_ends_the_run_KILLED(string signal, int exitCode)
     {
+        using var dir = new OfflineFallbackTests.Dir();
+        var (code, runDir, _) = await RunChildUntilSignal(dir.Path, "signal", signal);
+        Assert.That(code, Is.EqualTo(exitCode), "ended as killed by SIG" + signal + " (128 + signal)");
+        AssertKilledWithEveryPoint(runDir);
+    }
+
+    /// <summary>
+    /// The generic host cancels SIGTERM and stops the application itself: the tracker's handler (registered after the
+    /// host's, so called first) flushes and ends the run, and does not stand in the way of the host's graceful stop.
+    /// </summary>
+    [Test]
+    public async Task A_host_that_handles_SIGTERM_itself_still_stops_gracefully_after_the_flush()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        var (code, runDir, output) = await RunChildUntilSignal(dir.Path, "hosted", "TERM");
+        Assert.That(code, Is.EqualTo(4), "the host's own exit code: the tracker neither exited nor let the signal kill the process");
+        Assert.That(output, Does.Contain("STOPPED ended"), "the host's handler ran after the tracker had ended the run");
+        AssertKilledWithEveryPoint(runDir);
+    }
+
+    private static async Task<(int ExitCode, string RunDir, string Output)> RunChildUntilSignal(string store, string mode, string signal)
+    {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
             Assert.Ignore("Signals are sent with kill(1); Unix only.");
         }
 
-        using var dir = new OfflineFallbackTests.Dir();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(TestAppPath());
-        start.ArgumentList.Add(dir.Path);
-        start.ArgumentList.Add("signal");
+        start.ArgumentList.Add(store);
+        start.ArgumentList.Add(mode);
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        string runDir;
         try
         {
             var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.That(ready, Does.StartWith("READY "), "the child did not start its run");
-            runDir = Path.Combine(dir.Path, "0", ready!["READY ".Length..]);
+            var runDir = Path.Combine(store, "0", ready!["READY ".Length..]);
             Assert.That(File.Exists(Path.Combine(runDir, "meta.yaml")), Is.True, runDir);
             Assert.That(File.Exists(Path.Combine(runDir, "metrics", "loss")), Is.False, "the points are still queued when the signal comes");
             SendSignal(process, signal);
-            // The child would sleep 60 s and exit with 3.
+            // Unstopped, the child would wait 60 s and exit with 3.
             Assert.That(process.WaitForExit(30_000), Is.True, "the child did not stop on SIG" + signal);
-            TestContext.Progress.WriteLine(await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
-            Assert.That(process.ExitCode, Is.EqualTo(exitCode), "ended as killed by SIG" + signal + " (128 + signal)");
+            var output = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            TestContext.Progress.WriteLine(output + await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+            return (process.ExitCode, runDir, output);
         }
         finally
         {
@@ -124,7 +145,10 @@ public class ProcessExitTests
                 process.Kill();
             }
         }
+    }
 
+    private static void AssertKilledWithEveryPoint(string runDir)
+    {
         var meta = File.ReadAllLines(Path.Combine(runDir, "meta.yaml"));
         Assert.That(meta, Does.Contain("status: 5"), "KILLED");
         Assert.That(meta.Single(l => l.StartsWith("end_time:", StringComparison.Ordinal)), Does.Match(@"^end_time: \d+$"));
