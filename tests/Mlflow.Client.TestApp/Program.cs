@@ -1,8 +1,13 @@
+using System.Runtime.InteropServices;
 using Mlflow.Client;
 
-// A tiny console app for process-exit tests: logs to the tracking server given as first argument, prints READY, then
+// A tiny console app for process-exit tests: logs to the tracking URI given as first argument (a server, or a path for
+// a local store), prints "READY <run id>" with its 50 points still queued, then
 //   "exit"   returns from Main without disposing anything (AppDomain.ProcessExit must end the run), or
-//   "sigint" waits (at most 60 s) for Ctrl+C / SIGINT (Console.CancelKeyPress must end the run).
+//   "signal" waits (at most 60 s, then exits with 3) for SIGINT, SIGTERM or SIGHUP (the tracker's hooks must end the run), or
+//   "hosted" does what the generic host's lifetime does: a SIGTERM handler registered before the tracker cancels the signal
+//            and stops the app, which prints "STOPPED open" or "STOPPED ended" (could it still log to its run?) and
+//            returns 4 without disposing anything.
 //   "offline-kill" logs to an unreachable server (offline; the local store comes from MLFLOW_DOTNET_OFFLINE_DIR), and
 //            after each FlushAsync prints "DURABLE <run id> <points>" until it is killed (at most 60 s).
 // Points are only sent at shutdown: the flush interval is one hour.
@@ -13,10 +18,16 @@ if (args.Length >= 2 && args[1] == "offline-kill")
 
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|sigint");
+    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|signal|offline-kill");
     return 2;
 }
 
+using var stopping = new ManualResetEventSlim();
+using var hostLifetime = args[1] == "hosted" ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stopping.Set();
+}) : null;
 var options = new MlflowTrackerOptions { TrackingUri = args[0], ExperimentId = "0" };
 options.Batching.FlushInterval = TimeSpan.FromHours(1);
 options.Batching.ShutdownTimeout = TimeSpan.FromSeconds(10);
@@ -30,12 +41,32 @@ for (var i = 0; i < 50; i++)
 }
 
 Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} ready");
-Console.WriteLine("READY");
+Console.WriteLine($"READY {run.RunId}");
 Console.Out.Flush();
-if (args[1] == "sigint")
+if (args[1] == "signal")
 {
     Thread.Sleep(TimeSpan.FromSeconds(60));
     return 3;
+}
+
+if (args[1] == "hosted")
+{
+    if (!stopping.Wait(TimeSpan.FromSeconds(60)))
+    {
+        return 3;
+    }
+
+    try
+    {
+        run.LogMetric("after-stop", 1, 0);
+        Console.WriteLine("STOPPED open");
+    }
+    catch (InvalidOperationException)
+    {
+        Console.WriteLine("STOPPED ended");
+    }
+
+    return 4;
 }
 
 return 0;

@@ -17,8 +17,17 @@ namespace Mlflow.Client;
 /// <para>System tags are set as MLflow's Python <c>start_run()</c> does: <c>mlflow.user</c>, <c>mlflow.source.name</c>
 /// (the entry assembly), <c>mlflow.source.type</c> = <c>LOCAL</c>, <c>mlflow.source.git.commit</c> (when the entry
 /// assembly is inside a git tree), <c>mlflow.runName</c> and <c>mlflow.parentRunId</c> for child runs.</para>
-/// <para>On process exit and Ctrl+C, runs still active are flushed (bounded by
-/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ended as KILLED.</para>
+/// <para>On process exit, Ctrl+C (SIGINT), SIGTERM and SIGHUP (what <c>docker stop</c>, Kubernetes, systemd and CI runners
+/// send), runs still active are flushed to the server or the offline copy (bounded by
+/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ended as KILLED; then the signal takes its default course and
+/// the process ends with status 128 + signal (130, 143, 129). The tracker never cancels a signal nor exits the process
+/// itself.</para>
+/// <para>Under the generic host, whose lifetime cancels SIGTERM and SIGINT to stop the application gracefully, .NET calls
+/// the most recently registered handler first. A tracker created after the host started (from dependency injection, say)
+/// ends its runs KILLED first, then the host stops as usual with its own exit code; logging to those runs afterwards
+/// throws <see cref="InvalidOperationException"/>. A tracker created before the host started is not called for those
+/// signals: end its runs in the application's shutdown (dispose the tracker when the host stops); process exit ends what
+/// is left. On Windows, process exit, Ctrl+C and Ctrl+Break are hooked.</para>
 /// </remarks>
 public sealed class MlflowTracker : IDisposable, IAsyncDisposable
 {
@@ -32,7 +41,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _truncationWarned = new(StringComparer.Ordinal);
     private readonly object _runsLock = new();
     private readonly List<ActiveRun> _activeRuns = [];
-    private readonly bool _handlesProcessExit;
+    private readonly ProcessShutdownHooks? _processHooks;
     private readonly OfflineMirror? _offline;
     private readonly ConcurrentDictionary<string, string> _experimentNames = new(StringComparer.Ordinal) { ["0"] = "Default" };
     private string? _experimentId;
@@ -51,12 +60,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         _user = SystemTags.ResolveUser(user ?? _options.Client?.Username ?? _env.Get(MlflowEnvironmentVariables.TrackingUsername));
         _offline = offline;
         _batcher = new LogBatcher(store, _options.Batching, offline, Logger);
-        _handlesProcessExit = handleProcessExit;
-        if (handleProcessExit)
-        {
-            AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
-            Console.CancelKeyPress += OnCancelKeyPress;
-        }
+        _processHooks = handleProcessExit ? new ProcessShutdownHooks(ShutdownForExit) : null;
     }
 
     /// <summary>What the background sender did so far.</summary>
@@ -237,7 +241,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
             return;
         }
 
-        UnhookProcessEvents();
+        _processHooks?.Dispose();
         await EndActiveRunsAsync(RunStatus.Finished).ConfigureAwait(false);
         _batcher.Stop(ShutdownTimeout);
         _batcher.Dispose();
@@ -629,10 +633,6 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         }
     }
 
-    private void OnProcessExit(object? sender, EventArgs e) => ShutdownForExit("process exit");
-
-    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e) => ShutdownForExit(e.SpecialKey == ConsoleSpecialKey.ControlBreak ? "Ctrl+Break" : "Ctrl+C");
-
     private void ShutdownForExit(string reason)
     {
         if (Volatile.Read(ref _disposed) != 0)
@@ -661,15 +661,6 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
 #pragma warning restore CA1031
         {
             TrackingLog.SenderFailed(Logger, ex);
-        }
-    }
-
-    private void UnhookProcessEvents()
-    {
-        if (_handlesProcessExit)
-        {
-            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-            Console.CancelKeyPress -= OnCancelKeyPress;
         }
     }
 }
