@@ -12,7 +12,7 @@ namespace Mlflow.Client.Batching;
 /// server rejects is bisected until the offending entries are isolated, which are then reported through their run
 /// while every other entry is delivered.
 /// </summary>
-internal sealed class LogBatcher : IDisposable
+internal sealed partial class LogBatcher : IDisposable
 {
     private enum Outcome
     {
@@ -31,10 +31,10 @@ internal sealed class LogBatcher : IDisposable
     private readonly int _batchSize;
     private readonly TimeSpan _interval;
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly SemaphoreSlim _requests;
     private readonly object _runsLock = new();
     private readonly object _spaceLock = new();
     private readonly CancellationTokenSource _abort = new();
-    private readonly HashSet<string> _paramKeys = new(StringComparer.Ordinal);
     private readonly Task _loop;
     private RunBuffer[] _runs = [];
     private long _pending;
@@ -42,8 +42,6 @@ internal sealed class LogBatcher : IDisposable
     private long _failed;
     private long _spilled;
     private long _offlineEntries;
-    private bool _lastFailureUnknown;
-    private string _lastFailureReason = "";
     private int _signaled;
     private int _spaceWaiters;
     private volatile bool _stopping;
@@ -59,6 +57,7 @@ internal sealed class LogBatcher : IDisposable
         _maxQueue = options.MaxQueueEntries;
         _batchSize = options.MaxBatchEntries;
         _interval = options.FlushInterval;
+        _requests = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
         _loop = Task.Run(LoopAsync);
     }
 
@@ -177,6 +176,7 @@ internal sealed class LogBatcher : IDisposable
         Stop(TimeSpan.Zero);
         _abort.Dispose();
         _signal.Dispose();
+        _requests.Dispose();
     }
 
     private bool ReserveSlow(RunBuffer run, in LogEntry entry)
@@ -279,14 +279,17 @@ internal sealed class LogBatcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a drain for every run that has none running; drains of different runs proceed side by side and share
+    /// <see cref="MlflowBatchingOptions.MaxConcurrentRequests"/> requests in flight. While stopping, waits for them.
+    /// </summary>
     private async Task SendAllAsync()
     {
         foreach (var run in Volatile.Read(ref _runs))
         {
-            await DrainRunAsync(run).ConfigureAwait(false);
-            if (run.Mirror is { Active: true } mirror && !_stopping)
+            if (run.Drain is { IsCompleted: false })
             {
-                await MaybeDrainMirrorAsync(run, mirror).ConfigureAwait(false);
+                continue;
             }
 
             // An ended run whose local copy still waits for the server stays here: drains go on while the tracker lives.
@@ -296,10 +299,44 @@ internal sealed class LogBatcher : IDisposable
                 {
                     _runs = _runs.Where(r => !ReferenceEquals(r, run)).ToArray();
                 }
+
+                continue;
             }
+
+            run.Drain = DrainAndFollowUpAsync(run);
+        }
+
+        if (_stopping)
+        {
+            await Task.WhenAll(Volatile.Read(ref _runs).Select(r => r.Drain ?? Task.CompletedTask)).ConfigureAwait(false);
         }
 
         _offline?.FlushToDisk(force: _stopping);
+    }
+
+    /// <summary>One run's turn: what is queued goes out (or to the local copy), then the local copy is drained when due.</summary>
+    private async Task DrainAndFollowUpAsync(RunBuffer run)
+    {
+        await Task.Yield(); // the loop goes on starting the other runs' drains
+        try
+        {
+            await DrainRunAsync(run).ConfigureAwait(false);
+            if (run.Mirror is { Active: true } mirror && !_stopping)
+            {
+                await MaybeDrainMirrorAsync(run, mirror).ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // a run's drain must not end the sender; the failure is logged
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TrackingLog.SenderFailed(_logger, ex);
+        }
+
+        if (run.PendingCount > 0)
+        {
+            Signal(); // more came in while this drain ran: take it now, not at the next interval
+        }
     }
 
     /// <summary>Sends a run's local copy to the server when due (at once after a spill, every reconnect interval while the server is down).</summary>
@@ -346,7 +383,8 @@ internal sealed class LogBatcher : IDisposable
     /// <summary>One drain attempt (the caller holds the mirror's gate): on success a mirrored server run goes back to direct sending.</summary>
     internal async Task<DrainState> DrainMirrorCoreAsync(RunBuffer run, RunMirror mirror, CancellationToken cancellationToken)
     {
-        var (state, error) = await _offline!.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
+        var (state, error, delivered) = await _offline!.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
+        CountDelivered(delivered);
         switch (state)
         {
             case DrainState.Drained:
@@ -382,6 +420,29 @@ internal sealed class LogBatcher : IDisposable
         return state;
     }
 
+    /// <summary>
+    /// Entries a drain delivered move from <see cref="MlflowTrackerCounters.Offline"/> to sent. A drain also sends the
+    /// tags a run started offline was created with, which were never counted as logged: the move is capped by what is offline.
+    /// </summary>
+    private void CountDelivered(long delivered)
+    {
+        while (delivered > 0)
+        {
+            var offline = Interlocked.Read(ref _offlineEntries);
+            var moved = Math.Min(delivered, offline);
+            if (moved <= 0)
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _offlineEntries, offline - moved, offline) == offline)
+            {
+                Interlocked.Add(ref _sent, moved);
+                return;
+            }
+        }
+    }
+
     /// <summary>Opens the run's local mirror when it has none (server run identity known from registration).</summary>
     internal RunMirror EnsureMirror(RunBuffer run, string reason)
     {
@@ -403,241 +464,6 @@ internal sealed class LogBatcher : IDisposable
             run.Mirror = mirror;
             _offline.WarnOnce(_store.Description, run.RunId, reason);
             return mirror;
-        }
-    }
-
-    private async Task DrainRunAsync(RunBuffer run)
-    {
-        var (entries, count) = run.TakeAll();
-        if (count == 0)
-        {
-            return;
-        }
-
-        var start = 0;
-        var reason = "internal error of the background sender";
-        try
-        {
-            if (_offline is not null && (run.Mirror is { Active: true } || run.SpillRequested))
-            {
-                var mirror = run.Mirror is { Active: true } m ? m : EnsureSpillMirror(run);
-                run.SpillRequested = false;
-                await WriteToMirrorAsync(run, mirror, entries, 0, count, unknownOutcome: false).ConfigureAwait(false);
-                start = count;
-                return;
-            }
-
-            while (start < count)
-            {
-                var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, _paramKeys);
-                int failedAt;
-                if (entries[start].Kind == LogEntryKind.DeleteTag)
-                {
-                    var key = entries[start].Key;
-                    failedAt = await SendRangeAsync(run, entries, start, end, ct => _store.DeleteTagAsync(run.RunId, key, ct)).ConfigureAwait(false);
-                }
-                else
-                {
-                    failedAt = await SendRangeAsync(run, entries, start, end, null).ConfigureAwait(false);
-                }
-
-                if (failedAt >= 0)
-                {
-                    // The server is unreachable: what was not acknowledged, and everything after it, goes to the local copy.
-                    run.Complete(failedAt - start);
-                    Release(failedAt - start);
-                    start = failedAt;
-                    reason = "the server is unreachable and the local store failed";
-                    var mirror = EnsureMirror(run, _lastFailureReason);
-                    await WriteToMirrorAsync(run, mirror, entries, failedAt, count, _lastFailureUnknown).ConfigureAwait(false);
-                    start = count;
-                    return;
-                }
-
-                run.Complete(end - start);
-                Release(end - start);
-                start = end;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MlflowException or InvalidOperationException && start < count)
-        {
-            reason += ": " + ex.Message;
-        }
-        finally
-        {
-            if (start < count)
-            {
-                // Only reachable through a bug or a failing disk: account for the rest so flushes do not hang, and say so.
-                for (var i = start; i < count; i++)
-                {
-                    Reject(run, entries[i], reason);
-                }
-
-                run.Complete(count - start);
-                Release(count - start);
-            }
-
-            run.Return(entries, count);
-        }
-    }
-
-    private RunMirror EnsureSpillMirror(RunBuffer run)
-    {
-        var mirror = EnsureMirror(run, "queue full");
-        mirror.ServerDown = false;
-        mirror.NextAttempt = 0; // drain right after writing: the server is fine, only slower than the producer
-        return mirror;
-    }
-
-    /// <summary>Writes entries [from, to) to the local copy and completes them (they are durable within the durable-write interval).</summary>
-    private async Task WriteToMirrorAsync(RunBuffer run, RunMirror mirror, LogEntry[] entries, int from, int to, bool unknownOutcome)
-    {
-        await mirror.Gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            Dictionary<string, long>? before = null;
-            if (unknownOutcome)
-            {
-                before = new Dictionary<string, long>(StringComparer.Ordinal);
-                for (var i = from; i < to; i++)
-                {
-                    if (entries[i].Kind == LogEntryKind.Metric)
-                    {
-                        before.TryAdd(entries[i].Key, mirror.MetricCounts.GetValueOrDefault(entries[i].Key));
-                    }
-                }
-            }
-
-            var rejected = 0;
-            _offline!.Write(mirror, entries, from, to, (entry, why) =>
-            {
-                rejected++;
-                Reject(run, entry, why);
-            });
-            if (before is not null)
-            {
-                _offline.MarkInFlight(mirror, before);
-            }
-
-            Interlocked.Add(ref _offlineEntries, to - from - rejected);
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-
-        run.Complete(to - from);
-        Release(to - from);
-    }
-
-    /// <summary>Sends entries [start, end); returns -1 when each was delivered or rejected, else the index from which the server could not be reached.</summary>
-    private async Task<int> SendRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end, Func<CancellationToken, Task>? call)
-    {
-        if (call is null)
-        {
-            var (metrics, @params, tags) = BatchBuilder.ToRequest(entries.AsSpan(start, end - start));
-            call = ct => _store.LogBatchAsync(run.RunId, metrics, @params, tags, ct);
-        }
-
-        var (outcome, reason) = await TryAsync(call).ConfigureAwait(false);
-        if (outcome == Outcome.Sent)
-        {
-            Interlocked.Add(ref _sent, end - start);
-            return -1;
-        }
-
-        if (outcome == Outcome.Offline)
-        {
-            return start;
-        }
-
-        if (outcome == Outcome.Split && end - start > 1)
-        {
-            // The server validates a whole batch before writing: halves find the offending entries, order is kept.
-            var mid = start + ((end - start) / 2);
-            var first = await SendRangeAsync(run, entries, start, mid, null).ConfigureAwait(false);
-            return first >= 0 ? first : await SendRangeAsync(run, entries, mid, end, null).ConfigureAwait(false);
-        }
-
-        if (outcome == Outcome.FailWhole && end - start > 1)
-        {
-            TrackingLog.BatchGaveUp(_logger, end - start, run.RunId, reason);
-        }
-
-        for (var i = start; i < end; i++)
-        {
-            Reject(run, entries[i], reason);
-        }
-
-        return -1;
-    }
-
-    private void Reject(RunBuffer run, in LogEntry entry, string reason)
-    {
-        Interlocked.Increment(ref _failed);
-        run.AddRejection(new RejectedLogEntry(entry.KindName, entry.Key, reason));
-        TrackingLog.EntryRejected(_logger, entry.KindName, entry.Key, run.RunId, reason);
-    }
-
-    private (Outcome, string) GoOffline(string reason, bool unknown)
-    {
-        _lastFailureUnknown = unknown;
-        _lastFailureReason = reason;
-        return (Outcome.Offline, reason);
-    }
-
-    /// <summary>
-    /// Sends one request. The HTTP pipeline below is the only retry layer; this decides only: delivered, bisect (the
-    /// server rejected something in the batch), give up on the whole batch, or offline (transient beyond the pipeline's
-    /// budget, or no answer within <see cref="MlflowOfflineOptions.OfflineAfter"/>).
-    /// </summary>
-    private async Task<(Outcome Outcome, string Reason)> TryAsync(Func<CancellationToken, Task> call)
-    {
-        const string Aborted = "the shutdown timeout passed before the entries were sent";
-        var offline = _offline is not null;
-        if (_abort.IsCancellationRequested)
-        {
-            return offline ? GoOffline(Aborted, unknown: false) : (Outcome.FailWhole, Aborted);
-        }
-
-        // With the offline fallback, one batch waits at most OfflineAfter for the server, HTTP retries included.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-        if (offline)
-        {
-            deadline.CancelAfter(_offline!.Options.OfflineAfter);
-        }
-
-        try
-        {
-            await call(deadline.Token).ConfigureAwait(false);
-            return (Outcome.Sent, "");
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            return offline ? GoOffline(Aborted, unknown: true) : (Outcome.FailWhole, Aborted);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            // The request may have been applied: the kept entries are reconciled with the server's history first.
-            return GoOffline(NoAnswerWithin(_offline!.Options.OfflineAfter), unknown: true);
-        }
-        catch (MlflowException ex) when (ex.IsTransient || ex.Kind == MlflowFailureKind.Cancelled)
-        {
-            // The pipeline already spent its retry budget. Offline: keep the entries locally (an unknown outcome is
-            // reconciled with the server's history before anything is sent again). Else: report them.
-            return offline ? GoOffline(ex.ShortReason, unknown: ex.Kind is MlflowFailureKind.OutcomeUnknown or MlflowFailureKind.Cancelled) : (Outcome.FailWhole, ex.ShortReason);
-        }
-        catch (MlflowException ex)
-        {
-            // Rejected. Credentials, a missing run or endpoint: nothing in the batch is at fault. Else the server names
-            // the input: halves find the offending entries.
-            return (ex.RejectsInput ? Outcome.Split : Outcome.FailWhole, ex.ShortReason);
-        }
-#pragma warning disable CA1031 // a store failure of any kind becomes a reported rejection, never a lost entry
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return (Outcome.FailWhole, ex.GetType().Name + ": " + ex.Message);
         }
     }
 

@@ -37,6 +37,21 @@ internal sealed class RunBuffer
     /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>.</summary>
     public bool SpillRequested { get => _spillRequested; set => _spillRequested = value; }
 
+    /// <summary>The sender's drain of this run now running, if any (read and written by the sender loop only).</summary>
+    public Task? Drain { get; set; }
+
+    /// <summary>Entries appended and not yet taken by the sender.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
     /// <summary>Entries appended since the run started (the flush target).</summary>
     public long Appended
     {

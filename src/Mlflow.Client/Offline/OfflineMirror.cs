@@ -293,11 +293,11 @@ internal sealed class OfflineMirror : IDisposable
     }
 
     /// <summary>Pushes the local run to the server (tag deletions recorded in its journal included). Cancellation is thrown.</summary>
-    public async Task<(DrainState State, string? Error)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
+    public async Task<(DrainState State, string? Error, long Delivered)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
     {
         if (_drainClient is null)
         {
-            return (DrainState.Unreachable, "no server to send to");
+            return (DrainState.Unreachable, "no server to send to", 0);
         }
 
         FlushToDisk(force: true);
@@ -308,12 +308,13 @@ internal sealed class OfflineMirror : IDisposable
             mirror.ServerRunId ??= serverRunId;
         }
 
+        var delivered = result.MetricPointsSent + result.ParamsSent + result.TagsSent;
         if (result.Outcome == SyncRunOutcome.Failed && (sync.ServerUnreachable || sync.LastFailureTransient))
         {
-            return (DrainState.Unreachable, result.Error);
+            return (DrainState.Unreachable, result.Error, delivered);
         }
 
-        return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error) : (DrainState.Drained, null);
+        return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error, delivered) : (DrainState.Drained, null, delivered);
     }
 
     /// <summary>Saves a journal the tracker wrote (not the drain's progress): forced to disk with the next durable write.</summary>

@@ -22,6 +22,14 @@ public sealed class MlflowBatchingOptions
     /// <summary>Most entries in one log-batch request (1 to 1000; default 1000, the server's limit).</summary>
     public int MaxBatchEntries { get; set; } = MlflowLimits.MaxEntitiesPerBatch;
 
+    /// <summary>
+    /// Most log-batch requests in flight at once for one tracker, across its runs and within one run (1 to 16;
+    /// default 2, like the default number of workers of <c>mlflow server</c>). Metric and param batches of a run
+    /// overlap; a batch with tags or tag deletions waits for the run's earlier batches and goes out alone, so tags keep
+    /// their order.
+    /// </summary>
+    public int MaxConcurrentRequests { get; set; } = 2;
+
     /// <summary>What a log call does when the queue is full (default <see cref="QueueFullPolicy.Wait"/>).</summary>
     public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Wait;
 
@@ -38,6 +46,11 @@ public sealed class MlflowBatchingOptions
         if (MaxBatchEntries is < 1 or > MlflowLimits.MaxEntitiesPerBatch)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxBatchEntries), MaxBatchEntries, $"MaxBatchEntries must be between 1 and {MlflowLimits.MaxEntitiesPerBatch}.");
+        }
+
+        if (MaxConcurrentRequests is < 1 or > 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRequests), MaxConcurrentRequests, "MaxConcurrentRequests must be between 1 and 16.");
         }
 
         if (FlushInterval <= TimeSpan.Zero)

@@ -359,7 +359,7 @@ public class MlflowTrackerTests
         store.OnLogBatch = async (call, ct) =>
         {
             maxPending = Math.Max(maxPending, trackerRef!.Counters.Pending);
-            await Task.Delay(20, ct);
+            await Task.Delay(50, ct); // 20 batches of 50, two in flight: the caller waits about 0.5 s
         };
         using var tracker = CreateTracker(store, o =>
         {
@@ -377,7 +377,7 @@ public class MlflowTrackerTests
         sw.Stop();
         Assert.That(sw.Elapsed, Is.GreaterThan(TimeSpan.FromMilliseconds(200)), "the caller had to wait for the slow store");
         run.Dispose();
-        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 1000).Select(i => (long)i)));
+        Assert.That(store.AllMetrics(run.RunId).Select(m => m.Step), Is.EquivalentTo(Enumerable.Range(0, 1000).Select(i => (long)i)), "every point once (batches overlap: history order is free)");
         Assert.That(maxPending, Is.LessThanOrEqualTo(100));
     }
 
