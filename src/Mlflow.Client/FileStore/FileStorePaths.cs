@@ -16,12 +16,19 @@ internal static class FileStorePaths
         ? StringComparison.OrdinalIgnoreCase
         : StringComparison.Ordinal;
 
-    /// <summary>Checks a metric, param or tag key as MLflow does and as a portable relative file path.</summary>
+    /// <summary>
+    /// Checks a metric, param or tag key as MLflow does and as a portable relative file path: the one rule for every key
+    /// that may be written to a local store (by the store itself, and on the caller's thread by a tracker whose runs may
+    /// write to one).
+    /// </summary>
     /// <exception cref="MlflowValidationException">The key breaks a rule; the message names the key and the rule.</exception>
-    public static void ValidateKey(string key, string kind)
+    public static void ValidateKey(string? key, string kind)
     {
-        MlflowValidation.ValidateKey(key, kind);
-        ValidateSegments(key, kind);
+        MlflowValidation.ValidateKey(key!, kind);
+        if (!ArePortableSegments(key!, out var rule))
+        {
+            throw new MlflowValidationException(key, "a key is a file name in the local store, and " + rule, kind);
+        }
     }
 
     /// <summary>Checks a relative artifact path: '/'-separated portable file-name segments (any printable characters otherwise).</summary>
@@ -75,6 +82,15 @@ internal static class FileStorePaths
     /// <summary>Per-segment file-name rules for every OS: no device names, no trailing dot or space, at most 255 UTF-8 bytes, no NUL, '\', ':'.</summary>
     public static void ValidateSegments(string relativePath, string kind)
     {
+        if (!ArePortableSegments(relativePath, out var rule))
+        {
+            throw new MlflowValidationException(relativePath, rule!, kind);
+        }
+    }
+
+    /// <summary>Whether every '/'-separated segment is a portable file name (<see cref="IsPortableFileName"/>); allocates nothing when it is.</summary>
+    private static bool ArePortableSegments(string relativePath, out string? rule)
+    {
         var start = 0;
         while (start <= relativePath.Length)
         {
@@ -84,14 +100,16 @@ internal static class FileStorePaths
                 end = relativePath.Length;
             }
 
-            var segment = relativePath.AsSpan(start, end - start);
-            if (!IsPortableFileName(segment, out var rule))
+            if (!IsPortableFileName(relativePath.AsSpan(start, end - start), out rule))
             {
-                throw new MlflowValidationException(relativePath, rule!, kind);
+                return false;
             }
 
             start = end + 1;
         }
+
+        rule = null;
+        return true;
     }
 
     /// <summary>Whether one path segment is a file name every common OS accepts.</summary>

@@ -9,7 +9,7 @@ public sealed partial class ActiveRun
     /// <param name="value">The value.</param>
     /// <param name="step">The step (0 when <see langword="null"/>).</param>
     /// <param name="timestamp">When it was measured; now (milliseconds) when <see langword="null"/>.</param>
-    /// <exception cref="MlflowValidationException">The key or timestamp breaks a server rule.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one), or the timestamp is negative.</exception>
     /// <exception cref="InvalidOperationException">The run has ended.</exception>
     public void LogMetric(string key, double value, long? step = null, DateTimeOffset? timestamp = null)
     {
@@ -51,7 +51,7 @@ public sealed partial class ActiveRun
     /// <summary>Logs several metric points with one timestamp. Valid entries are queued even when one is refused.</summary>
     /// <param name="metrics">Keys and values.</param>
     /// <param name="step">The step of all of them (0 when <see langword="null"/>).</param>
-    /// <exception cref="MlflowValidationException">A key breaks a server rule (the first such key; the others were queued).</exception>
+    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one); the first such key is reported, the others were queued.</exception>
     public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, long? step = null)
     {
         ArgumentNullException.ThrowIfNull(metrics);
@@ -81,7 +81,7 @@ public sealed partial class ActiveRun
     /// <summary>Logs a param (write-once: the same value again is a no-op, another value is refused).</summary>
     /// <param name="key">The param key.</param>
     /// <param name="value">The value; over-long values follow <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</param>
-    /// <exception cref="MlflowValidationException">The key or value breaks a server rule, or this run already logged the key with another value.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one), the value a server rule, or this run already logged the key with another value.</exception>
     /// <remarks>A changed value is refused here, on the caller's thread: the server would refuse it too, a file-backed
     /// one with a 500 that looks like an outage (the value is not in the message: params may be private).</remarks>
     public void LogParam(string key, string value)
@@ -129,7 +129,7 @@ public sealed partial class ActiveRun
 
     /// <summary>Logs several params, formatted as the typed overloads do (<see langword="null"/> as <c>None</c>). Valid entries are queued even when one is refused.</summary>
     /// <param name="params">Keys and values.</param>
-    /// <exception cref="MlflowValidationException">A key or value breaks a server rule (the first; the others were queued).</exception>
+    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one), or a value a server rule; the first is reported, the others were queued.</exception>
     public void LogParams(IEnumerable<KeyValuePair<string, object?>> @params)
     {
         ArgumentNullException.ThrowIfNull(@params);
@@ -155,7 +155,7 @@ public sealed partial class ActiveRun
     /// <summary>Sets a run tag (last write wins; <c>mlflow.runName</c> renames the run).</summary>
     /// <param name="key">The tag key.</param>
     /// <param name="value">The value; over-long values follow <see cref="MlflowTrackerOptions.OverlongValuePolicy"/>.</param>
-    /// <exception cref="MlflowValidationException">The key or value breaks a server rule.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one), or the value a server rule.</exception>
     public void SetTag(string key, string value)
     {
         ValidateKey(key, "tag key");
@@ -165,7 +165,7 @@ public sealed partial class ActiveRun
 
     /// <summary>Sets several run tags. Valid entries are queued even when one is refused.</summary>
     /// <param name="tags">Keys and values.</param>
-    /// <exception cref="MlflowValidationException">A key or value breaks a server rule (the first; the others were queued).</exception>
+    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one), or a value a server rule; the first is reported, the others were queued.</exception>
     public void SetTags(IEnumerable<KeyValuePair<string, string>> tags)
     {
         ArgumentNullException.ThrowIfNull(tags);
@@ -190,7 +190,7 @@ public sealed partial class ActiveRun
 
     /// <summary>Deletes a run tag, in order with the tags set before and after it (a missing tag is reported as rejected).</summary>
     /// <param name="key">The tag key.</param>
-    /// <exception cref="MlflowValidationException">The key breaks a server rule.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one).</exception>
     public void DeleteTag(string key)
     {
         ValidateKey(key, "tag key");

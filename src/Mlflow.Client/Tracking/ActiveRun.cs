@@ -18,18 +18,32 @@ namespace Mlflow.Client;
 /// <para>Entries the server rejects (for example a param re-logged with another value) do not take the rest of
 /// their batch with them; they are reported once by <see cref="FlushAsync"/>, <see cref="End"/> or disposal as a
 /// <see cref="MlflowRejectedEntriesException"/>.</para>
+/// <para>Key rules, checked on the calling thread. Every metric, param and tag key follows MLflow's: letters, digits,
+/// '_', '-', '.', ' ' and '/', at most 250 code points, and a relative path in normal form (MLflow's
+/// <c>posixpath.normpath</c> check): not starting with '/' or '..' (so not <c>..a</c>), no '//', no '.' or '..'
+/// segment (<c>a/./b</c>, <c>a/..</c>), no trailing '/'. While the run may write to a local store (the tracker logs to
+/// one, or logs to a tracking server with the offline fallback, as every tracker <see cref="MlflowTracker.Create"/>
+/// makes for an <c>http(s)</c> URI does) each '/'-separated segment must also be a file name every operating system
+/// accepts: at most 255 UTF-8 bytes, not a Windows device name (<c>con</c>, <c>prn</c>, <c>aux</c>, <c>nul</c>,
+/// <c>com1</c>-<c>com9</c>, <c>lpt1</c>-<c>lpt9</c>, with any extension, such as <c>aux.txt</c>), not ending with '.'
+/// or ' '. Such a key is refused at once, not when its entry reaches the local store.</para>
 /// </remarks>
 [DebuggerDisplay("Run {RunId} {RunName} {Status}")]
 public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 {
     private const int KeyCacheSize = 16;
 
+    // Keys this thread already checked, one cache per rule: MLflow's, and MLflow's plus the local store's file names.
     [ThreadStatic]
     private static string?[]? t_validKeys;
+
+    [ThreadStatic]
+    private static string?[]? t_storableKeys;
 
     private readonly MlflowTracker _tracker;
     private readonly LogBatcher _batcher;
     private readonly bool _preciseTimestamps;
+    private readonly bool _keysAreFileNames;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _params = new(StringComparer.Ordinal);
     private int _ending;
     private volatile RunStatus _status = RunStatus.Running;
@@ -39,6 +53,9 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         _tracker = tracker;
         _batcher = batcher;
         _preciseTimestamps = tracker.PreciseTimestamps;
+        // What this run logs may land in a local store: it logs to one, or to a server with the offline fallback
+        // (which writes what the server has not acknowledged to one). A key the store would refuse at flush is refused now.
+        _keysAreFileNames = tracker.Store is FileStore.LocalFileStore || batcher.Offline is not null;
         Buffer = buffer;
         RunId = runId;
         ExperimentId = experimentId;
@@ -180,18 +197,30 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Checks a key, skipping keys this thread already checked (same string instance: strings are immutable).</summary>
+    /// <summary>
+    /// Checks a key by MLflow's rule and, when this run may write to a local store, by the store's file-name rule
+    /// (<see cref="FileStore.FileStorePaths.ValidateKey"/>, the code the store runs itself); skips keys this thread
+    /// already checked by the same rule (same string instance: strings are immutable).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ValidateKey(string? key, string kind)
+    private void ValidateKey(string? key, string kind)
     {
-        var cache = t_validKeys ??= new string?[KeyCacheSize];
+        var cache = _keysAreFileNames ? t_storableKeys ??= new string?[KeyCacheSize] : t_validKeys ??= new string?[KeyCacheSize];
         var slot = RuntimeHelpers.GetHashCode(key) & (KeyCacheSize - 1);
         if (key is not null && ReferenceEquals(cache[slot], key))
         {
             return;
         }
 
-        MlflowValidation.ValidateKey(key!, kind);
+        if (_keysAreFileNames)
+        {
+            FileStore.FileStorePaths.ValidateKey(key, kind);
+        }
+        else
+        {
+            MlflowValidation.ValidateKey(key!, kind);
+        }
+
         cache[slot] = key;
     }
 

@@ -99,12 +99,22 @@ internal static class MlflowValidation
         return true;
     }
 
-    /// <summary>Keys double as relative file paths: no leading or trailing '/', no '//', no '.' or '..' segment.</summary>
+    /// <summary>
+    /// MLflow's <c>path_not_unique</c>: a key is a relative file path in a file-backed store, so it must be its own POSIX
+    /// normal form (<c>posixpath.normpath</c>: no '//', no '.' or '..' segment, no trailing '/') and must not start with
+    /// '/' or '..' (MLflow 2.12.2 refuses <c>..a</c> too, which would otherwise break reading the whole experiment).
+    /// </summary>
     private static bool IsNormalizedRelativePath(string key, out string? rule)
     {
         if (key[0] == '/')
         {
             rule = "a key must be a relative path (it starts with '/')";
+            return false;
+        }
+
+        if (key.StartsWith("..", StringComparison.Ordinal))
+        {
+            rule = "a key must not start with '..' (MLflow reads it as a path outside the run)";
             return false;
         }
 

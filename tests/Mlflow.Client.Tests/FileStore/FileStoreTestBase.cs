@@ -71,6 +71,15 @@ internal abstract class FileStoreTestBase
         return (exp, run);
     }
 
+    /// <summary>The keys of a run's metric, param or tag files, as '/'-paths (none when the folder is missing).</summary>
+    internal static string[] StoredKeys(string runDir, string folder)
+    {
+        var path = Path.Combine(runDir, folder);
+        return Directory.Exists(path)
+            ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(path, f).Replace(Path.DirectorySeparatorChar, '/')).ToArray()
+            : [];
+    }
+
     protected static byte[] Bytes(string path) => File.ReadAllBytes(path);
 
     protected static string Text(string path) => System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(path));

@@ -9,7 +9,8 @@ internal sealed class PathSafetyTests : FileStoreTestBase
 {
     private static readonly string[] BadKeys =
     [
-        "../escape", "a/../../escape", "/abs", "a//b", "a/./b", "..", ".", "a/", "", "con", "NUL", "aux.txt", "com1", "LPT9.log", "a/prn",
+        "../escape", "a/../../escape", "/abs", "a//b", "a/./b", "..", ".", "a/", "", "..a", "...x", "..a/b", "./a", "a/..", "a/.",
+        "con", "NUL", "aux.txt", "com1", "LPT9.log", "a/prn",
         "trail.", "trail ", "a/b.", " ", "a\\b", "c:x", "C:", "a\0b", "a\nb", new string('é', 200), // 400 UTF-8 bytes, 200 code points
         new string('x', 251), "x\uD800", "a*b", "a:b",
     ];
@@ -32,6 +33,10 @@ internal sealed class PathSafetyTests : FileStoreTestBase
         Assert.ThrowsAsync<MlflowValidationException>(() => Store.CreateRunAsync("0", null, 1, [new Tag(key, "v")], null, None));
         Assert.ThrowsAsync<MlflowValidationException>(() => Store.CreateExperimentAsync("e" + Guid.NewGuid(), null, [new Tag(key, "v")], None));
         Assert.That(EntriesOutsideRoot(), Is.Empty);
+        var runDir = Path.Combine(Root, run.Info.ExperimentId, id);
+        Assert.That(StoredKeys(runDir, "metrics"), Is.Empty, "no metric file written inside the run either");
+        Assert.That(StoredKeys(runDir, "params"), Is.Empty);
+        Assert.That(StoredKeys(runDir, "tags").Where(k => !k.StartsWith("mlflow.", StringComparison.Ordinal)), Is.Empty);
     }
 
     [TestCase("../x.txt")]
@@ -73,7 +78,7 @@ internal sealed class PathSafetyTests : FileStoreTestBase
     public async Task Awkward_but_legal_keys_work()
     {
         var (exp, run) = await NewRunAsync();
-        string[] keys = ["a b", "x.y-z_1", "日本/語", "é", "a/b/c", "...x", new string('k', 250)];
+        string[] keys = ["a b", "x.y-z_1", "日本/語", "é", "a/b/c", "x...y", "a/..b", ".x", new string('k', 250)];
         await Store.LogBatchAsync(run.Info.RunId, keys.Select(k => new Metric(k, 1, 1)).ToList(), keys.Select(k => new Param(k, k)).ToList(), [], None);
         var got = await Store.GetRunAsync(run.Info.RunId, None);
         Assert.That(got.Data.Metrics.Select(m => m.Key), Is.EquivalentTo(keys));

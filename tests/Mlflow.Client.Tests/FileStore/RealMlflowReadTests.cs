@@ -86,6 +86,68 @@ internal sealed class RealMlflowReadTests : FileStoreTestBase
         Assert.That((string)runs.Single(r => (string)r!["run_id"]! == deletedRun.Info.RunId)!["lifecycle_stage"]!, Is.EqualTo("deleted"));
     }
 
+    [Test]
+    public async Task Mlflow_refuses_the_keys_we_refuse_and_reads_a_store_a_tracker_wrote_with_every_refused_shape_tried()
+    {
+        RequireMlflow();
+        string[] refused = Tracking.KeyRuleTests.MlflowRefused;
+        string[] accepted = [.. Tracking.KeyRuleTests.Awkward, .. Tracking.KeyRuleTests.NotStorable];
+        var keysFile = Path.Combine(Parent, "keys.json");
+        await File.WriteAllTextAsync(keysFile, new JsonArray([.. refused.Concat(accepted).Select(k => JsonValue.Create(k))]).ToJsonString());
+        var checkScript = Path.Combine(Parent, "check_keys.py");
+        await File.WriteAllTextAsync(checkScript, """
+            import json, sys
+            from mlflow.exceptions import MlflowException
+            from mlflow.utils.validation import _validate_metric_name, _validate_param_name, _validate_tag_name
+            out = {}
+            for key in json.load(open(sys.argv[1], encoding="utf-8")):
+                verdicts = []
+                for check in (_validate_metric_name, _validate_param_name, _validate_tag_name):
+                    try:
+                        check(key)
+                        verdicts.append(True)
+                    except MlflowException:
+                        verdicts.append(False)
+                out[key] = verdicts
+            json.dump(out, sys.stdout)
+            """);
+        var (code, stdout, stderr) = Python($"\"{checkScript}\" \"{keysFile}\"");
+        Assert.That(code, Is.Zero, stderr);
+        var verdicts = JsonNode.Parse(stdout)!.AsObject();
+        foreach (var key in refused.Concat(accepted))
+        {
+            var theirs = verdicts[key]!.AsArray().Select(v => (bool)v!).ToArray();
+            Assert.That(theirs, Is.EqualTo(Enumerable.Repeat(!refused.Contains(key), 3)), $"MLflow on '{key}'");
+            Assert.That(MlflowValidation.IsValidKey(key, out _), Is.EqualTo(theirs[0]), $"we agree with MLflow on '{key}'");
+        }
+
+        string runId;
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = Root, ExperimentName = "keys" }))
+        {
+            var run = tracker.StartRun("keys");
+            runId = run.RunId;
+            foreach (var key in refused.Concat(Tracking.KeyRuleTests.NotStorable))
+            {
+                Assert.Throws<MlflowValidationException>(() => run.LogMetric(key, 1, 0), key);
+                Assert.Throws<MlflowValidationException>(() => run.LogParam(key, "v"), key);
+                Assert.Throws<MlflowValidationException>(() => run.SetTag(key, "v"), key);
+            }
+
+            foreach (var key in Tracking.KeyRuleTests.Awkward)
+            {
+                run.LogMetric(key, 2.5, 3);
+                run.LogParam(key, "v");
+                run.SetTag(key, "v");
+            }
+        }
+
+        var json = RunPython(Root); // MLflow's search_runs, get_run and get_metric_history over every experiment
+        var theirRun = json["runs"]!.AsArray().Single(r => (string)r!["run_id"]! == runId)!;
+        Assert.That(theirRun["metrics"]!.AsObject().Select(kv => kv.Key), Is.EquivalentTo(Tracking.KeyRuleTests.Awkward));
+        Assert.That(theirRun["params"]!.AsObject().Select(kv => kv.Key), Is.EquivalentTo(Tracking.KeyRuleTests.Awkward));
+        Assert.That(theirRun["tags"]!.AsObject().Select(kv => kv.Key).Where(k => !k.StartsWith("mlflow.", StringComparison.Ordinal)), Is.EquivalentTo(Tracking.KeyRuleTests.Awkward));
+    }
+
     private static double Num(JsonNode node) => node.GetValueKind() == System.Text.Json.JsonValueKind.String
         ? ((string)node!) switch { "nan" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, var s => double.Parse(s, CultureInfo.InvariantCulture) }
         : (double)node;
