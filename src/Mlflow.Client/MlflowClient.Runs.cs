@@ -132,6 +132,7 @@ public partial class MlflowClient
     }
 
     /// <summary>Logs one metric point (<c>runs/log-metric</c>). NaN and ±Infinity are sent as the strings the server expects, -0.0 as <c>-0.0</c>.</summary>
+    /// <remarks>Sent once, like <see cref="LogBatchAsync"/>; for a point that must land exactly once after a lost answer, use <see cref="LogBatchExactlyOnceAsync"/>.</remarks>
     /// <param name="runId">The run id.</param>
     /// <param name="key">Metric key.</param>
     /// <param name="value">The value.</param>
@@ -163,6 +164,10 @@ public partial class MlflowClient
     }
 
     /// <summary>Logs metrics, params and tags in one request (<c>runs/log-batch</c>; at most 1000 metrics, 100 params, 100 tags, 1000 in all).</summary>
+    /// <remarks>
+    /// Sent once: when the answer is lost (<see cref="MlflowException.OutcomeUnknown"/>), the server may or may not hold
+    /// the batch. <see cref="LogBatchExactlyOnceAsync"/> finds out and sends only what is missing.
+    /// </remarks>
     /// <param name="runId">The run id.</param>
     /// <param name="metrics">Metric points.</param>
     /// <param name="params">Params.</param>

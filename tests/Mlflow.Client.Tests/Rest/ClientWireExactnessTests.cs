@@ -82,6 +82,7 @@ public partial class ClientWireExactnessTests
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.LogBatchAsync(RunId, [new Metric("m", 1, 1, 0)], [new Param("p", "v")], [new Tag("t", lone)]))).SetName("LogBatch_tag_value");
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.LogBatchAsync(RunId, null, [new Param("p", lone)]))).SetName("LogBatch_param_value");
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.LogBatchAsync(RunId, [new Metric("m\uD800", 1, 1, 0)]))).SetName("LogBatch_metric_key");
+        yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.LogBatchExactlyOnceAsync(RunId, null, null, [new Tag("t", lone)]))).SetName("LogBatchExactlyOnce_tag_value");
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.CreateRunAsync("1", tags: [new Tag("t", lone)]))).SetName("CreateRun_tag_value");
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.CreateExperimentAsync("e", tags: [new Tag("t", lone)]))).SetName("CreateExperiment_tag_value");
         yield return new TestCaseData((Func<MlflowClient, Task>)(c => c.SetExperimentTagAsync("1", "t", lone))).SetName("SetExperimentTag_value");
