@@ -16,7 +16,7 @@ public partial class MlflowClient
     public virtual async Task<string> CreateExperimentAsync(string name, string? artifactLocation = null, IEnumerable<Tag>? tags = null, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
-        var response = await CallAsync(() => _tracking.CreateExperimentAsync(new CreateExperimentRequest(name, artifactLocation, tags?.ToList()), cancellationToken), cancellationToken).ConfigureAwait(false);
+        var response = await CallAsync(() => _tracking.CreateExperimentAsync(new CreateExperimentRequest(name, artifactLocation, CheckedTags(tags, "experiment tag")), cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ExperimentId ?? throw new MlflowException("experiments/create answered without an experiment_id.");
     }
 
@@ -132,6 +132,7 @@ public partial class MlflowClient
     {
         Require(experimentId, nameof(experimentId));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, value, "experiment tag");
         return CallAsync(() => _tracking.SetExperimentTagAsync(new SetExperimentTagRequest(experimentId, key, value ?? ""), cancellationToken), cancellationToken);
     }
 

@@ -18,7 +18,7 @@ public partial class MlflowClient
     public virtual async Task<RegisteredModel> CreateRegisteredModelAsync(string name, string? description = null, IEnumerable<Tag>? tags = null, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
-        var request = new CreateRegisteredModelRequest(name, tags?.ToList(), description);
+        var request = new CreateRegisteredModelRequest(name, CheckedTags(tags, "registered model tag"), description);
         var response = await CallAsync(() => _registry.CreateRegisteredModelAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.RegisteredModel ?? throw new MlflowException("registered-models/create answered without a registered_model.");
     }
@@ -119,6 +119,7 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, value, "registered model tag");
         return CallAsync(() => _registry.SetRegisteredModelTagAsync(new SetRegisteredModelTagRequest(name, key, value ?? ""), cancellationToken), cancellationToken);
     }
 
@@ -209,7 +210,7 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(source, nameof(source));
-        var request = new CreateModelVersionRequest(name, source, NullIfEmpty(runId), tags?.ToList(), runLink, description);
+        var request = new CreateModelVersionRequest(name, source, NullIfEmpty(runId), CheckedTags(tags, "model version tag"), runLink, description);
         var response = await CallAsync(() => _registry.CreateModelVersionAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ModelVersion ?? throw new MlflowException("model-versions/create answered without a model_version.");
     }
@@ -322,6 +323,7 @@ public partial class MlflowClient
         Require(name, nameof(name));
         Require(version, nameof(version));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, value, "model version tag");
         return CallAsync(() => _registry.SetModelVersionTagAsync(new SetModelVersionTagRequest(name, version, key, value ?? ""), cancellationToken), cancellationToken);
     }
 

@@ -17,7 +17,7 @@ public partial class MlflowClient
     public virtual async Task<Run> CreateRunAsync(string experimentId, string? runName = null, long? startTime = null, IEnumerable<Tag>? tags = null, string? userId = null, CancellationToken cancellationToken = default)
     {
         Require(experimentId, nameof(experimentId));
-        var request = new CreateRunRequest(experimentId, userId, startTime ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), runName, tags?.ToList());
+        var request = new CreateRunRequest(experimentId, userId, startTime ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), runName, CheckedTags(tags, "tag"));
         var response = await CallAsync(() => _tracking.CreateRunAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.Run ?? throw new MlflowException("runs/create answered without a run.");
     }
@@ -110,6 +110,7 @@ public partial class MlflowClient
     {
         Require(runId, nameof(runId));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, value, "tag");
         return CallAsync(() => _tracking.SetTagAsync(new SetTagRequest(runId, key, value ?? ""), cancellationToken), cancellationToken);
     }
 
@@ -130,7 +131,8 @@ public partial class MlflowClient
             _logger);
     }
 
-    /// <summary>Logs one metric point (<c>runs/log-metric</c>). NaN and ±Infinity are sent as the strings the server expects.</summary>
+    /// <summary>Logs one metric point (<c>runs/log-metric</c>). NaN and ±Infinity are sent as the strings the server expects, -0.0 as <c>-0.0</c>.</summary>
+    /// <remarks>Sent once, like <see cref="LogBatchAsync"/>; for a point that must land exactly once after a lost answer, use <see cref="LogBatchExactlyOnceAsync"/>.</remarks>
     /// <param name="runId">The run id.</param>
     /// <param name="key">Metric key.</param>
     /// <param name="value">The value.</param>
@@ -142,6 +144,7 @@ public partial class MlflowClient
     {
         Require(runId, nameof(runId));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, null, "metric");
         var request = new LogMetricRequest(runId, key, value, timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), step);
         return CallAsync(() => _tracking.LogMetricAsync(request, cancellationToken), cancellationToken);
     }
@@ -156,10 +159,15 @@ public partial class MlflowClient
     {
         Require(runId, nameof(runId));
         Require(key, nameof(key));
+        RefuseLoneSurrogates(key, value, "param");
         return CallAsync(() => _tracking.LogParamAsync(new LogParamRequest(runId, key, value ?? ""), cancellationToken), cancellationToken);
     }
 
     /// <summary>Logs metrics, params and tags in one request (<c>runs/log-batch</c>; at most 1000 metrics, 100 params, 100 tags, 1000 in all).</summary>
+    /// <remarks>
+    /// Sent once: when the answer is lost (<see cref="MlflowException.OutcomeUnknown"/>), the server may or may not hold
+    /// the batch. <see cref="LogBatchExactlyOnceAsync"/> finds out and sends only what is missing.
+    /// </remarks>
     /// <param name="runId">The run id.</param>
     /// <param name="metrics">Metric points.</param>
     /// <param name="params">Params.</param>
@@ -169,6 +177,21 @@ public partial class MlflowClient
     public virtual Task LogBatchAsync(string runId, IReadOnlyList<Metric>? metrics = null, IReadOnlyList<Param>? @params = null, IReadOnlyList<Tag>? tags = null, CancellationToken cancellationToken = default)
     {
         Require(runId, nameof(runId));
+        foreach (var m in metrics ?? [])
+        {
+            RefuseLoneSurrogates(m.Key, null, "metric");
+        }
+
+        foreach (var p in @params ?? [])
+        {
+            RefuseLoneSurrogates(p.Key, p.Value, "param");
+        }
+
+        foreach (var t in tags ?? [])
+        {
+            RefuseLoneSurrogates(t.Key, t.Value, "tag");
+        }
+
         var request = new LogBatchRequest(runId, NullIfEmpty(metrics), NullIfEmpty(@params), NullIfEmpty(tags));
         return CallAsync(() => _tracking.LogBatchAsync(request, cancellationToken), cancellationToken);
     }

@@ -201,6 +201,30 @@ public partial class MlflowClient : IDisposable
         return received;
     }
 
+    /// <summary>
+    /// Refuses a key or value holding a lone UTF-16 surrogate with <see cref="MlflowValidationException"/>, by the rule
+    /// the tracker applies (<see cref="MlflowValidation.CheckValue"/>): JSON would carry it as U+FFFD, another text than
+    /// the caller's, which the server would store without a word.
+    /// </summary>
+    private static void RefuseLoneSurrogates(string? key, string? value, string kind)
+    {
+        var subject = kind + " key";
+        MlflowValidation.CheckValue(key, int.MaxValue, truncate: false, key ?? "", subject, out _);
+        MlflowValidation.CheckValue(value, int.MaxValue, truncate: false, key ?? "", subject, out _);
+    }
+
+    /// <summary>The tags as a list, each checked by <see cref="RefuseLoneSurrogates"/>; <see langword="null"/> stays null.</summary>
+    private static List<Tag>? CheckedTags(IEnumerable<Tag>? tags, string kind)
+    {
+        var list = tags?.ToList();
+        foreach (var tag in list ?? [])
+        {
+            RefuseLoneSurrogates(tag.Key, tag.Value, kind);
+        }
+
+        return list;
+    }
+
     private static void Require(string? value, string paramName)
     {
         if (string.IsNullOrEmpty(value))

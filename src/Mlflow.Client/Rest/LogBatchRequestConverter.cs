@@ -6,7 +6,7 @@ namespace Mlflow.Client.Rest;
 /// <summary>
 /// Writes a log-batch body straight to the <see cref="Utf8JsonWriter"/>: the hottest request of the SDK (up to 1000
 /// metrics each), so it skips the metadata-driven path. Same shape as the generated serializer: snake_case names,
-/// empty lists omitted, non-finite values as the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c>.
+/// empty lists omitted, values as <see cref="MetricValueConverter"/> writes them (the format of log-metric too).
 /// </summary>
 internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
 {
@@ -34,7 +34,8 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
                 var m = metrics[i];
                 writer.WriteStartObject();
                 writer.WriteString(Key, m.Key);
-                WriteDouble(writer, m.Value);
+                writer.WritePropertyName(Value);
+                MetricValueConverter.WriteValue(writer, m.Value);
                 writer.WriteNumber(Timestamp, m.Timestamp);
                 writer.WriteNumber(Step, m.Step);
                 writer.WriteEndObject();
@@ -46,22 +47,6 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
         WritePairs(writer, Params, value.Params, static p => (p.Key, p.Value));
         WritePairs(writer, Tags, value.Tags, static t => (t.Key, t.Value));
         writer.WriteEndObject();
-    }
-
-    private static void WriteDouble(Utf8JsonWriter writer, double v)
-    {
-        if (double.IsFinite(v))
-        {
-            // double.TryFormat (used by WriteNumber) costs 150-300 ns for full-precision values; Grisu2 a fraction.
-            Span<byte> number = stackalloc byte[FastDoubleFormatter.MaxLength];
-            var length = FastDoubleFormatter.Format(v, number);
-            writer.WritePropertyName(Value);
-            writer.WriteRawValue(number[..length], skipInputValidation: true);
-        }
-        else
-        {
-            writer.WriteString(Value, double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
-        }
     }
 
     private static void WritePairs<T>(Utf8JsonWriter writer, JsonEncodedText name, IReadOnlyList<T>? items, Func<T, (string Key, string Value)> pair)

@@ -558,11 +558,11 @@ internal sealed class RunSynchronizer
                 s.MetricSent += batch.Count;
                 s.MetricDone += batch.Count;
             }
-            catch (MlflowException ex) when (ex.IsTransient || IsDuplicateNanRefusal(ex))
+            catch (MlflowException ex) when (ex.IsTransient || MetricReconciler.IsDuplicateNanRefusal(ex))
             {
                 SyncLog.BatchUnclear(_logger, s.LocalRunId, batch.Count, ex.Message);
                 Report(s, SyncPhase.Reconciling);
-                await ReconcileInFlightAsync(target, s, fromThisSession: true, deduplicating: IsDuplicateNanRefusal(ex), ct).ConfigureAwait(false);
+                await ReconcileInFlightAsync(target, s, fromThisSession: true, deduplicating: MetricReconciler.IsDuplicateNanRefusal(ex), ct).ConfigureAwait(false);
             }
 
             if (DateTime.UtcNow - lastReport > TimeSpan.FromMilliseconds(250))
@@ -610,9 +610,9 @@ internal sealed class RunSynchronizer
                 journal.InFlight = null;
                 journal.Save(s.JournalPath!);
             }
-            catch (MlflowException ex) when ((ex.IsTransient || IsDuplicateNanRefusal(ex)) && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when ((ex.IsTransient || MetricReconciler.IsDuplicateNanRefusal(ex)) && attempt < _settings.MaxAttempts)
             {
-                deduplicating |= IsDuplicateNanRefusal(ex);
+                deduplicating |= MetricReconciler.IsDuplicateNanRefusal(ex);
                 await BackOffAsync("metric reconciliation", attempt, ex, ct).ConfigureAwait(false);
             }
         }
@@ -803,9 +803,6 @@ internal sealed class RunSynchronizer
         }
     }
 
-    /// <summary>A SQL store's answer to a NaN point it already holds (an integrity error surfaced as 400 BAD_REQUEST).</summary>
-    internal static bool IsDuplicateNanRefusal(MlflowException ex)
-        => ex.StatusCode == HttpStatusCode.BadRequest && ex.ErrorCode == MlflowErrorCode.BadRequest;
 
     private async Task<T?> WithRetryAsync<T>(string what, Func<Task<T>> call, RunState s, CancellationToken ct, bool tolerateNotFound = false)
     {

@@ -53,9 +53,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         _tracker = tracker;
         _batcher = batcher;
         _preciseTimestamps = tracker.PreciseTimestamps;
-        // What this run logs may land in a local store: it logs to one, or to a server with the offline fallback
-        // (which writes what the server has not acknowledged to one). A key the store would refuse at flush is refused now.
-        _keysAreFileNames = tracker.Store is FileStore.LocalFileStore || batcher.Offline is not null;
+        _keysAreFileNames = tracker.KeysAreFileNames;
         Buffer = buffer;
         RunId = runId;
         ExperimentId = experimentId;

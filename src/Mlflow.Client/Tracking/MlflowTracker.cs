@@ -277,7 +277,15 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         {
             foreach (var (key, value) in tags)
             {
-                MlflowValidation.ValidateKey(key, "tag key");
+                if (KeysAreFileNames)
+                {
+                    FileStore.FileStorePaths.ValidateKey(key, "tag key");
+                }
+                else
+                {
+                    MlflowValidation.ValidateKey(key, "tag key");
+                }
+
                 merged[key] = CheckValue(value, MlflowLimits.MaxTagValueLength, key, "tag");
                 if (key == SystemTags.RunName)
                 {
@@ -410,6 +418,13 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         _experimentNames[experiment.ExperimentId] = name;
         return experiment.ExperimentId;
     }
+
+    /// <summary>
+    /// Whether what the runs log may land in a local store: the tracker logs to one, or to a server with the offline
+    /// fallback (which writes what the server has not acknowledged to one). A key that store would refuse at flush is
+    /// then refused on the caller's thread.
+    /// </summary>
+    internal bool KeysAreFileNames => _store is FileStore.LocalFileStore || _offline is not null;
 
     /// <summary>Whether the offline fallback takes over after <paramref name="ex"/> (on, not told to throw, and transient: the server did not refuse the request itself).</summary>
     private bool CanGoOffline(MlflowException ex) => _offline is not null && !_offline.Options.ThrowOnConnectivityFailure && ex.IsTransient;

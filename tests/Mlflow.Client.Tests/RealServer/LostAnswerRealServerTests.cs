@@ -38,53 +38,6 @@ public class LostAnswerRealServerTests
         }
     }
 
-    /// <summary>Which answers to drop, counted over every client a tracker creates (its own and its drain client).</summary>
-    private sealed class Drops((string Endpoint, int Nth)[] drops)
-    {
-        private readonly Dictionary<string, int> _seen = new(StringComparer.Ordinal);
-        private int _dropped;
-
-        public int Dropped => Volatile.Read(ref _dropped);
-
-        public bool ShouldDrop(string path)
-        {
-            foreach (var (endpoint, nth) in drops)
-            {
-                if (path.EndsWith("/" + endpoint, StringComparison.Ordinal))
-                {
-                    lock (_seen)
-                    {
-                        _seen[endpoint] = _seen.GetValueOrDefault(endpoint) + 1;
-                        if (_seen[endpoint] == nth)
-                        {
-                            _dropped++;
-                            return true;
-                        }
-                    }
-                }
-            }
-
-            return false;
-        }
-    }
-
-    /// <summary>Forwards every request; a chosen answer is dropped after the server applied the request.</summary>
-    private sealed class DropAnswers(HttpMessageHandler inner, Drops drops) : DelegatingHandler(inner)
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var response = await base.SendAsync(request, cancellationToken);
-            if (drops.ShouldDrop(request.RequestUri!.AbsolutePath))
-            {
-                await response.Content.LoadIntoBufferAsync(cancellationToken); // the server finished: it was applied
-                response.Dispose();
-                throw new HttpRequestException(HttpRequestError.ResponseEnded, "The connection dropped after the request was applied (injected by the test).");
-            }
-
-            return response;
-        }
-    }
-
     private MlflowTrackerOptions Options(string experiment, Func<HttpMessageHandler, HttpMessageHandler> wrap)
     {
         var options = new MlflowTrackerOptions

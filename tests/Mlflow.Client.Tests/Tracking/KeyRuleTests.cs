@@ -68,6 +68,27 @@ internal sealed class KeyRuleTests
     }
 
     [Test]
+    public async Task Start_run_tags_follow_the_same_rule_as_the_log_methods()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        await using (var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path)))
+        {
+            foreach (var key in new[] { "con", "trail.", "..a" })
+            {
+                AssertRefused(() => tracker.StartRun("r", [new(key, Value)]), key, "tag key", key);
+            }
+        }
+
+        using var serverOnly = ServerOnlyTracker(server);
+        using (serverOnly.StartRun("r", [new("con", "device names are fine for a server")]))
+        {
+        }
+
+        Assert.That(server.Runs.Values.Count(r => r.Tags.ContainsKey("con")), Is.EqualTo(1), "a server-only tracker accepts what MLflow accepts");
+    }
+
+    [Test]
     public async Task A_tracker_on_a_server_without_the_offline_fallback_refuses_only_mlflows_rule()
     {
         using var server = new FakeMlflowServer();

@@ -1,9 +1,12 @@
-namespace Mlflow.Client.Sync;
+using System.Net;
+
+namespace Mlflow.Client;
 
 /// <summary>
 /// Decides which points of a sent-but-unacknowledged range are still missing on the server, from the server's history
 /// of the key. Points compare by (timestamp, step, value) as a multiset; values are normalised the way servers store
-/// them (±Infinity as ±double.MaxValue on SQL stores, one NaN, no negative zero).
+/// them (±Infinity as ±double.MaxValue on SQL stores, one NaN, no negative zero). Shared by <c>mlflow-sync</c> (ranges
+/// of its journal) and <see cref="MlflowClient.LogBatchExactlyOnceAsync"/> (one batch whose answer was lost).
 /// </summary>
 internal static class MetricReconciler
 {
@@ -120,4 +123,11 @@ internal static class MetricReconciler
 
         return missing;
     }
+
+    /// <summary>
+    /// A SQL store's answer to a NaN point it already holds (an integrity error surfaced as 400 BAD_REQUEST): after a
+    /// lost answer, the sign that the server deduplicates and the point is there.
+    /// </summary>
+    internal static bool IsDuplicateNanRefusal(MlflowException ex)
+        => ex.StatusCode == HttpStatusCode.BadRequest && ex.ErrorCode == MlflowErrorCode.BadRequest;
 }
