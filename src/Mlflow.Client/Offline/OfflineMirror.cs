@@ -62,7 +62,7 @@ internal sealed class OfflineMirror : IDisposable
     public bool CanDrain => _drainClient is not null;
 
     /// <summary>Retry settings of a drain: short, the sender must get back to writing soon.</summary>
-    internal SyncOptions DrainSettings { get; set; } = new() { MaxAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
+    private static readonly SyncOptions DrainSettings = new() { MaxAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
 
     internal LocalFileStore Store
     {
@@ -302,7 +302,14 @@ internal sealed class OfflineMirror : IDisposable
 
         FlushToDisk(force: true);
         var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
-        var result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+        SyncRunResult result;
+        // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
+        // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
+        using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
+        {
+            result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+        }
+
         if (result.ServerRunId is { } serverRunId)
         {
             mirror.ServerRunId ??= serverRunId;

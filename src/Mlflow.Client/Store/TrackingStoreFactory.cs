@@ -28,24 +28,14 @@ internal static class TrackingStoreFactory
     }
 
     /// <summary>
-    /// The offline fallback of a tracker logging to a server: a local store (created on first use) and a client that
-    /// drains it with few retries, so the background sender is not held up long by a server that is still down.
-    /// <see langword="null"/> for a local store (nothing to fall back from).
+    /// The offline fallback of a tracker logging to a server: a local store (created on first use) drained through the
+    /// tracker's own client, whose reconnection follows <see cref="MlflowOfflineOptions.ReconnectInterval"/> rather than
+    /// a circuit breaker. <see langword="null"/> for a local store (nothing to fall back from).
     /// </summary>
-    public static OfflineMirror? CreateOfflineMirror(ITrackingStore store, MlflowClientOptions resolved, MlflowOfflineOptions options, EnvironmentReader env, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
-    {
-        if (store is not RestTrackingStore rest)
-        {
-            return null;
-        }
-
-        var drainOptions = resolved.WithEnvironmentDefaults(EnvironmentReader.FromDictionary(new Dictionary<string, string>()));
-        var retry = drainOptions.Retry.WithEnvironmentDefaults(EnvironmentReader.FromDictionary(new Dictionary<string, string>()));
-        retry.MaxRetries = Math.Min(retry.MaxRetries, 1);
-        drainOptions.Retry = retry;
-        var drainClient = CreateClient(drainOptions, wrapHandler);
-        return new OfflineMirror(options.ResolveDirectory(env), options, drainClient, ownsDrainClient: true, rest.Client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"));
-    }
+    public static OfflineMirror? CreateOfflineMirror(ITrackingStore store, MlflowOfflineOptions options, EnvironmentReader env, ILoggerFactory loggerFactory)
+        => store is RestTrackingStore rest
+            ? new OfflineMirror(options.ResolveDirectory(env), options, rest.Client, ownsDrainClient: false, rest.Client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"))
+            : null;
 
     private static MlflowClient CreateClient(MlflowClientOptions resolved, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler)
     {

@@ -100,7 +100,7 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         OfflineMirror? offline = null;
         try
         {
-            offline = TrackingStoreFactory.CreateOfflineMirror(store, client, options.Offline, env, loggerFactory, options.WrapHandler);
+            offline = TrackingStoreFactory.CreateOfflineMirror(store, options.Offline, env, loggerFactory);
             if (options.Batching.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore && offline is null)
             {
                 throw new NotSupportedException("QueueFullPolicy.SpillToLocalStore needs a tracking server: with a local store there is nothing to spill to. Use QueueFullPolicy.Wait.");

@@ -83,6 +83,44 @@ internal sealed class OfflineFallbackTests
     }
 
     [Test]
+    public async Task A_server_that_is_back_gets_the_offline_entries_within_the_reconnect_interval_not_the_breaks_duration()
+    {
+        // The outage opens the client's circuit breaker for two minutes; the offline layer reconnects every 200 ms on
+        // its own schedule, so the drain reaches the server as soon as it answers (it used to wait out a second
+        // client's breaker).
+        using var dir = new Dir();
+        using var server = new FakeMlflowServer();
+        var options = Options(server.Url, dir.Path, o => o.Client!.Retry = new MlflowRetryOptions
+        {
+            MaxRetries = 1,
+            BackoffFactor = TimeSpan.FromMilliseconds(10),
+            BackoffJitter = TimeSpan.Zero,
+            CircuitBreakerMinimumThroughput = 2,
+            CircuitBreakerFailureRatio = 0.1,
+            CircuitBreakerSamplingDuration = TimeSpan.FromMinutes(5),
+            CircuitBreakerBreakDuration = TimeSpan.FromMinutes(2),
+        });
+        await using var tracker = MlflowTracker.Create(options);
+        var run = tracker.StartRun("breaker");
+        run.LogMetric("m", 0, 0);
+        await run.FlushAsync();
+        server.StopListening();
+        for (var i = 1; i < 50; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        await run.FlushAsync();
+        Assert.That(TrackerTestSupport.WaitUntil(() => run.IsOffline, 10), Is.True, "the run noticed the outage");
+        server.StartListening();
+
+        var remote = server.SingleRun();
+        Assert.That(TrackerTestSupport.WaitUntil(() => Points(server, remote, "m").Count >= 50 && !run.IsOffline, 30), Is.True, "drained while the breaker would still be open");
+        run.Dispose();
+        Assert.That(Points(server, remote, "m").Select(p => p.Step).Order(), Is.EqualTo(Enumerable.Range(0, 50).Select(i => (long)i)));
+    }
+
+    [Test]
     public async Task Server_down_for_the_whole_run_then_sync_delivers_everything_once()
     {
         using var dir = new Dir();
