@@ -3,16 +3,16 @@ using Mlflow.Client;
 // QuickStart: one run with params, metrics over steps and a tag.
 // With no configuration it writes to ./mlruns in MLflow's own on-disk format (open it with
 // `mlflow ui --backend-store-uri ./mlruns`); with MLFLOW_TRACKING_URI=http://host:port it logs to that server,
-// with no code change.
+// with no code change. When that server cannot be reached, the run goes on offline and the output says where its
+// data waits for `mlflow-sync`.
 var experiment = Environment.GetEnvironmentVariable(MlflowEnvironmentVariables.ExperimentName) ?? "quickstart";
-var destination = Environment.GetEnvironmentVariable(MlflowEnvironmentVariables.TrackingUri) ?? Path.GetFullPath("mlruns");
 
 await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { ExperimentName = experiment });
 
-string? runId = null;
+ActiveRun? finished = null;
 await tracker.RunAsync("bert-base-cased", async run =>
 {
-    runId = run.RunId;
+    finished = run;
     run.LogParam("learning_rate", 5e-5);
     run.LogParam("batch_size", 32);
     run.LogParam("optimizer", "adamw");
@@ -28,4 +28,12 @@ await tracker.RunAsync("bert-base-cased", async run =>
     Console.WriteLine($"Run {run.RunId} ({run.RunName}) in experiment {run.ExperimentId} '{experiment}'");
 });
 
-Console.WriteLine($"Logged to {destination}; the run ended FINISHED ({tracker.Counters.Sent} entries sent).");
+// The tracker's own account of where the data is: a redacted URI (never a credential) or a folder.
+var counters = tracker.Counters;
+Console.WriteLine(finished!.DataLocation switch
+{
+    RunDataLocation.LocalStore => $"Logged to the local store {tracker.Destination}; the run ended {finished.Status}.",
+    RunDataLocation.Server => $"Logged to {tracker.Destination}; the run ended {finished.Status} ({counters.Sent} entries sent).",
+    _ => $"The server {tracker.Destination} could not be reached: the run ({finished.Status}) and its {counters.Offline} entries are kept in "
+         + $"{tracker.OfflineDirectory}. Send them later with: mlflow-sync --from {tracker.OfflineDirectory} --to <server>",
+});

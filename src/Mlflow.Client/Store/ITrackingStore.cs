@@ -2,7 +2,8 @@ namespace Mlflow.Client.Store;
 
 /// <summary>
 /// Where tracking data lives: a tracking server (<see cref="RestTrackingStore"/>) or a local folder in MLflow's own
-/// on-disk format (the local file store). The fluent API, the batcher, the offline fallback and sync sit on this.
+/// on-disk format (the local file store). The fluent API, the batcher, the offline fallback and sync sit on this; it
+/// holds only what they use.
 /// Single-entity writes are batches of one: the store has one write path.
 /// </summary>
 internal interface ITrackingStore : IDisposable
@@ -22,20 +23,12 @@ internal interface ITrackingStore : IDisposable
 
     Task<Page<Experiment>> SearchExperimentsAsync(ExperimentSearchOptions options, string? pageToken, CancellationToken cancellationToken);
 
-    Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken);
-
     Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken);
-
-    Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken);
 
     /// <summary>Creates a run. Tags include the system tags; the store generates a run name when none is given.</summary>
     Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, CancellationToken cancellationToken);
 
     Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken);
-
-    Task DeleteRunAsync(string runId, CancellationToken cancellationToken);
-
-    Task RestoreRunAsync(string runId, CancellationToken cancellationToken);
 
     /// <summary>A run with its params, tags and latest metric per key.</summary>
     Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken);
@@ -51,10 +44,4 @@ internal interface ITrackingStore : IDisposable
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string metricKey, CancellationToken cancellationToken);
 
     Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken);
-
-    /// <summary>Stores one artifact file under the run's artifact root, streamed.</summary>
-    Task LogArtifactAsync(string runId, string artifactPath, Stream content, CancellationToken cancellationToken);
-
-    /// <summary>Lists a folder of the run's artifacts (paths relative to the run's artifact root).</summary>
-    Task<IReadOnlyList<ArtifactFileInfo>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellationToken);
 }

@@ -30,26 +30,14 @@ internal sealed class RestTrackingStore : ITrackingStore
     public Task<Page<Experiment>> SearchExperimentsAsync(ExperimentSearchOptions options, string? pageToken, CancellationToken cancellationToken)
         => _client.SearchExperimentsAsync(options, pageToken, cancellationToken);
 
-    public Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken)
-        => _client.DeleteExperimentAsync(experimentId, cancellationToken);
-
     public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken)
         => _client.RestoreExperimentAsync(experimentId, cancellationToken);
-
-    public Task SetExperimentTagAsync(string experimentId, string key, string value, CancellationToken cancellationToken)
-        => _client.SetExperimentTagAsync(experimentId, key, value, cancellationToken);
 
     public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, IReadOnlyList<Tag>? tags, string? userId, CancellationToken cancellationToken)
         => _client.CreateRunAsync(experimentId, runName, startTime, tags, userId, cancellationToken);
 
     public Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken cancellationToken)
         => _client.UpdateRunAsync(runId, status, endTime, runName, cancellationToken);
-
-    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken)
-        => _client.DeleteRunAsync(runId, cancellationToken);
-
-    public Task RestoreRunAsync(string runId, CancellationToken cancellationToken)
-        => _client.RestoreRunAsync(runId, cancellationToken);
 
     public Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken)
         => _client.GetRunAsync(runId, cancellationToken);
@@ -68,15 +56,6 @@ internal sealed class RestTrackingStore : ITrackingStore
 
     public Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken)
         => _client.LogInputsAsync(runId, datasets, cancellationToken);
-
-    public async Task LogArtifactAsync(string runId, string artifactPath, Stream content, CancellationToken cancellationToken)
-    {
-        var run = await _client.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
-        await _client.UploadArtifactAsync(run.Info.ArtifactUri ?? throw new MlflowException($"Run {runId} has no artifact_uri."), artifactPath, content, cancellationToken).ConfigureAwait(false);
-    }
-
-    public Task<IReadOnlyList<ArtifactFileInfo>> ListArtifactsAsync(string runId, string? path, CancellationToken cancellationToken)
-        => _client.ListArtifactsAsync(runId, path, cancellationToken);
 
     public void Dispose()
     {

@@ -55,8 +55,6 @@ internal sealed class RunSynchronizer
     /// <summary>Set when the last failure was no answer, or an answer that says the server is not available now (retryable), after all retries.</summary>
     public bool LastFailureTransient { get; private set; }
 
-    /// <summary>The server run id a local run was synced to in this session, if any.</summary>
-    public string? ServerRunIdOf(string localRunId) => _serverRunIds.GetValueOrDefault(localRunId);
 
     /// <summary>Syncs one run; failures are reported in the result (cancellation is thrown).</summary>
     public async Task<SyncRunResult> SyncRunAsync(LocalFileStore source, string localRunId, CancellationToken cancellationToken, int runIndex = 1, int runCount = 1)

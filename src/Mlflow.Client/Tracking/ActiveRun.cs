@@ -44,6 +44,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     private readonly LogBatcher _batcher;
     private readonly bool _preciseTimestamps;
     private readonly bool _keysAreFileNames;
+    private readonly bool _keysAreLocalStore;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _params = new(StringComparer.Ordinal);
     private int _ending;
     private volatile RunStatus _status = RunStatus.Running;
@@ -54,6 +55,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         _batcher = batcher;
         _preciseTimestamps = tracker.PreciseTimestamps;
         _keysAreFileNames = tracker.KeysAreFileNames;
+        _keysAreLocalStore = tracker.LogsToLocalStore;
         Buffer = buffer;
         RunId = runId;
         ExperimentId = experimentId;
@@ -72,6 +74,14 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// A run synced later by <c>mlflow-sync</c> is found on the server by tag <c>mlflow.dotnet.sourceRunId</c> = <see cref="RunId"/>.
     /// </summary>
     public string? ServerRunId => Buffer.Mirror is { LocalOnly: true } mirror ? mirror.ServerRunId : RunId;
+
+    /// <summary>
+    /// Where the run's data is now: on the server, in the local store, or (partly) in the offline folder awaiting the
+    /// server. Read it after the run ended to tell the user the truth about what was delivered.
+    /// </summary>
+    public RunDataLocation DataLocation => _keysAreLocalStore
+        ? RunDataLocation.LocalStore
+        : Buffer.Mirror is { Active: true } or { Dirty: true } or { LocalOnly: true, ServerRunId: null } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server;
 
     /// <summary>The experiment the run belongs to.</summary>
     public string ExperimentId { get; }

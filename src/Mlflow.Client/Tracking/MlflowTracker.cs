@@ -66,8 +66,6 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     /// <summary>What the background sender did so far.</summary>
     public MlflowTrackerCounters Counters => _batcher.Counters;
 
-    internal ITrackingStore Store => _store;
-
     internal ILogger Logger { get; }
 
     internal LogBatcher Batcher => _batcher;
@@ -424,7 +422,21 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
     /// fallback (which writes what the server has not acknowledged to one). A key that store would refuse at flush is
     /// then refused on the caller's thread.
     /// </summary>
-    internal bool KeysAreFileNames => _store is FileStore.LocalFileStore || _offline is not null;
+    internal bool KeysAreFileNames => LogsToLocalStore || _offline is not null;
+
+    /// <summary>Whether the tracker logs to a local store (no server).</summary>
+    internal bool LogsToLocalStore => _store is FileStore.LocalFileStore;
+
+    /// <summary>
+    /// Where the tracker logs: the tracking server's URI (never with credentials) or the local store's folder.
+    /// </summary>
+    public string Destination => _store is FileStore.LocalFileStore local ? local.RootDirectory : _store.Description;
+
+    /// <summary>
+    /// The folder that keeps what a server did not acknowledge (<see cref="MlflowOfflineOptions.Directory"/>), for
+    /// <c>mlflow-sync --from</c>; <see langword="null"/> when the tracker logs to a local store.
+    /// </summary>
+    public string? OfflineDirectory => _offline?.Root;
 
     /// <summary>Whether the offline fallback takes over after <paramref name="ex"/> (on, not told to throw, and transient: the server did not refuse the request itself).</summary>
     private bool CanGoOffline(MlflowException ex) => _offline is not null && !_offline.Options.ThrowOnConnectivityFailure && ex.IsTransient;

@@ -112,6 +112,21 @@ public class MlflowClientOptionsTests
     }
 
     [Test]
+    public async Task TrackerDestination_NeverShowsCredentials()
+    {
+        // What a sample prints as "Logged to ...": the tracker's account, never the raw variable.
+        var offline = Path.Combine(Path.GetTempPath(), "mlflow-dest-" + Guid.NewGuid().ToString("N"));
+        await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions
+        {
+            TrackingUri = $"http://alice:{Password}@127.0.0.1:5160",
+            Offline = new MlflowOfflineOptions { Directory = offline },
+        });
+
+        Assert.That(tracker.Destination, Does.Not.Contain(Password).And.Not.Contain("alice"));
+        Assert.That(tracker.Destination, Does.Contain("127.0.0.1:5160"));
+    }
+
+    [Test]
     public void FailedRequests_NeverShowCredentials()
     {
         using var server = FixtureServer.Start();

@@ -80,6 +80,8 @@ internal sealed class OfflineFallbackTests
         await run.FlushAsync();
         Assert.That(Directory.EnumerateFiles(dir.Path, "m", SearchOption.AllDirectories).Count(), Is.EqualTo(1), "the point is in the offline mirror");
         await run.DisposeAsync();
+        Assert.That(run.DataLocation, Is.EqualTo(RunDataLocation.OfflineAwaitingSync));
+        Assert.That(tracker.OfflineDirectory, Is.EqualTo(dir.Path));
     }
 
     [Test]
@@ -204,6 +206,7 @@ internal sealed class OfflineFallbackTests
         Assert.That(remote.Tags["t"], Is.EqualTo("offline"));
         Assert.That(remote.Status, Is.EqualTo("FINISHED"));
         Assert.That(server.Runs, Has.Count.EqualTo(1));
+        Assert.That(run.DataLocation, Is.EqualTo(RunDataLocation.Server), "drained: everything is on the server");
         var counters = tracker.Counters;
         Assert.That(counters.Offline, Is.Zero, "entries delivered by the drain count as sent, not as offline");
         Assert.That(counters.Sent, Is.EqualTo(counters.Queued).And.GreaterThanOrEqualTo(303));

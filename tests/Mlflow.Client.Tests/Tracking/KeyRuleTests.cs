@@ -35,6 +35,9 @@ internal sealed class KeyRuleTests
         await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = "keys" }))
         {
             var run = tracker.StartRun("r");
+            Assert.That(run.DataLocation, Is.EqualTo(RunDataLocation.LocalStore));
+            Assert.That(tracker.Destination, Is.EqualTo(dir.Path));
+            Assert.That(tracker.OfflineDirectory, Is.Null);
             runDir = Path.Combine(dir.Path, run.ExperimentId, run.RunId);
             AssertAllRefused(run, [.. MlflowRefused, .. NotStorable]);
             LogAwkward(run);
