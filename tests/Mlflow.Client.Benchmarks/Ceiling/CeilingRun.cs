@@ -6,7 +6,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// How close the tracker gets to what a real MLflow server can take, in one run against that server:
 /// the server's ceiling (pre-serialized 1000-point log-batch bodies on 1 and 2 connections), then the tracker with 1 run
 /// and with 4 runs logging from 4 threads, the same number of points each, and their ratios. Every configuration logs to
-/// fresh runs and reads them back (history count and latest step) to show nothing was lost.
+/// fresh runs and reads them back (history count and latest step) to show nothing was lost. With several rounds, even
+/// rounds measure the configurations in reverse order.
 ///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- ceiling [--uri URI] [--points 100000] [--rounds 2] [--label sqlite]
 /// </summary>
 internal static class CeilingRun
@@ -52,7 +53,8 @@ internal static class CeilingRun
         {
             var results = new Dictionary<string, Measurement>(StringComparer.Ordinal);
             rounds.Add(results);
-            foreach (var (figure, _) in Figures)
+            // Even rounds go in reverse order, so no configuration always runs first (or right after the tracker).
+            foreach (var (figure, _) in round % 2 == 1 ? Figures : Figures.Reverse())
             {
                 Measurement m;
                 try

@@ -7,7 +7,7 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 
 /// <summary>
 /// The server's own ceiling: 1000-point <c>runs/log-batch</c> bodies serialized before timing, POSTed with a plain
-/// <see cref="HttpClient"/> on a fixed number of connections, one request in flight on each. No SDK code is on the
+/// <see cref="HttpClient"/> from a fixed number of senders, one request in flight on each (a "connection"). No SDK code is on the
 /// timed path, so the figure is what the server (and loopback HTTP) can take.
 /// </summary>
 internal static class RawLogBatchCeiling
@@ -15,8 +15,8 @@ internal static class RawLogBatchCeiling
     private const string LogBatchPath = "api/2.0/mlflow/runs/log-batch";
 
     /// <summary>
-    /// Sends <see cref="CeilingSettings.Points"/> points to <paramref name="runs"/> fresh runs on <paramref name="connections"/>
-    /// connections. With one run the connections take its batches in step order from one queue (as one run's sender with
+    /// Sends <see cref="CeilingSettings.Points"/> points to <paramref name="runs"/> fresh runs with <paramref name="connections"/>
+    /// requests in flight. With one run the connections take its batches in step order from one queue (as one run's sender with
     /// several requests in flight would); with as many runs as connections each connection sends its own run's batches.
     /// </summary>
     public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, int connections, int runs)
@@ -37,7 +37,9 @@ internal static class RawLogBatchCeiling
             queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime));
         }
 
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        // No cap on the pool: the workers bound what is in flight, and MLflow's gunicorn server closes every connection
+        // after its answer (Connection: close), so each request opens a new connection whatever the cap.
+        using var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var http = new HttpClient(handler) { BaseAddress = new Uri(settings.Uri + "/"), Timeout = TimeSpan.FromSeconds(120) };
         await WarmUpAsync(http, connections, experimentId, cts.Token);
 
