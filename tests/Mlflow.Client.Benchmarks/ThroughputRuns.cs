@@ -27,11 +27,14 @@ internal static partial class ThroughputRuns
 
     static partial void RegisterEndToEnd();
 
+    private static void RegisterCeiling() => Register("ceiling", Ceiling.CeilingRun.RunAsync);
+
     private static void RegisterAll()
     {
         RegisterFileStore();
         RegisterTracking();
         RegisterEndToEnd();
+        RegisterCeiling();
         Register("body", _ => { BodyProbe(); return Task.CompletedTask; });
     }
 }

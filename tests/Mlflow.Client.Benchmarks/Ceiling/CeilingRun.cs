@@ -1,0 +1,150 @@
+using System.Globalization;
+
+namespace Mlflow.Client.Benchmarks.Ceiling;
+
+/// <summary>
+/// How close the tracker gets to what a real MLflow server can take, in one run against that server:
+/// the server's ceiling (pre-serialized 1000-point log-batch bodies on 1 and 2 connections), then the tracker with 1 run
+/// and with 4 runs logging from 4 threads, the same number of points each, and their ratios. Every configuration logs to
+/// fresh runs and reads them back (history count and latest step) to show nothing was lost. With several rounds, even
+/// rounds measure the configurations in reverse order.
+///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- ceiling [--uri URI] [--points 100000] [--rounds 2] [--label sqlite]
+/// </summary>
+internal static class CeilingRun
+{
+    private static readonly (string Figure, string Title)[] Figures =
+    [
+        ("ceiling.1conn", "server ceiling: raw log-batch, 1 connection, 1 run"),
+        ("ceiling.2conn", "server ceiling: raw log-batch, 2 connections, 1 run"),
+        ("ceiling.2conn.2runs", "server ceiling: raw log-batch, 2 connections, 2 runs"),
+        ("tracker.1run", "tracker: 1 run, 1 thread"),
+        ("tracker.4runs", "tracker: 4 runs, 4 threads"),
+    ];
+
+    private static readonly (string Figure, string Numerator, string Denominator, string Note)[] Ratios =
+    [
+        ("ratio.tracker1run/ceiling2conn", "tracker.1run", "ceiling.2conn", "target >= 0.9"),
+        ("ratio.tracker4runs/ceiling2conn", "tracker.4runs", "ceiling.2conn", "target >= 0.9"),
+        ("ratio.tracker1run/ceiling1conn", "tracker.1run", "ceiling.1conn", ""),
+        ("ratio.tracker4runs/ceiling2conn2runs", "tracker.4runs", "ceiling.2conn.2runs", ""),
+    ];
+
+    public static async Task RunAsync(string[] args)
+    {
+        CeilingSettings settings;
+        try
+        {
+            settings = CeilingSettings.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Environment.ExitCode = 2;
+            return;
+        }
+
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = settings.Uri, RequestTimeout = TimeSpan.FromSeconds(120) });
+        var experiment = await client.GetExperimentByNameAsync(settings.Experiment);
+        var experimentId = experiment?.ExperimentId ?? await client.CreateExperimentAsync(settings.Experiment);
+        PrintHeader(settings, experimentId);
+
+        var rounds = new List<Dictionary<string, Measurement>>();
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            var results = new Dictionary<string, Measurement>(StringComparer.Ordinal);
+            rounds.Add(results);
+            // Even rounds go in reverse order, so no configuration always runs first (or right after the tracker).
+            foreach (var (figure, _) in round % 2 == 1 ? Figures : Figures.Reverse())
+            {
+                Measurement m;
+                try
+                {
+                    m = await MeasureAsync(settings, client, experimentId, figure);
+                }
+                catch (Exception ex)
+                {
+                    m = Measurement.Failed(figure, settings.Points, ex);
+                }
+
+                results[figure] = m;
+                Console.WriteLine(m.Error is null
+                    ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; read back: {m.ReadBack}")
+                    : $"round {round} {figure}: FAILED {m.Error}");
+            }
+        }
+
+        PrintTable(settings, rounds);
+        PrintMachineLines(settings, rounds);
+    }
+
+    private static Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure) => figure switch
+    {
+        "ceiling.1conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 1, runs: 1),
+        "ceiling.2conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 2, runs: 1),
+        "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 2, runs: 2),
+        "tracker.1run" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 1),
+        "tracker.4runs" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 4),
+        _ => throw new ArgumentOutOfRangeException(nameof(figure), figure, "unknown configuration"),
+    };
+
+    private static void PrintHeader(CeilingSettings settings, string experimentId)
+    {
+        var batching = TrackerThroughput.Options(settings).Batching;
+        // Read by name: the option is being added separately; this run works with and without it.
+        var concurrent = typeof(MlflowBatchingOptions).GetProperty("MaxConcurrentRequests")?.GetValue(batching);
+        Console.WriteLine($"ceiling [{settings.Label}]: {settings.Uri}, experiment '{settings.Experiment}' ({experimentId}); {settings.Points:N0} points per configuration; {settings.Rounds} round(s); {Environment.ProcessorCount} cores");
+        Console.WriteLine($"tracker batching: MaxBatchEntries={batching.MaxBatchEntries}, FlushInterval={batching.FlushInterval.TotalSeconds} s, MaxQueueEntries={batching.MaxQueueEntries:N0}, QueueFullPolicy={batching.QueueFullPolicy}, MaxConcurrentRequests={concurrent?.ToString() ?? "(no such option in this build)"}");
+        Console.WriteLine($"ceiling-config label={settings.Label} points={settings.Points} rounds={settings.Rounds} max_concurrent_requests={concurrent?.ToString() ?? "none"} max_batch_entries={batching.MaxBatchEntries}");
+    }
+
+    private static void PrintTable(CeilingSettings settings, List<Dictionary<string, Measurement>> rounds)
+    {
+        const int titleWidth = 56;
+        Console.WriteLine();
+        Console.WriteLine($"[{settings.Label}] {settings.Points:N0} points per configuration");
+        var header = "configuration".PadRight(titleWidth) + string.Concat(rounds.Select((_, i) => $"round {i + 1} points/s".PadLeft(20))) + "  read back complete";
+        Console.WriteLine(header);
+        Console.WriteLine(new string('-', header.Length));
+        foreach (var (figure, title) in Figures)
+        {
+            var cells = rounds.Select(r => (r[figure].Error is null ? Invariant($"{r[figure].PointsPerSecond:N0}") : "FAILED").PadLeft(20));
+            var complete = rounds.All(r => r[figure].Complete) ? "yes" : "NO";
+            Console.WriteLine(title.PadRight(titleWidth) + string.Concat(cells) + "  " + complete);
+        }
+
+        foreach (var (figure, numerator, denominator, note) in Ratios)
+        {
+            var cells = rounds.Select(r => Invariant($"{Ratio(r, numerator, denominator):F3}").PadLeft(20));
+            Console.WriteLine($"{numerator} / {denominator}".PadRight(titleWidth) + string.Concat(cells) + (note.Length > 0 ? "  " + note : ""));
+        }
+
+        foreach (var (m, round) in rounds.SelectMany((r, i) => r.Values.Where(m => m.Error is not null || !m.Complete).Select(m => (m, i + 1))))
+        {
+            Console.WriteLine($"round {round} {m.Figure}: {m.Error ?? "read back incomplete: " + m.ReadBack}");
+        }
+
+        Console.WriteLine();
+    }
+
+    private static void PrintMachineLines(CeilingSettings settings, List<Dictionary<string, Measurement>> rounds)
+    {
+        for (var i = 0; i < rounds.Count; i++)
+        {
+            foreach (var (figure, _) in Figures)
+            {
+                var m = rounds[i][figure];
+                Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} points={m.Points} seconds={m.Seconds:F3} points_per_s={m.PointsPerSecond:F0} complete={(m.Complete ? "true" : "false")}"));
+            }
+
+            foreach (var (figure, numerator, denominator, _) in Ratios)
+            {
+                Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} value={Ratio(rounds[i], numerator, denominator):F3}"));
+            }
+        }
+    }
+
+    private static double Ratio(Dictionary<string, Measurement> round, string numerator, string denominator) =>
+        round[numerator].PointsPerSecond / round[denominator].PointsPerSecond;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

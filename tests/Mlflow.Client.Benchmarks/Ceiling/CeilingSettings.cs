@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Mlflow.Client.Benchmarks.Ceiling;
+
+/// <summary>The arguments of the <c>ceiling</c> run.</summary>
+/// <param name="Uri">The tracking server (<c>--uri</c>, else <c>MLFLOW_TRACKING_URI</c>).</param>
+/// <param name="Points">Metric points per configuration (<c>--points</c>, default 100,000; rounded up to whole 1000-point batches per run).</param>
+/// <param name="Rounds">How many times every configuration is measured (<c>--rounds</c>, default 1).</param>
+/// <param name="Experiment">The experiment logged to (<c>--experiment</c>, default <c>dotnet-bench-ceiling</c>).</param>
+/// <param name="Timeout">The most one configuration may take, delivery and read-back included (<c>--timeout</c> seconds, default 600).</param>
+/// <param name="Label">A name for the backend, repeated on every machine-readable line (<c>--label</c>, default <c>server</c>).</param>
+internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label)
+{
+    /// <summary>Points in one log-batch body: the server's limit and the tracker's default batch.</summary>
+    internal const int BatchPoints = 1000;
+
+    /// <summary>The one metric key every configuration logs, as a training loop's loss.</summary>
+    internal const string MetricKey = "loss";
+
+    /// <summary>Most runs in one configuration (tracker with 4 runs); points are whole batches for each.</summary>
+    private const int MostRuns = 4;
+
+    internal const string Usage =
+        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite]";
+
+    public static CeilingSettings Parse(string[] args)
+    {
+        string? uri = null;
+        long points = 100_000;
+        var rounds = 1;
+        var experiment = "dotnet-bench-ceiling";
+        var timeoutSeconds = 600.0;
+        var label = "server";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"{name} needs a value. Usage: {Usage}");
+            }
+
+            var value = args[++i];
+            switch (name)
+            {
+                case "--uri": uri = value; break;
+                case "--points": points = long.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--rounds": rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--experiment": experiment = value; break;
+                case "--timeout": timeoutSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--label": label = value; break;
+                default: throw new ArgumentException($"Unknown argument {name}. Usage: {Usage}");
+            }
+        }
+
+        uri ??= Environment.GetEnvironmentVariable("MLFLOW_TRACKING_URI");
+        if (string.IsNullOrWhiteSpace(uri) || !(uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"Give an http(s) tracking server with --uri or MLFLOW_TRACKING_URI. Usage: {Usage}");
+        }
+
+        if (points < 1 || rounds is < 1 or > 10 || timeoutSeconds <= 0)
+        {
+            throw new ArgumentException($"--points and --timeout must be positive and --rounds 1 to 10. Usage: {Usage}");
+        }
+
+        const long unit = (long)BatchPoints * MostRuns;
+        points = (points + unit - 1) / unit * unit;
+        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label);
+    }
+}
