@@ -10,15 +10,25 @@ using Mlflow.Client;
 //            returns 4 without disposing anything.
 //   "offline-kill" logs to an unreachable server (offline; the local store comes from MLFLOW_DOTNET_OFFLINE_DIR), and
 //            after each FlushAsync prints "DURABLE <run id> <points>" until it is killed (at most 60 s).
+//   "end-offline" (third argument: the experiment name) logs 300 points to a server that answers and prints
+//            "READY <run id>"; on a line on standard input (the server was stopped meanwhile) it logs 100 more points,
+//            ends the run with MLflow's retry defaults (the end budget runs out), waits until every point is sent or
+//            kept in the local store (MLFLOW_DOTNET_OFFLINE_DIR), prints "ENDED <status>" and waits to be killed
+//            (at most 120 s) without disposing the tracker.
 // Points are only sent at shutdown: the flush interval is one hour.
 if (args.Length >= 2 && args[1] == "offline-kill")
 {
     return OfflineKill(args[0]);
 }
 
+if (args.Length >= 3 && args[1] == "end-offline")
+{
+    return EndOffline(args[0], args[2]);
+}
+
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|signal|offline-kill");
+    Console.Error.WriteLine("usage: Mlflow.Client.TestApp <tracking-uri> exit|signal|hosted|offline-kill|end-offline <experiment>");
     return 2;
 }
 
@@ -95,5 +105,40 @@ static int OfflineKill(string uri)
         }
     }
 
+    return 3;
+}
+
+static int EndOffline(string uri, string experiment)
+{
+    var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = experiment };
+    options.Batching.FlushInterval = TimeSpan.FromMilliseconds(100);
+    options.Batching.ShutdownTimeout = TimeSpan.FromSeconds(3);
+    options.Offline.OfflineAfter = TimeSpan.FromSeconds(5);
+    var tracker = MlflowTracker.Create(options);
+    var run = tracker.StartRun("ends-offline");
+    for (var i = 0; i < 300; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+    }
+
+    run.FlushAsync().GetAwaiter().GetResult();
+    Console.WriteLine($"READY {run.RunId}");
+    Console.Out.Flush();
+    if (Console.ReadLine() is null)
+    {
+        return 2;
+    }
+
+    for (var i = 300; i < 400; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+    }
+
+    run.End();
+    // The batch still in its retries goes to the local store after OfflineAfter: the kill must not take it.
+    var kept = tracker.FlushAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+    Console.WriteLine($"ENDED {run.Status} {kept}");
+    Console.Out.Flush();
+    Thread.Sleep(TimeSpan.FromSeconds(120));
     return 3;
 }

@@ -467,6 +467,23 @@ internal sealed partial class LogBatcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps draining the local copy of an ended run while the tracker lives. The run may have left the sender's list
+    /// already (closed, nothing queued), or be about to: a closed stand-in sharing its copy is added, and leaves the list
+    /// once the copy is drained.
+    /// </summary>
+    internal void KeepDraining(RunBuffer run)
+    {
+        var standIn = new RunBuffer(run.RunId) { Identity = run.Identity, Mirror = run.Mirror };
+        standIn.Close();
+        lock (_runsLock)
+        {
+            _runs = [.. _runs, standIn];
+        }
+
+        Signal();
+    }
+
     internal static string NoAnswerWithin(TimeSpan budget)
         => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {budget.TotalSeconds:0.###} s (MlflowOfflineOptions.OfflineAfter)");
 }

@@ -11,8 +11,8 @@ internal static partial class OfflineLog
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "The tracking server answers again: run {RunId} sent what was kept locally")]
     public static partial void BackOnline(ILogger logger, string runId);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Run {RunId} ended while its data is still only in the local store {Directory}; it is sent when the server answers while this tracker lives, or by mlflow-sync --from {Directory}")]
-    public static partial void EndedOffline(ILogger logger, string runId, string directory);
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Run {RunId} ended as {Status}, but the tracking server could not take it in time: the end, and any data not acknowledged, is kept in the local store {Directory}; it is sent when the server answers while this tracker lives, or by mlflow-sync --from {Directory}")]
+    public static partial void EndedOffline(ILogger logger, string runId, string status, string directory);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Sending the local data of run {RunId} to the server failed: {Error}")]
     public static partial void DrainFailed(ILogger logger, string runId, string error);

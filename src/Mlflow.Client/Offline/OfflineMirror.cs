@@ -241,11 +241,28 @@ internal sealed class OfflineMirror : IDisposable
         SaveJournal(journal, path);
     }
 
-    /// <summary>Records the final status locally; the drain sends it last.</summary>
-    public void SetStatus(RunMirror mirror, RunStatus status, long endTime)
+    /// <summary>
+    /// Records the final status in the local run's <c>meta.yaml</c>, so the local copy never stays RUNNING. Not on the server
+    /// yet: the drain (or <c>mlflow-sync</c>) sends it last, after the data. Already on the server
+    /// (<paramref name="onServer"/>): the run's journal says so, and no sync sends it again. The caller holds the mirror's gate.
+    /// </summary>
+    public void SetStatus(RunMirror mirror, RunStatus status, long endTime, bool onServer = false)
     {
         Store.UpdateRunAsync(mirror.LocalRunId, status, endTime, null, CancellationToken.None).GetAwaiter().GetResult();
-        mirror.Dirty = true;
+        if (onServer)
+        {
+            var path = JournalPath(mirror.LocalRunId);
+            var journal = SyncJournal.Load(path);
+            journal.Target = TargetKey;
+            journal.Status = (int)status;
+            journal.EndTime = endTime;
+            SaveJournal(journal, path);
+        }
+        else
+        {
+            mirror.Dirty = true;
+        }
+
         Volatile.Write(ref _unsyncedToDisk, 1);
     }
 

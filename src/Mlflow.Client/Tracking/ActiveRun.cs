@@ -122,6 +122,8 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Flushes (bounded by the shutdown timeout) and ends the run with a status; later calls do nothing.</summary>
+    /// <remarks>With the offline fallback, a status the server cannot take within the shutdown timeout is kept in the
+    /// local store with the run's end time (a warning says so) and sent when the server answers, or by <c>mlflow-sync</c>.</remarks>
     /// <param name="status">The final status (default FINISHED).</param>
     /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
     public void End(RunStatus status = RunStatus.Finished)

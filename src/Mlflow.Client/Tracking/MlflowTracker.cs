@@ -561,48 +561,98 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
         return page.Items.Count > 0 ? page.Items[0] : null;
     }
 
-    /// <summary>Sends a run's final status: directly, or through its local copy (sent last, after the data) when it has one.</summary>
+    /// <summary>
+    /// Sends a run's final status: directly, or through its local copy (sent last, after the data) when it has one. The end
+    /// is data like any other: when the server cannot take it within <paramref name="cancellationToken"/>'s budget (a
+    /// transient failure, or the budget ran out), the status and end time are kept in the run's local copy (opened when
+    /// needed, forced to disk), which the sender drains while the tracker lives and <c>mlflow-sync</c> completes later;
+    /// a warning says so. A local copy always ends with the final status, also when the server took it directly.
+    /// </summary>
     internal async Task EndOnStoreAsync(ActiveRun run, RunStatus status, CancellationToken cancellationToken)
     {
         var endTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var mirror = run.Buffer.Mirror;
         if (_offline is null || mirror is not { Active: true })
         {
+            string reason;
             try
             {
                 await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+                if (mirror is not null)
+                {
+                    await RecordEndLocallyAsync(mirror, status, endTime, onServer: true).ConfigureAwait(false);
+                }
+
                 return;
             }
-            catch (MlflowException ex) when (_offline is not null && ex.IsTransient && run.Buffer.Identity is not null)
+            catch (Exception ex) when (_offline is not null && run.Buffer.Identity is not null && KeepsEndOffline(ex, cancellationToken, out reason))
             {
-                mirror = _batcher.EnsureMirror(run.Buffer, ex.ShortReason);
             }
+
+            mirror = _batcher.EnsureMirror(run.Buffer, reason);
         }
 
-        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await RecordEndLocallyAsync(mirror, status, endTime, onServer: false).ConfigureAwait(false);
+        // Entries still with the sender reach the local copy first: then the sender drains them, and the status last.
+        if (run.Buffer.IsDrained)
+        {
+            await DrainEndAsync(run, mirror, status, endTime, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (mirror.Dirty)
+        {
+            OfflineLog.EndedOffline(Logger, run.RunId, status.ToString().ToUpperInvariant(), _offline.Root);
+            _batcher.KeepDraining(run.Buffer);
+        }
+    }
+
+    /// <summary>
+    /// Writes the final status into the run's local copy and forces it to disk. The copy's gate is waited for whatever
+    /// budget is left: its holder (a drain, bounded by <see cref="MlflowOfflineOptions.OfflineAfter"/>, or a local write)
+    /// lets go, and the end must not be lost.
+    /// </summary>
+    private async Task RecordEndLocallyAsync(RunMirror mirror, RunStatus status, long endTime, bool onServer)
+    {
+        await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            _offline.SetStatus(mirror, status, endTime);
+            _offline!.SetStatus(mirror, status, endTime, onServer);
             _offline.FlushToDisk(force: true);
-            // A server that is back (or whose circuit breaker is about to close) gets the run within the end budget:
-            // drain attempts every ReconnectInterval until one gets through or the budget is spent.
-            var state = DrainState.Unreachable;
-            while (true)
-            {
-                try
-                {
-                    state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
-                    if (state != DrainState.Unreachable)
-                    {
-                        break;
-                    }
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
 
-                    await Task.Delay(_offline.Options.ReconnectInterval, cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    /// <summary>
+    /// Within the end budget, sends the run's local copy (its status last) to a server that is back, or whose circuit
+    /// breaker is about to close: a drain attempt every ReconnectInterval until one gets through or the budget is spent.
+    /// The copy stays dirty when the status did not reach the server.
+    /// </summary>
+    private async Task DrainEndAsync(ActiveRun run, RunMirror mirror, RunStatus status, long endTime, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return; // the sender is draining it
+        }
+
+        try
+        {
+            var state = DrainState.Unreachable;
+            while (mirror.Dirty)
+            {
+                state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
+                if (state != DrainState.Unreachable)
                 {
-                    break; // out of time: the status is recorded locally, for mlflow-sync
+                    break;
                 }
+
+                await Task.Delay(_offline!.Options.ReconnectInterval, cancellationToken).ConfigureAwait(false);
             }
 
             if (state == DrainState.Failed && !mirror.LocalOnly)
@@ -611,14 +661,34 @@ public sealed class MlflowTracker : IDisposable, IAsyncDisposable
                 await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
                 mirror.Dirty = false;
             }
-            else if (state != DrainState.Drained)
-            {
-                OfflineLog.EndedOffline(Logger, run.RunId, _offline.Root);
-            }
+        }
+        catch (Exception ex) when (KeepsEndOffline(ex, cancellationToken, out _))
+        {
+            // out of time, or the server went away again: the status is kept locally
         }
         finally
         {
             mirror.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether a failed end is kept offline: a transient failure, or the end budget ran out (the update may have been
+    /// applied; sending the same status and end time again is harmless).
+    /// </summary>
+    private static bool KeepsEndOffline(Exception ex, CancellationToken budget, out string reason)
+    {
+        switch (ex)
+        {
+            case MlflowException m when m.IsTransient || m.Kind == MlflowFailureKind.Cancelled:
+                reason = m.ShortReason;
+                return true;
+            case OperationCanceledException when budget.IsCancellationRequested:
+                reason = "no answer within the end budget (MlflowBatchingOptions.ShutdownTimeout)";
+                return true;
+            default:
+                reason = "";
+                return false;
         }
     }
 

@@ -13,20 +13,30 @@ namespace Mlflow.Client.Tests.Offline;
 [NonParallelizable]
 public class OfflineKillTests
 {
+    /// <summary>How to start tests/Mlflow.Client.TestApp (built with the tests) with <paramref name="args"/>, its offline store in <paramref name="offlineDir"/>.</summary>
+    internal static ProcessStartInfo TestApp(string offlineDir, params string[] args)
+    {
+        var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var app = Path.Combine(RepoPaths.RepoRoot, "tests", "Mlflow.Client.TestApp", "bin", config, "net10.0", "Mlflow.Client.TestApp.dll");
+        Assert.That(File.Exists(app), Is.True, app);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(app);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment[MlflowOfflineOptions.DirectoryVariable] = offlineDir;
+        return start;
+    }
+
     [Test]
     public async Task Killed_offline_process_loses_nothing_before_its_last_durable_write()
     {
         using var dir = new OfflineFallbackTests.Dir();
         using var server = new FakeMlflowServer();
         server.StopListening(); // unreachable for the whole life of the child
-        var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var app = Path.Combine(RepoPaths.RepoRoot, "tests", "Mlflow.Client.TestApp", "bin", config, "net10.0", "Mlflow.Client.TestApp.dll");
-        Assert.That(File.Exists(app), Is.True, app);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(app);
-        start.ArgumentList.Add(server.Url);
-        start.ArgumentList.Add("offline-kill");
-        start.Environment[MlflowOfflineOptions.DirectoryVariable] = dir.Path;
+        var start = TestApp(dir.Path, server.Url, "offline-kill");
         using var process = Process.Start(start)!;
         string? runId = null;
         var durable = 0;

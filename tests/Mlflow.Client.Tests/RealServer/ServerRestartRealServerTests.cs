@@ -154,7 +154,7 @@ public class ServerRestartRealServerTests
         Assert.That(p.WaitForExit(10_000) && p.ExitCode == 0, Is.True, $"kill -{signal} -{processGroup}");
     }
 
-    private static void Run(string script, params string[] args)
+    internal static void Run(string script, params string[] args)
     {
         var psi = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
