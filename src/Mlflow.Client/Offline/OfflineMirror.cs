@@ -61,6 +61,9 @@ internal sealed class OfflineMirror : IDisposable
 
     public bool CanDrain => _drainClient is not null;
 
+    /// <summary>How long a server that answers again gets to apply requests it held while it hung, before a drain reads its history (at most a quarter of the drain's budget).</summary>
+    internal static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
+
     /// <summary>Retry settings of a drain: short, the sender must get back to writing soon.</summary>
     private static readonly SyncOptions DrainSettings = new() { MaxAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
 
@@ -318,6 +321,26 @@ internal sealed class OfflineMirror : IDisposable
         }
 
         FlushToDisk(force: true);
+        if (mirror.ServerRunId is { } knownRun && SyncJournal.Load(JournalPath(mirror.LocalRunId)).InFlight is { Count: > 0 })
+        {
+            // Some points were sent without an answer. A server that hung (not one that refused) may still hold those
+            // requests and apply them when it resumes: let it settle once it answers, before its history is read to
+            // decide what to send again (else a file-backed server gets the held points twice).
+            using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
+            {
+                try
+                {
+                    await _drainClient.GetRunAsync(knownRun, cancellationToken).ConfigureAwait(false);
+                }
+                catch (MlflowException ex) when (ex.IsTransient)
+                {
+                    return (DrainState.Unreachable, ex.ShortReason, 0);
+                }
+            }
+
+            await Task.Delay(SettleDelay < Options.OfflineAfter / 4 ? SettleDelay : Options.OfflineAfter / 4, cancellationToken).ConfigureAwait(false);
+        }
+
         var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
         SyncRunResult result;
         // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
