@@ -1,0 +1,109 @@
+// Step 6, artifacts: files new or changed since the last sync, uploaded through the tracking server's artifact proxy.
+using System.Globalization;
+using Mlflow.Client.FileStore;
+
+namespace Mlflow.Client.Sync;
+
+internal sealed partial class RunSynchronizer
+{
+    private const string ProxyScheme = "mlflow-artifacts:";
+    private static readonly TimeSpan JournalSaveInterval = TimeSpan.FromSeconds(2);
+
+    private async Task SendArtifactsAsync(MlflowClient target, string? serverArtifactUri, RunState s, CancellationToken ct)
+    {
+        var pending = PendingArtifacts(s);
+        s.ArtifactsTotal = pending.Count;
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        if (serverArtifactUri is null || !serverArtifactUri.StartsWith(ProxyScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            s.ArtifactsSkipped = pending.Count;
+            s.ArtifactsSkippedReason = $"the server run stores artifacts at '{serverArtifactUri ?? "(none)"}', which is not reachable through the tracking server (start it with --serve-artifacts to proxy artifacts); copy them with MLflow's own tools";
+            SyncLog.ArtifactsSkipped(_logger, s.LocalRunId, pending.Count, s.ArtifactsSkippedReason);
+            return;
+        }
+
+        var journal = s.Journal!;
+        var lastSave = DateTime.UtcNow;
+        foreach (var (relative, fullPath, stamp) in pending)
+        {
+            try
+            {
+                await WithRetryAsync("artifact upload", async () =>
+                {
+                    var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    await using (stream.ConfigureAwait(false))
+                    {
+                        await target.UploadArtifactAsync(serverArtifactUri, relative, stream, ct).ConfigureAwait(false);
+                    }
+
+                    return true;
+                }, s, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MlflowException { Kind: MlflowFailureKind.Rejected } or MlflowValidationException or IOException or UnauthorizedAccessException)
+            {
+                s.Errors.Add($"Artifact '{relative}' was not uploaded: {ex.Message}");
+                continue;
+            }
+
+            journal.Artifacts[relative] = stamp;
+            s.ArtifactsSent++;
+            if (DateTime.UtcNow - lastSave > JournalSaveInterval)
+            {
+                journal.Save(s.JournalPath!); // uploads overwrite, so saving now and then is enough
+                lastSave = DateTime.UtcNow;
+                Report(s, SyncPhase.Artifacts);
+            }
+        }
+
+        journal.Save(s.JournalPath!);
+    }
+
+    private static List<(string Relative, string FullPath, string Stamp)> PendingArtifacts(RunState s)
+    {
+        var dir = LocalArtifactDirectory(s);
+        var result = new List<(string, string, string)>();
+        if (!Directory.Exists(dir))
+        {
+            return result;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(file);
+            var relative = Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/');
+            var stamp = string.Create(CultureInfo.InvariantCulture, $"{info.Length}:{info.LastWriteTimeUtc.Ticks}");
+            if (!s.Journal!.Artifacts.TryGetValue(relative, out var sent) || sent != stamp)
+            {
+                result.Add((relative, file, stamp));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The run's artifact folder: its recorded <c>file:</c> artifact URI when that folder exists, else <c>&lt;run&gt;/artifacts</c> (the store was moved).</summary>
+    private static string LocalArtifactDirectory(RunState s)
+    {
+        if (s.Local!.Info.ArtifactUri is { } uri && uri.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var path = FileStorePaths.FromFileUri(uri);
+                if (Directory.Exists(path))
+                {
+                    return path;
+                }
+            }
+            catch (ArgumentException)
+            {
+                // fall back to the run folder
+            }
+        }
+
+        return Path.Combine(s.RunDir!, "artifacts");
+    }
+}
