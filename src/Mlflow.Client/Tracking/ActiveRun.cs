@@ -81,7 +81,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// </summary>
     public RunDataLocation DataLocation => _keysAreLocalStore
         ? RunDataLocation.LocalStore
-        : Buffer.Mirror is { Active: true } or { Dirty: true } or { LocalOnly: true, ServerRunId: null } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server;
+        : Buffer.Mirror is { Dirty: true } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server; // the mirror holds what the server lacks until drained
 
     /// <summary>The experiment the run belongs to.</summary>
     public string ExperimentId { get; }

@@ -148,9 +148,11 @@ internal sealed class TrackerFaultTests
         await run.FlushAsync();
         Assert.That(run.IsOffline, Is.True);
         Assert.That(run.ServerRunId, Is.Null, "no server run yet");
+        Assert.That(run.DataLocation, Is.EqualTo(RunDataLocation.OfflineAwaitingSync));
 
         server.StartListening();
         Assert.That(TrackerTestSupport.WaitUntil(() => run.ServerRunId is not null, 20), Is.True);
+        Assert.That(TrackerTestSupport.WaitUntil(() => run.DataLocation == RunDataLocation.Server, 20), Is.True, "a run started offline is on the server once drained");
         var remote = server.RunBySource(run.RunId);
         Assert.That(run.ServerRunId, Is.EqualTo(remote.RunId));
         Assert.That(run.ServerRunId, Is.Not.EqualTo(run.RunId));
