@@ -16,6 +16,23 @@ internal static class FileStorePaths
         ? StringComparison.OrdinalIgnoreCase
         : StringComparison.Ordinal;
 
+    /// <summary>The key rule of a run: MLflow's, plus the portable file-name rule when the run may write to a local store.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="kind">What the key names, for the message.</param>
+    /// <param name="storable">Whether the key must also be a portable file name; else MLflow's rule alone.</param>
+    /// <exception cref="MlflowValidationException">The key breaks a rule; the message names the key and the rule.</exception>
+    public static void ValidateKey(string? key, string kind, bool storable)
+    {
+        if (storable)
+        {
+            ValidateKey(key, kind);
+        }
+        else
+        {
+            MlflowValidation.ValidateKey(key!, kind);
+        }
+    }
+
     /// <summary>
     /// Checks a metric, param or tag key as MLflow does and as a portable relative file path: the one rule for every key
     /// that may be written to a local store (by the store itself, and on the caller's thread by a tracker whose runs may

@@ -103,9 +103,9 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
         using (response)
         {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            var (code, message) = Rest.ErrorMapping.ParseBody(body);
-            throw new MlflowException(response.StatusCode, code, message, request.Method.Method, MlflowResilience.PathOf(request), null, state.FinalKind(FailureClassifier.Classify(response.StatusCode, code)));
+            // The last attempt already read and classified this answer.
+            var (code, message) = state.LastError;
+            throw new MlflowException(response.StatusCode, code, message, request.Method.Method, MlflowResilience.PathOf(request), null, state.FinalKind(state.AttemptKind ?? FailureClassifier.Classify(response.StatusCode, code)));
         }
     }
 
@@ -145,8 +145,8 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 }
                 else
                 {
-                    var (code, _) = Rest.ErrorMapping.ParseBody(await response.Content.ReadAsStringAsync(attemptToken).ConfigureAwait(false));
-                    state.Record(FailureClassifier.Classify(response.StatusCode, code));
+                    state.LastError = Rest.ErrorMapping.ParseBody(await response.Content.ReadAsStringAsync(attemptToken).ConfigureAwait(false));
+                    state.Record(FailureClassifier.Classify(response.StatusCode, state.LastError.Code));
                 }
             }
             else if (!response.IsSuccessStatusCode)
@@ -198,6 +198,9 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
         /// <summary>The kind of the latest attempt's failure; <see langword="null"/> when it succeeded.</summary>
         public MlflowFailureKind? AttemptKind { get; set; }
+
+        /// <summary>The MLflow error code and message of the latest error answer (read once, when the attempt got it).</summary>
+        public (string? Code, string? Message) LastError { get; set; }
 
         /// <summary>An earlier attempt of this write may have been applied.</summary>
         public bool MayHaveApplied { get; private set; }

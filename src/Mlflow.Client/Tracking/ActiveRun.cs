@@ -44,7 +44,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     private readonly LogBatcher _batcher;
     private readonly bool _preciseTimestamps;
     private readonly bool _keysAreFileNames;
-    private readonly bool _keysAreLocalStore;
+    private readonly bool _logsToLocalStore;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _params = new(StringComparer.Ordinal);
     private int _ending;
     private volatile RunStatus _status = RunStatus.Running;
@@ -55,7 +55,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         _batcher = batcher;
         _preciseTimestamps = tracker.PreciseTimestamps;
         _keysAreFileNames = tracker.KeysAreFileNames;
-        _keysAreLocalStore = tracker.LogsToLocalStore;
+        _logsToLocalStore = tracker.LogsToLocalStore;
         Buffer = buffer;
         RunId = runId;
         ExperimentId = experimentId;
@@ -79,7 +79,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// Where the run's data is now: on the server, in the local store, or (partly) in the offline folder awaiting the
     /// server. Read it after the run ended to tell the user the truth about what was delivered.
     /// </summary>
-    public RunDataLocation DataLocation => _keysAreLocalStore
+    public RunDataLocation DataLocation => _logsToLocalStore
         ? RunDataLocation.LocalStore
         : Buffer.Mirror is { Dirty: true } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server; // the mirror holds what the server lacks until drained
 
@@ -209,7 +209,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Checks a key by MLflow's rule and, when this run may write to a local store, by the store's file-name rule
-    /// (<see cref="FileStore.FileStorePaths.ValidateKey"/>, the code the store runs itself); skips keys this thread
+    /// (<see cref="FileStore.FileStorePaths.ValidateKey(string?, string)"/>, the code the store runs itself); skips keys this thread
     /// already checked by the same rule (same string instance: strings are immutable).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -222,15 +222,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
             return;
         }
 
-        if (_keysAreFileNames)
-        {
-            FileStore.FileStorePaths.ValidateKey(key, kind);
-        }
-        else
-        {
-            MlflowValidation.ValidateKey(key!, kind);
-        }
-
+        FileStore.FileStorePaths.ValidateKey(key, kind, _keysAreFileNames);
         cache[slot] = key;
     }
 

@@ -85,15 +85,7 @@ public sealed partial class MlflowTracker
         {
             foreach (var (key, value) in tags)
             {
-                if (KeysAreFileNames)
-                {
-                    FileStore.FileStorePaths.ValidateKey(key, "tag key");
-                }
-                else
-                {
-                    MlflowValidation.ValidateKey(key, "tag key");
-                }
-
+                FileStore.FileStorePaths.ValidateKey(key, "tag key", KeysAreFileNames);
                 merged[key] = CheckValue(value, MlflowLimits.MaxTagValueLength, key, "tag");
                 if (key == SystemTags.RunName)
                 {

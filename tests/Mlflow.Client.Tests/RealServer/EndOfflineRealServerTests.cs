@@ -19,12 +19,7 @@ public class EndOfflineRealServerTests
     [CancelAfter(600_000)]
     public async Task Run_ended_while_the_server_is_stopped_then_killed_is_finished_by_sync_with_every_point_once()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        var control = Environment.GetEnvironmentVariable("MLFLOW_TEST_SERVER_CONTROL");
-        if (string.IsNullOrWhiteSpace(uri) || string.IsNullOrWhiteSpace(control))
-        {
-            Assert.Ignore("Needs MLFLOW_TEST_TRACKING_URI and MLFLOW_TEST_SERVER_CONTROL (script|dir|port|backend) to stop a real server.");
-        }
+        var (uri, control) = RealServer.RealServerEnvironment.RequireServerControl("stop");
 
         var (script, serverDir, port, backend) = control.Split('|') switch { var p => (p[0], p[1], p[2], p[3]) };
         using var offline = new OfflineFallbackTests.Dir();

@@ -19,11 +19,7 @@ public class LostAnswerRealServerTests
     [SetUp]
     public void SetUp()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            Assert.Ignore("MLFLOW_TEST_TRACKING_URI is not set: no real MLflow server to test against.");
-        }
+        var uri = RealServer.RealServerEnvironment.RequireTrackingUri();
 
         _uri = uri;
         _offlineDir = Path.Combine(Path.GetTempPath(), "mlflow-lost-answer-" + Guid.NewGuid().ToString("N"));

@@ -18,12 +18,7 @@ public class ServerRestartRealServerTests
     [CancelAfter(600_000)]
     public async Task Server_StoppedAndRestartedMidRun_EveryPointArrivesOnce()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        var control = Environment.GetEnvironmentVariable("MLFLOW_TEST_SERVER_CONTROL");
-        if (string.IsNullOrWhiteSpace(uri) || string.IsNullOrWhiteSpace(control))
-        {
-            Assert.Ignore("Needs MLFLOW_TEST_TRACKING_URI and MLFLOW_TEST_SERVER_CONTROL (script|dir|port|backend) to restart a real server.");
-        }
+        var (uri, control) = RealServer.RealServerEnvironment.RequireServerControl("restart");
 
         var parts = control.Split('|');
         var (script, dir, port, backend) = (parts[0], parts[1], parts[2], parts[3]);
@@ -85,12 +80,7 @@ public class ServerRestartRealServerTests
     [CancelAfter(600_000)]
     public async Task Server_FrozenMidRun_GoesOfflineWithinOfflineAfter_ThenEveryPointArrivesOnce()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        var control = Environment.GetEnvironmentVariable("MLFLOW_TEST_SERVER_CONTROL");
-        if (string.IsNullOrWhiteSpace(uri) || string.IsNullOrWhiteSpace(control))
-        {
-            Assert.Ignore("Needs MLFLOW_TEST_TRACKING_URI and MLFLOW_TEST_SERVER_CONTROL (script|dir|port|backend) to freeze a real server.");
-        }
+        var (uri, control) = RealServer.RealServerEnvironment.RequireServerControl("freeze");
 
         var pid = File.ReadAllText(Path.Combine(control.Split('|')[1], "server.pid")).Trim();
         var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "dotnet-frozen-" + Guid.NewGuid().ToString("N")[..10] };

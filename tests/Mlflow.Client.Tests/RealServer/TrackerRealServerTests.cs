@@ -20,11 +20,7 @@ public class TrackerRealServerTests
     [SetUp]
     public void SetUp()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            Assert.Ignore("MLFLOW_TEST_TRACKING_URI is not set: no real MLflow server to test against.");
-        }
+        var uri = RealServer.RealServerEnvironment.RequireTrackingUri();
 
         _uri = uri;
         _experiment = "dotnet-tracker-" + Guid.NewGuid().ToString("N")[..12];

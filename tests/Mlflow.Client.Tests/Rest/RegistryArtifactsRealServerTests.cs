@@ -16,11 +16,7 @@ public class RegistryArtifactsRealServerTests
     [SetUp]
     public void SetUp()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        if (string.IsNullOrEmpty(uri))
-        {
-            Assert.Ignore("MLFLOW_TEST_TRACKING_URI is not set: no real MLflow server to test against.");
-        }
+        var uri = RealServer.RealServerEnvironment.RequireTrackingUri();
 
         _client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri, RequestTimeout = TimeSpan.FromSeconds(60) });
     }

@@ -14,11 +14,7 @@ internal sealed class SyncRealServerTests
     [Test]
     public async Task SyncTwice_EveryPointOnce_OneRunEach()
     {
-        var uri = Environment.GetEnvironmentVariable("MLFLOW_TEST_TRACKING_URI");
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            Assert.Ignore("MLFLOW_TEST_TRACKING_URI is not set: no real MLflow server to test against.");
-        }
+        var uri = RealServer.RealServerEnvironment.RequireTrackingUri();
 
         var parent = Path.Combine(Path.GetTempPath(), "mlflow-sync-real", Guid.NewGuid().ToString("N"));
         var root = Path.Combine(parent, "mlruns");
