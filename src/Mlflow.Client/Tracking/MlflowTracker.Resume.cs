@@ -116,10 +116,9 @@ public sealed partial class MlflowTracker
                 throw new MlflowException($"Cannot reopen run {runId}: it is deleted. Restore it first (MlflowClient.RestoreRunAsync).");
             }
 
-            var expected = experimentId ?? Volatile.Read(ref _experimentId);
-            if (expected is not null && expected != info.ExperimentId)
+            if (experimentId is not null && experimentId != info.ExperimentId)
             {
-                throw new MlflowException($"Cannot reopen run {runId}: it belongs to experiment {info.ExperimentId}, not to experiment {expected} that this tracker (or the options) names.");
+                throw new MlflowException($"Cannot reopen run {runId}: it belongs to experiment {info.ExperimentId}, not to experiment {experimentId} that the options name.");
             }
 
             // As MLflow: RUNNING again, the end time kept until the run ends again; then the tags (and description).
