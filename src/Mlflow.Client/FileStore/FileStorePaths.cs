@@ -195,12 +195,12 @@ internal static class FileStorePaths
     }
 
     /// <summary>Throws unless <paramref name="fullPath"/> is strictly inside <paramref name="root"/>.</summary>
-    public static void EnsureUnder(string root, string fullPath, string? subject, string kind)
+    public static void EnsureUnder(string root, string fullPath, string? subject, string kind, string rootName = "the store's root folder")
     {
         var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
         if (!fullPath.StartsWith(prefix, PathComparison))
         {
-            throw new MlflowValidationException(subject, "the path would leave the store's root folder", kind);
+            throw new MlflowValidationException(subject, "the path would leave " + rootName, kind);
         }
     }
 

@@ -8,7 +8,7 @@ internal sealed partial class LocalFileStore
     /// Writes a whole file atomically: a temp file in <paramref name="tempDir"/> (same file system, not a folder MLflow
     /// lists) renamed over the target; remembered for <see cref="FlushToDisk"/> when <see cref="TrackFilesForFlushToDisk"/>.
     /// </summary>
-    private void WriteTextAtomically(string tempDir, string target, string text)
+    internal void WriteTextAtomically(string tempDir, string target, string text)
     {
         var dir = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(dir);

@@ -5,7 +5,7 @@ using Mlflow.Client.Batching;
 namespace Mlflow.Client;
 
 /// <summary>
-/// A run in progress, from <see cref="MlflowTracker.StartRun"/>. Log calls validate on the calling thread (throwing
+/// A run in progress, from <see cref="MlflowTracker.StartRun(string?, IEnumerable{KeyValuePair{string, string}}?)"/>. Log calls validate on the calling thread (throwing
 /// <see cref="MlflowValidationException"/> naming the key and rule), stamp the time and queue; a background sender
 /// delivers them in batches. Thread-safe: many threads may log to one run, and the points of one metric key arrive
 /// in the order the calls were made.

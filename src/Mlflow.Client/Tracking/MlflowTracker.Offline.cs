@@ -15,13 +15,13 @@ public sealed partial class MlflowTracker
     /// Creates the run on the server, tagged with a fresh client key; a creation whose answer was lost is found again by
     /// that key instead of repeated. With the server unreachable, the run starts offline: a local run named by the key.
     /// </summary>
-    private async Task<ActiveRun> StartRunWithFallbackAsync(string name, Dictionary<string, string> merged, ActiveRun? parent, long startTime, CancellationToken cancellationToken)
+    private async Task<ActiveRun> StartRunWithFallbackAsync(string name, Dictionary<string, string> merged, ActiveRun? parent, long startTime, CancellationToken cancellationToken, string? experimentIdOverride = null)
     {
         var key = Guid.NewGuid().ToString("N");
         merged[OfflineMirror.ClientRunKeyTag] = key;
         merged[RunSynchronizer.SourceRunIdTag] = key;
         var tags = merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
-        var experimentId = parent?.ExperimentId;
+        var experimentId = experimentIdOverride ?? parent?.ExperimentId;
         string? experimentName = null;
         string reason;
         if (parent?.Buffer.Mirror is { LocalOnly: true })

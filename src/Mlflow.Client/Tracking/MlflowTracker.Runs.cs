@@ -12,7 +12,7 @@ public sealed partial class MlflowTracker
     public ActiveRun StartRun(string? runName = null, IEnumerable<KeyValuePair<string, string>>? tags = null)
         => StartRunCoreAsync(runName, tags, null, CancellationToken.None).GetAwaiter().GetResult();
 
-    /// <inheritdoc cref="StartRun"/>
+    /// <inheritdoc cref="StartRun(string?, IEnumerable{KeyValuePair{string, string}}?)"/>
     /// <param name="runName">The name; generated when <see langword="null"/>.</param>
     /// <param name="tags">Extra tags; they override the system tags.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
@@ -61,9 +61,14 @@ public sealed partial class MlflowTracker
         await run.DisposeAsync().ConfigureAwait(false);
     }
 
-    internal async Task<ActiveRun> StartRunCoreAsync(string? runName, IEnumerable<KeyValuePair<string, string>>? tags, ActiveRun? parent, CancellationToken cancellationToken)
+    internal async Task<ActiveRun> StartRunCoreAsync(string? runName, IEnumerable<KeyValuePair<string, string>>? tags, ActiveRun? parent, CancellationToken cancellationToken, string? experimentIdOverride = null)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (parent is null && TakeEnvironmentRunId() is { } resumeId)
+        {
+            return await ResumeRunCoreAsync(resumeId, experimentIdOverride, tags, cancellationToken).ConfigureAwait(false);
+        }
+
         var merged = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [SystemTags.User] = _user,
@@ -105,22 +110,26 @@ public sealed partial class MlflowTracker
         ActiveRun run;
         if (_offline is null)
         {
-            var experimentId = parent?.ExperimentId ?? await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
+            var experimentId = experimentIdOverride ?? parent?.ExperimentId ?? await ResolveExperimentIdAsync(cancellationToken).ConfigureAwait(false);
             var created = await _store.CreateRunAsync(experimentId, name, startTime, merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList(), _user, cancellationToken).ConfigureAwait(false);
             var runId = created.Info.RunId;
             run = new ActiveRun(this, _batcher, _batcher.Register(runId), runId, experimentId, created.Info.RunName ?? name);
         }
         else
         {
-            run = await StartRunWithFallbackAsync(name, merged, parent, startTime, cancellationToken).ConfigureAwait(false);
+            run = await StartRunWithFallbackAsync(name, merged, parent, startTime, cancellationToken, experimentIdOverride).ConfigureAwait(false);
         }
 
+        Track(run);
+        return run;
+    }
+
+    private void Track(ActiveRun run)
+    {
         lock (_runsLock)
         {
             _activeRuns.Add(run);
         }
-
-        return run;
     }
 
     internal void OnRunEnded(ActiveRun run)
