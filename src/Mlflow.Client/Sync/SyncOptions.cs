@@ -30,7 +30,7 @@ public sealed record SyncOptions
     /// <summary>Reads the local store and the sync journals only and reports what would be sent; nothing is sent and the server is not contacted.</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>Where sync logs go (one line per run, retries, reconciliations); none when <see langword="null"/>.</summary>
+    /// <summary>Where sync logs go (one line per run, reconciliations; the client logs its retries); none when <see langword="null"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Wraps the HTTP handler of the client sync creates (tests inject lost answers with it).</summary>
