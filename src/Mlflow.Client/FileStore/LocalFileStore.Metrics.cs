@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 
 namespace Mlflow.Client.FileStore;
 
@@ -159,22 +160,52 @@ internal sealed partial class LocalFileStore
     /// <summary>Reads every well-formed point of a metric file in file order; torn or malformed lines are skipped and reported.</summary>
     internal List<Metric> ReadMetricFile(string path, string key)
     {
-        var text = ReadUtf8(path);
-        var result = new List<Metric>(Math.Max(4, text.Length / 24));
+        var result = new List<Metric>();
+        ReadMetricFile(path, key, 0, result, null);
+        return result;
+    }
+
+    /// <summary>
+    /// Appends the well-formed points of a metric file from byte <paramref name="offset"/> (the start of a line) on to
+    /// <paramref name="points"/>, in file order, and the byte offset just after each point's line to
+    /// <paramref name="lineEnds"/>. Torn or malformed lines are skipped and reported (line numbers count from the offset).
+    /// </summary>
+    /// <returns>The bytes read.</returns>
+    internal long ReadMetricFile(string path, string key, long offset, List<Metric> points, List<long>? lineEnds)
+    {
+        byte[] bytes;
+        using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
+        {
+            var length = fs.Length - offset;
+            if (length <= 0)
+            {
+                return 0;
+            }
+
+            bytes = new byte[length];
+            fs.Seek(offset, SeekOrigin.Begin);
+            fs.ReadExactly(bytes);
+        }
+
+        points.EnsureCapacity(points.Count + Math.Max(4, bytes.Length / 24));
+        Span<char> buffer = stackalloc char[256];
         var lineNo = 0;
         var start = 0;
-        while (start < text.Length)
+        while (start < bytes.Length)
         {
             lineNo++;
-            var nl = text.IndexOf('\n', start);
+            var nl = bytes.AsSpan(start).IndexOf((byte)'\n');
             if (nl < 0)
             {
                 ReportSkipped(path, lineNo, "the last line has no line end (torn write)");
                 break;
             }
 
-            var line = text.AsSpan(start, nl - start);
-            start = nl + 1;
+            // '\n' never occurs inside a multi-byte UTF-8 sequence, so lines are cut on bytes and decoded one by one.
+            var raw = bytes.AsSpan(start, nl);
+            start += nl + 1;
+            var chars = raw.Length < buffer.Length ? buffer : new char[Encoding.UTF8.GetMaxCharCount(raw.Length)];
+            ReadOnlySpan<char> line = chars[..Encoding.UTF8.GetChars(raw, chars)];
             if (line.IsWhiteSpace())
             {
                 continue;
@@ -182,7 +213,8 @@ internal sealed partial class LocalFileStore
 
             if (TryParseMetricLine(line, key, out var metric))
             {
-                result.Add(metric);
+                points.Add(metric);
+                lineEnds?.Add(offset + start);
             }
             else
             {
@@ -190,7 +222,7 @@ internal sealed partial class LocalFileStore
             }
         }
 
-        return result;
+        return bytes.Length;
     }
 
     private void ReportSkipped(string path, int line, string reason)

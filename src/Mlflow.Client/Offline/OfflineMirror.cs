@@ -64,8 +64,8 @@ internal sealed class OfflineMirror : IDisposable
     /// <summary>How long a server that answers again gets to apply requests it held while it hung, before a drain reads its history (at most a quarter of the drain's budget).</summary>
     internal static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>Retry settings of a drain: short, the sender must get back to writing soon.</summary>
-    private static readonly SyncOptions DrainSettings = new() { MaxAttempts = 2, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
+    /// <summary>Settings of a drain (its retries are the drain client's pipeline, one budget per request).</summary>
+    private static readonly SyncOptions DrainSettings = new();
 
     internal LocalFileStore Store
     {

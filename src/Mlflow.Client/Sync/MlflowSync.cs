@@ -45,6 +45,9 @@ public static class MlflowSync
             clientOptions.TrackingUri = options.To;
         }
 
+        // The client's pipeline is the sync's only retry layer: its retries are logged where the sync logs.
+        clientOptions.LoggerFactory ??= options.LoggerFactory;
+
         MlflowClient? client = null;
         HttpClient? http = null;
         string targetKey;

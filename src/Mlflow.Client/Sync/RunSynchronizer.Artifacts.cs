@@ -32,16 +32,12 @@ internal sealed partial class RunSynchronizer
         {
             try
             {
-                await WithRetryAsync("artifact upload", async () =>
+                var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using (stream.ConfigureAwait(false))
                 {
-                    var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                    await using (stream.ConfigureAwait(false))
-                    {
-                        await target.UploadArtifactAsync(serverArtifactUri, relative, stream, ct).ConfigureAwait(false);
-                    }
-
-                    return true;
-                }, s, ct).ConfigureAwait(false);
+                    // An upload is an idempotent write: the client's pipeline sends it again when that is safe.
+                    await target.UploadArtifactAsync(serverArtifactUri, relative, stream, ct).ConfigureAwait(false);
+                }
             }
             catch (Exception ex) when (ex is MlflowException { Kind: MlflowFailureKind.Rejected } or MlflowValidationException or IOException or UnauthorizedAccessException)
             {

@@ -3,7 +3,7 @@ namespace Mlflow.Client.Sync;
 
 internal sealed partial class RunSynchronizer
 {
-    private async Task SendInputsAsync(MlflowClient target, RunState s, CancellationToken ct)
+    private static async Task SendInputsAsync(MlflowClient target, RunState s, CancellationToken ct)
     {
         var journal = s.Journal!;
         var pending = s.Local!.Inputs.DatasetInputs.Where(d => !journal.Inputs.Contains(InputHash(d))).ToList();
@@ -14,11 +14,7 @@ internal sealed partial class RunSynchronizer
 
         try
         {
-            await WithRetryAsync("runs/log-inputs", async () =>
-            {
-                await target.LogInputsAsync(s.ServerRunId!, pending, ct).ConfigureAwait(false);
-                return true;
-            }, s, ct).ConfigureAwait(false);
+            await target.LogInputsAsync(s.ServerRunId!, pending, ct).ConfigureAwait(false);
             journal.Inputs.AddRange(pending.Select(InputHash));
             journal.Save(s.JournalPath!);
             s.InputsSent += pending.Count;

@@ -1,4 +1,4 @@
-// Step 4, metrics: loading the local points, sending them in write-ahead batches, and reconciling unclear batches with the server's history.
+// Step 4, metrics: loading the local points (from where the last sync stopped), sending them in write-ahead batches, and reconciling unclear batches with the server's history.
 using Mlflow.Client.FileStore;
 
 namespace Mlflow.Client.Sync;
@@ -13,6 +13,7 @@ internal sealed partial class RunSynchronizer
             return;
         }
 
+        var journal = s.Journal!;
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var key = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
@@ -22,12 +23,11 @@ internal sealed partial class RunSynchronizer
                 continue;
             }
 
-            var points = source.ReadMetricFile(file, key);
+            var points = LocalMetricFile.Load(source, file, key, journal);
             s.Points[key] = points;
             s.MetricTotal += points.Count;
         }
 
-        var journal = s.Journal!;
         foreach (var key in journal.Metrics.Keys.ToList())
         {
             var count = s.Points.TryGetValue(key, out var p) ? p.Count : 0;
@@ -35,6 +35,7 @@ internal sealed partial class RunSynchronizer
             {
                 // The local file lost points (rewritten by hand?): count only what is there.
                 journal.Metrics[key] = count;
+                journal.MetricOffsets.Remove(key);
             }
         }
 
@@ -67,7 +68,7 @@ internal sealed partial class RunSynchronizer
             var ranges = new Dictionary<string, long[]>(StringComparer.Ordinal);
             foreach (var (key, points) in s.Points)
             {
-                var acked = (int)journal.Metrics.GetValueOrDefault(key);
+                var acked = journal.Metrics.GetValueOrDefault(key);
                 var take = Math.Min(points.Count - acked, batchSize - batch.Count);
                 if (take <= 0)
                 {
@@ -97,10 +98,9 @@ internal sealed partial class RunSynchronizer
             try
             {
                 await target.LogBatchAsync(s.ServerRunId!, batch, null, null, ct).ConfigureAwait(false);
-                s.ServerAnswered = true;
                 foreach (var (key, range) in ranges)
                 {
-                    journal.Metrics[key] = range[1];
+                    s.Points[key].Acknowledge(journal, range[1]);
                 }
 
                 journal.InFlight = null;
@@ -108,8 +108,17 @@ internal sealed partial class RunSynchronizer
                 s.MetricSent += batch.Count;
                 s.MetricDone += batch.Count;
             }
-            catch (MlflowException ex) when (ex.IsTransient || MetricReconciler.IsDuplicateNanRefusal(ex))
+            catch (MlflowException ex) when (ex.Kind == MlflowFailureKind.NotApplied)
             {
+                // The client's pipeline spent its budget and nothing was applied: nothing to check next time either.
+                journal.InFlight = null;
+                journal.Save(s.JournalPath!);
+                throw;
+            }
+            catch (MlflowException ex) when (ex.OutcomeUnknown || MetricReconciler.IsDuplicateNanRefusal(ex))
+            {
+                // The server's history decides what of the batch it holds (no blind re-send: a file-backed server appends
+                // duplicates). Should the history not be readable now, the ranges stay in flight for the next sync.
                 SyncLog.BatchUnclear(_logger, s.LocalRunId, batch.Count, ex.Message);
                 Report(s, SyncPhase.Reconciling);
                 await ReconcileInFlightAsync(target, s, fromThisSession: true, deduplicating: MetricReconciler.IsDuplicateNanRefusal(ex), ct).ConfigureAwait(false);
@@ -125,46 +134,59 @@ internal sealed partial class RunSynchronizer
 
     /// <summary>
     /// Resolves every in-flight range: reads the server's history of the key, sends only the points it lacks, then
-    /// marks the range acknowledged. Repeats (bounded) when a read or send has no clear answer either.
+    /// marks the range acknowledged. Each request goes through the client once; a failure is thrown with the range still
+    /// in flight, so the next sync checks it again. A SQL store refusing a NaN point it holds (400) says that it keeps
+    /// identical points once: the key is then checked once more, knowing that.
     /// </summary>
     private async Task ReconcileInFlightAsync(MlflowClient target, RunState s, bool fromThisSession, bool deduplicating, CancellationToken ct)
     {
         var journal = s.Journal!;
         var batchSize = Math.Clamp(_settings.MetricBatchSize, 1, MlflowLimits.MaxMetricsPerBatch);
-        for (var attempt = 1; journal.InFlight is { Count: > 0 }; attempt++)
+        foreach (var (key, range) in (journal.InFlight ?? []).ToList())
         {
-            try
+            var file = s.Points.GetValueOrDefault(key);
+            var points = file?.FromStart() ?? [];
+            var from = (int)Math.Min(range[0], points.Count);
+            var to = (int)Math.Min(range[1], points.Count);
+            List<Metric> missing;
+            for (var pass = 1; ; pass++)
             {
-                foreach (var (key, range) in journal.InFlight.ToList())
+                var history = await target.GetMetricHistoryAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
+                missing = MetricReconciler.Missing(points, from, to, history, deduplicating);
+                SyncLog.Reconciled(_logger, s.LocalRunId, key, to - from, missing.Count);
+                try
                 {
-                    var points = s.Points.GetValueOrDefault(key) ?? [];
-                    var from = (int)Math.Min(range[0], points.Count);
-                    var to = (int)Math.Min(range[1], points.Count);
-                    var history = await target.GetMetricHistoryAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
-                    s.ServerAnswered = true;
-                    var missing = MetricReconciler.Missing(points, from, to, history, deduplicating);
-                    SyncLog.Reconciled(_logger, s.LocalRunId, key, to - from, missing.Count);
                     foreach (var chunk in missing.Chunk(batchSize))
                     {
                         await target.LogBatchAsync(s.ServerRunId!, chunk, null, null, ct).ConfigureAwait(false);
                     }
 
-                    var newlyDone = to - Math.Min(from, (int)journal.Metrics.GetValueOrDefault(key, from));
-                    journal.Metrics[key] = Math.Max(journal.Metrics.GetValueOrDefault(key), to);
-                    journal.InFlight.Remove(key);
-                    journal.Save(s.JournalPath!);
-                    s.MetricSent += fromThisSession ? to - from : missing.Count;
-                    s.MetricDone += fromThisSession ? to - from : Math.Max(0, newlyDone);
+                    break;
                 }
+                catch (MlflowException ex) when (pass == 1 && !deduplicating && MetricReconciler.IsDuplicateNanRefusal(ex))
+                {
+                    deduplicating = true;
+                }
+            }
 
-                journal.InFlight = null;
-                journal.Save(s.JournalPath!);
-            }
-            catch (MlflowException ex) when ((ex.IsTransient || MetricReconciler.IsDuplicateNanRefusal(ex)) && attempt < _settings.MaxAttempts)
+            var newlyDone = to - Math.Min(from, (int)journal.Metrics.GetValueOrDefault(key, from));
+            var done = Math.Max(journal.Metrics.GetValueOrDefault(key), to);
+            if (file is null)
             {
-                deduplicating |= MetricReconciler.IsDuplicateNanRefusal(ex);
-                await BackOffAsync("metric reconciliation", attempt, ex, ct).ConfigureAwait(false);
+                journal.Metrics[key] = done;
             }
+            else
+            {
+                file.Acknowledge(journal, done);
+            }
+
+            journal.InFlight!.Remove(key);
+            journal.Save(s.JournalPath!);
+            s.MetricSent += fromThisSession ? to - from : missing.Count;
+            s.MetricDone += fromThisSession ? to - from : Math.Max(0, newlyDone);
         }
+
+        journal.InFlight = null;
+        journal.Save(s.JournalPath!);
     }
 }

@@ -8,7 +8,7 @@ internal sealed partial class RunSynchronizer
     private const int MaxParamsPerBatch = MlflowLimits.MaxParamsPerBatch;
     private const int MaxTagsPerBatch = MlflowLimits.MaxTagsPerBatch;
 
-    private async Task SendParamsAsync(MlflowClient target, RunState s, CancellationToken ct)
+    private static async Task SendParamsAsync(MlflowClient target, RunState s, CancellationToken ct)
     {
         var journal = s.Journal!;
         var pending = s.Local!.Data.Params
@@ -17,8 +17,9 @@ internal sealed partial class RunSynchronizer
             .ToList();
         foreach (var chunk in pending.Chunk(MaxParamsPerBatch))
         {
+            // Each round either delivers the rest or removes at least one param from it (bounded by the chunk).
             var rest = chunk.ToList();
-            for (var attempt = 1; rest.Count > 0; attempt++)
+            while (rest.Count > 0)
             {
                 try
                 {
@@ -26,12 +27,12 @@ internal sealed partial class RunSynchronizer
                     MarkParams(s, rest);
                     rest.Clear();
                 }
-                catch (MlflowException ex) when (ex.RejectsInput && attempt < _settings.MaxAttempts)
+                catch (MlflowException ex) when (ex.RejectsInput)
                 {
                     // A refused batch (400 "Changing param values", or 500 from a file-backed server) or a partial write:
-                    // what the server holds decides. Equal values are done; different ones are conflicts; the rest is re-sent.
-                    var server = await WithRetryAsync("runs/get", () => target.GetRunAsync(s.ServerRunId!, ct), s, ct).ConfigureAwait(false);
-                    var onServer = server!.Data.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                    // what the server holds decides. Equal values are done; different ones are conflicts; the rest is sent.
+                    var server = await target.GetRunAsync(s.ServerRunId!, ct).ConfigureAwait(false);
+                    var onServer = server.Data.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
                     var before = rest.Count;
                     var done = rest.Where(p => onServer.TryGetValue(p.Key, out var v) && v == p.Value).ToList();
                     MarkParams(s, done);
@@ -45,10 +46,6 @@ internal sealed partial class RunSynchronizer
                     {
                         throw; // nothing explained by the server's state: the batch itself is refused
                     }
-                }
-                catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
-                {
-                    await BackOffAsync("params", attempt, ex, ct).ConfigureAwait(false); // re-sending equal values is harmless
                 }
             }
         }
@@ -90,12 +87,8 @@ internal sealed partial class RunSynchronizer
         var pending = desired.Where(t => !journal.Tags.TryGetValue(t.Key, out var h) || h != SyncJournal.Hash(t.Value)).ToList();
         foreach (var chunk in pending.Chunk(MaxTagsPerBatch))
         {
-            // Tags are upserts: re-sending after an unclear answer is harmless.
-            await WithRetryAsync("tags", async () =>
-            {
-                await target.LogBatchAsync(s.ServerRunId!, null, null, chunk, ct).ConfigureAwait(false);
-                return true;
-            }, s, ct).ConfigureAwait(false);
+            // Without an answer the chunk stays pending: the next sync sends it again (tags are upserts).
+            await target.LogBatchAsync(s.ServerRunId!, null, null, chunk, ct).ConfigureAwait(false);
             foreach (var t in chunk)
             {
                 journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
@@ -114,9 +107,10 @@ internal sealed partial class RunSynchronizer
     /// fallback): a key absent from the local run is deleted on the server (already absent counts as done); a key set
     /// again locally was just sent by <see cref="SendTagsAsync"/> and is only dropped from the list. The journal is saved
     /// after each key, so a crash repeats at most one deletion. A refusal is reported and the key stays pending; no answer
-    /// (after the retries) is thrown, like a tag send that gets none.
+    /// (after the client's retries; a lost answer is settled by the client reading the run back) is thrown, like a tag
+    /// send that gets none.
     /// </summary>
-    private async Task DeleteTagsAsync(MlflowClient target, RunState s, CancellationToken ct)
+    private static async Task DeleteTagsAsync(MlflowClient target, RunState s, CancellationToken ct)
     {
         var journal = s.Journal!;
         if (journal.TagDeletes.Count == 0)
@@ -131,16 +125,12 @@ internal sealed partial class RunSynchronizer
             {
                 try
                 {
-                    // Deleting twice is harmless: the second answer is RESOURCE_DOES_NOT_EXIST, taken as done.
-                    var deleted = await WithRetryAsync("runs/delete-tag", async () =>
-                    {
-                        await target.DeleteTagAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
-                        return true;
-                    }, s, ct, tolerateNotFound: true).ConfigureAwait(false);
-                    if (deleted)
-                    {
-                        s.TagsDeleted++;
-                    }
+                    await target.DeleteTagAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
+                    s.TagsDeleted++;
+                }
+                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+                {
+                    // already absent (deleted twice): done
                 }
                 catch (MlflowException ex) when (!ex.IsTransient)
                 {

@@ -5,7 +5,7 @@ namespace Mlflow.Client.Sync;
 
 internal sealed partial class RunSynchronizer
 {
-    private async Task<string> ResolveExperimentAsync(LocalFileStore source, MlflowClient target, string localExperimentId, RunState s, CancellationToken ct)
+    private async Task<string> ResolveExperimentAsync(LocalFileStore source, MlflowClient target, string localExperimentId, CancellationToken ct)
     {
         if (_serverExperimentIds.TryGetValue(localExperimentId, out var known))
         {
@@ -18,43 +18,37 @@ internal sealed partial class RunSynchronizer
         }
 
         var local = await source.GetExperimentAsync(localExperimentId, ct).ConfigureAwait(false);
-        for (var attempt = 1; ; attempt++)
+        var found = await target.GetExperimentByNameAsync(local.Name, ct).ConfigureAwait(false);
+        if (found is null)
         {
             try
             {
-                var found = await target.GetExperimentByNameAsync(local.Name, ct).ConfigureAwait(false);
-                s.ServerAnswered = true;
-                if (found is not null)
-                {
-                    if (found.LifecycleStage == LifecycleStage.Deleted)
-                    {
-                        // Restoring it would resurrect what someone deleted on purpose: refuse and say how to proceed.
-                        var message = $"The server experiment '{local.Name}' (id {found.ExperimentId}) is deleted. Restore it on the server (mlflow experiments restore --experiment-id {found.ExperimentId}) or rename the local experiment, then sync again.";
-                        _experimentFailures[localExperimentId] = message;
-                        throw new InvalidOperationException(message);
-                    }
-
-                    _serverExperimentIds[localExperimentId] = found.ExperimentId;
-                    return found.ExperimentId;
-                }
-
-                try
-                {
-                    var id = await target.CreateExperimentAsync(local.Name, null, local.Tags.Count == 0 ? null : local.Tags, ct).ConfigureAwait(false);
-                    SyncLog.ExperimentCreated(_logger, local.Name, id);
-                    _serverExperimentIds[localExperimentId] = id;
-                    return id;
-                }
-                catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceAlreadyExists && attempt < _settings.MaxAttempts)
-                {
-                    continue; // created meanwhile (or by our own unanswered attempt): look it up again
-                }
+                var id = await target.CreateExperimentAsync(local.Name, null, local.Tags.Count == 0 ? null : local.Tags, ct).ConfigureAwait(false);
+                SyncLog.ExperimentCreated(_logger, local.Name, id);
+                _serverExperimentIds[localExperimentId] = id;
+                return id;
             }
-            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
+            catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceAlreadyExists || ex.OutcomeUnknown)
             {
-                await BackOffAsync("experiment " + local.Name, attempt, ex, ct).ConfigureAwait(false);
+                // Created meanwhile, or by this very request without its answer: the server's state decides.
+                found = await target.GetExperimentByNameAsync(local.Name, ct).ConfigureAwait(false);
+                if (found is null)
+                {
+                    throw;
+                }
             }
         }
+
+        if (found.LifecycleStage == LifecycleStage.Deleted)
+        {
+            // Restoring it would resurrect what someone deleted on purpose: refuse and say how to proceed.
+            var message = $"The server experiment '{local.Name}' (id {found.ExperimentId}) is deleted. Restore it on the server (mlflow experiments restore --experiment-id {found.ExperimentId}) or rename the local experiment, then sync again.";
+            _experimentFailures[localExperimentId] = message;
+            throw new InvalidOperationException(message);
+        }
+
+        _serverExperimentIds[localExperimentId] = found.ExperimentId;
+        return found.ExperimentId;
     }
 
     private async Task<Run> FindOrCreateRunAsync(LocalFileStore source, MlflowClient target, string experimentId, RunState s, CancellationToken ct)
@@ -62,7 +56,16 @@ internal sealed partial class RunSynchronizer
         var journal = s.Journal!;
         if (journal.ServerRunId is { } knownId)
         {
-            var run = await WithRetryAsync("runs/get", () => target.GetRunAsync(knownId, ct), s, ct, tolerateNotFound: true).ConfigureAwait(false);
+            Run? run;
+            try
+            {
+                run = await target.GetRunAsync(knownId, ct).ConfigureAwait(false);
+            }
+            catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+            {
+                run = null;
+            }
+
             if (run is not null)
             {
                 return CheckActive(run);
@@ -72,47 +75,52 @@ internal sealed partial class RunSynchronizer
             journal.Reset();
         }
 
-        var local = s.Local!;
-        for (var attempt = 1; ; attempt++)
+        if (await FindBySourceTagAsync(target, experimentId, s.LocalRunId, ct).ConfigureAwait(false) is { } found)
         {
-            try
-            {
-                if (await FindBySourceTagAsync(target, experimentId, s.LocalRunId, ct).ConfigureAwait(false) is { } found)
-                {
-                    s.ServerAnswered = true;
-                    SyncLog.RunFoundByTag(_logger, s.LocalRunId, found.Info.RunId);
-                    // Nothing is known about what it holds: check every local point against its history first.
-                    MarkAllInFlight(s);
-                    return CheckActive(found);
-                }
-
-                s.ServerAnswered = true;
-                var tags = new List<Tag>
-                {
-                    new(SourceRunIdTag, s.LocalRunId),
-                    new(SourceStoreTag, SyncJournal.Hash(source.RootDirectory)),
-                };
-                var created = await target.CreateRunAsync(
-                    experimentId,
-                    string.IsNullOrEmpty(local.Info.RunName) ? null : local.Info.RunName,
-                    local.Info.StartTime ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    tags,
-                    local.Info.UserId,
-                    ct).ConfigureAwait(false);
-                s.Created = true;
-                foreach (var t in tags)
-                {
-                    journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
-                }
-
-                return created;
-            }
-            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
-            {
-                // The create may have landed without its answer: the next round searches for it before creating.
-                await BackOffAsync("runs/create", attempt, ex, ct).ConfigureAwait(false);
-            }
+            SyncLog.RunFoundByTag(_logger, s.LocalRunId, found.Info.RunId);
+            // Nothing is known about what it holds: check every local point against its history first.
+            MarkAllInFlight(s);
+            return CheckActive(found);
         }
+
+        var local = s.Local!;
+        var tags = new List<Tag>
+        {
+            new(SourceRunIdTag, s.LocalRunId),
+            new(SourceStoreTag, SyncJournal.Hash(source.RootDirectory)),
+        };
+        Run created;
+        try
+        {
+            created = await target.CreateRunAsync(
+                experimentId,
+                string.IsNullOrEmpty(local.Info.RunName) ? null : local.Info.RunName,
+                local.Info.StartTime ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                tags,
+                local.Info.UserId,
+                ct).ConfigureAwait(false);
+        }
+        catch (MlflowException ex) when (ex.OutcomeUnknown)
+        {
+            // The create may have landed without its answer: its source tag finds it (a second create would make a
+            // second run). Not found: it was not applied, and the next sync creates it.
+            var landed = await FindBySourceTagAsync(target, experimentId, s.LocalRunId, ct).ConfigureAwait(false);
+            if (landed is null)
+            {
+                throw;
+            }
+
+            SyncLog.RunFoundByTag(_logger, s.LocalRunId, landed.Info.RunId);
+            created = landed;
+        }
+
+        s.Created = true;
+        foreach (var t in tags)
+        {
+            journal.Tags[t.Key] = SyncJournal.Hash(t.Value);
+        }
+
+        return created;
     }
 
     private static async Task<Run?> FindBySourceTagAsync(MlflowClient target, string experimentId, string localRunId, CancellationToken ct)

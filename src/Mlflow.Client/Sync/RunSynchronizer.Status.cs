@@ -3,7 +3,7 @@ namespace Mlflow.Client.Sync;
 
 internal sealed partial class RunSynchronizer
 {
-    private async Task SendStatusAsync(MlflowClient target, RunState s, CancellationToken ct)
+    private static async Task SendStatusAsync(MlflowClient target, RunState s, CancellationToken ct)
     {
         var info = s.Local!.Info;
         var journal = s.Journal!;
@@ -18,7 +18,7 @@ internal sealed partial class RunSynchronizer
             return; // a run still in progress stays RUNNING, as created
         }
 
-        await WithRetryAsync("runs/update", () => target.UpdateRunAsync(s.ServerRunId!, info.Status, info.EndTime, null, ct), s, ct).ConfigureAwait(false);
+        await target.UpdateRunAsync(s.ServerRunId!, info.Status, info.EndTime, null, ct).ConfigureAwait(false);
         journal.Status = status;
         journal.EndTime = info.EndTime;
         journal.Save(s.JournalPath!);

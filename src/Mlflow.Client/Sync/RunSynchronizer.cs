@@ -1,4 +1,4 @@
-// The sync of one run: its state, the order of the steps (one file per step), the dry run, the lock, retries and progress.
+// The sync of one run: its state, the order of the steps (one file per step), the dry run, the lock and progress.
 using Microsoft.Extensions.Logging;
 using Mlflow.Client.FileStore;
 
@@ -14,6 +14,13 @@ namespace Mlflow.Client.Sync;
 /// <para>Progress: a <see cref="SyncJournal"/> per (run, server), written after each acknowledged step; metric batches
 /// are recorded as in flight before they are sent, and an in-flight range is checked against the server's history
 /// before any of it is sent again (file-backed servers append duplicates; SQL servers refuse a repeated NaN).</para>
+/// <para>Failures: each request goes through the client once, whose retry pipeline is the only layer that sends a
+/// request again (what is safe to send again, within its one budget). The sync decides from
+/// <see cref="MlflowException.Kind"/> only: an item the server rejects is reported and the others go on; a request the
+/// server did not apply, or whose outcome is unknown, or a server out of reach, stops this run's sync with the journal
+/// consistent (an unanswered metric batch stays in flight and is checked against the server's history), to be resumed
+/// by the next sync. Reading the server's state to settle a lost answer is not a retry: a lost <c>runs/create</c> is
+/// looked up by its source tag, a lost metric batch by the key's history.</para>
 /// </remarks>
 internal sealed partial class RunSynchronizer
 {
@@ -31,8 +38,8 @@ internal sealed partial class RunSynchronizer
 
     /// <param name="target">The server; <see langword="null"/> for a dry run.</param>
     /// <param name="targetKey">The server URI without credentials (names the journal file).</param>
-    /// <param name="settings">Retry and batch settings.</param>
-    /// <param name="logger">Where progress and retries are logged.</param>
+    /// <param name="settings">Batch settings.</param>
+    /// <param name="logger">Where progress is logged.</param>
     public RunSynchronizer(MlflowClient? target, string targetKey, SyncOptions settings, ILogger logger)
     {
         _target = target;
@@ -44,10 +51,13 @@ internal sealed partial class RunSynchronizer
     /// <summary>Receives progress reports.</summary>
     public IProgress<SyncProgress>? Progress { get; init; }
 
-    /// <summary>Set when the last failure was that the server gave no answer at all (unreachable), after all retries.</summary>
+    /// <summary>Set when the last run stopped because the server gave no answer at all (unreachable), after the client's retries.</summary>
     public bool ServerUnreachable { get; private set; }
 
-    /// <summary>Set when the last failure was no answer, or an answer that says the server is not available now (retryable), after all retries.</summary>
+    /// <summary>
+    /// Set when the last run stopped because a request was not applied, had an unknown outcome, or found the server out
+    /// of reach, after the client's retries (<see cref="MlflowException.IsTransient"/>): sync again later.
+    /// </summary>
     public bool LastFailureTransient { get; private set; }
 
     /// <summary>Syncs one run; failures are reported in the result (cancellation is thrown).</summary>
@@ -98,7 +108,7 @@ internal sealed partial class RunSynchronizer
         }
 
         Report(s, SyncPhase.Starting);
-        var experimentId = s.Journal!.PinnedExperimentId ?? await ResolveExperimentAsync(source, target, local.Info.ExperimentId, s, ct).ConfigureAwait(false);
+        var experimentId = s.Journal!.PinnedExperimentId ?? await ResolveExperimentAsync(source, target, local.Info.ExperimentId, ct).ConfigureAwait(false);
         var serverRun = await FindOrCreateRunAsync(source, target, experimentId, s, ct).ConfigureAwait(false);
         s.ServerRunId = serverRun.Info.RunId;
         _serverRunIds[s.LocalRunId] = s.ServerRunId;
@@ -167,35 +177,6 @@ internal sealed partial class RunSynchronizer
         }
     }
 
-    private async Task<T?> WithRetryAsync<T>(string what, Func<Task<T>> call, RunState s, CancellationToken ct, bool tolerateNotFound = false)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var result = await call().ConfigureAwait(false);
-                s.ServerAnswered = true;
-                return result;
-            }
-            catch (MlflowException ex) when (tolerateNotFound && ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
-            {
-                s.ServerAnswered = true;
-                return default;
-            }
-            catch (MlflowException ex) when (ex.IsTransient && attempt < _settings.MaxAttempts)
-            {
-                await BackOffAsync(what, attempt, ex, ct).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task BackOffAsync(string what, int attempt, MlflowException ex, CancellationToken ct)
-    {
-        var delay = TimeSpan.FromTicks(Math.Min(_settings.MaxRetryDelay.Ticks, _settings.RetryDelay.Ticks << Math.Min(attempt - 1, 20)));
-        SyncLog.Retrying(_logger, what, attempt, _settings.MaxAttempts, delay.TotalMilliseconds, ex.Message);
-        await Task.Delay(delay, ct).ConfigureAwait(false);
-    }
-
     private void Report(RunState s, SyncPhase phase)
         => Progress?.Report(new SyncProgress
         {
@@ -222,8 +203,7 @@ internal sealed partial class RunSynchronizer
         public SyncJournal? Journal { get; set; }
         public string? ServerRunId { get; set; }
         public bool Created { get; set; }
-        public bool ServerAnswered { get; set; }
-        public Dictionary<string, List<Metric>> Points { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, LocalMetricFile> Points { get; } = new(StringComparer.Ordinal);
         public long MetricTotal { get; set; }
         public long MetricDone { get; set; }
         public long MetricSent { get; set; }
@@ -256,6 +236,7 @@ internal sealed partial class RunSynchronizer
                 ArtifactsSkipped = ArtifactsSkipped,
                 ArtifactsSkippedReason = ArtifactsSkippedReason,
                 Error = Errors.Count == 0 ? null : string.Join(" | ", Errors),
+                MetricBytesRead = Points.Values.Sum(p => p.BytesRead),
             };
         }
     }

@@ -43,6 +43,14 @@ internal sealed class SyncJournal
     public Dictionary<string, long> Metrics { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Metric key → where its acknowledged points end in the local metric file, so the next sync reads only what follows.
+    /// Trusted only while <see cref="SyncMetricOffset.Count"/> equals the key's <see cref="Metrics"/> count and the line
+    /// that ends at the offset still holds the acknowledged last point; otherwise the file is read from its start.
+    /// Missing in journals of older versions (reads as empty: files are read from the start).
+    /// </summary>
+    public Dictionary<string, SyncMetricOffset> MetricOffsets { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Metric key → [from, to) of points sent without an answer yet. Written before a batch goes out, cleared when it is
     /// acknowledged: after a crash, those points are checked against the server's history before anything is re-sent.
     /// </summary>
@@ -118,6 +126,7 @@ internal sealed class SyncJournal
         Params.Clear();
         Tags.Clear();
         Metrics.Clear();
+        MetricOffsets.Clear();
         InFlight = null;
         Inputs.Clear();
         Artifacts.Clear();
@@ -131,6 +140,7 @@ internal sealed class SyncJournal
         Params = new Dictionary<string, string>(Params ?? [], StringComparer.Ordinal);
         Tags = new Dictionary<string, string>(Tags ?? [], StringComparer.Ordinal);
         Metrics = new Dictionary<string, long>(Metrics ?? [], StringComparer.Ordinal);
+        MetricOffsets = new Dictionary<string, SyncMetricOffset>(MetricOffsets ?? [], StringComparer.Ordinal);
         Artifacts = new Dictionary<string, string>(Artifacts ?? [], StringComparer.Ordinal);
         Inputs ??= [];
         TagDeletes ??= [];
@@ -141,6 +151,19 @@ internal sealed class SyncJournal
 
         return this;
     }
+}
+
+/// <summary>Where the first <see cref="Count"/> points of a local metric file end, and which point ends there.</summary>
+internal sealed class SyncMetricOffset
+{
+    /// <summary>Points acknowledged (equals <see cref="SyncJournal.Metrics"/> of the key while the offset is valid).</summary>
+    public long Count { get; set; }
+
+    /// <summary>The byte offset just after the line of the last acknowledged point.</summary>
+    public long Offset { get; set; }
+
+    /// <summary>A hash of that last point (timestamp, step, value): a rewritten file no longer matches it.</summary>
+    public string Last { get; set; } = "";
 }
 
 /// <summary>Source-generated JSON metadata of <see cref="SyncJournal"/>.</summary>

@@ -29,10 +29,6 @@ internal static class SyncLog
         LoggerMessage.Define<string, string, int, int>(LogLevel.Information, new EventId(4206, "SyncReconciled"),
             "Run {LocalRunId}, metric '{Key}': {Checked} unacknowledged points checked, {Missing} were missing and are sent.");
 
-    private static readonly Action<ILogger, string, int, int, double, string, Exception?> RetryingAction =
-        LoggerMessage.Define<string, int, int, double, string>(LogLevel.Warning, new EventId(4207, "SyncRetrying"),
-            "{What}: attempt {Attempt} of {MaxAttempts} failed, retrying in {DelayMs} ms: {Message}");
-
     private static readonly Action<ILogger, string, int, string, Exception?> ArtifactsSkippedAction =
         LoggerMessage.Define<string, int, string>(LogLevel.Warning, new EventId(4208, "SyncArtifactsSkipped"),
             "Run {LocalRunId}: {Count} artifact files not uploaded: {Reason}");
@@ -49,8 +45,6 @@ internal static class SyncLog
     public static void BatchUnclear(ILogger logger, string localRunId, int count, string message) => BatchUnclearAction(logger, localRunId, count, message, null);
 
     public static void Reconciled(ILogger logger, string localRunId, string key, int checkedCount, int missing) => ReconciledAction(logger, localRunId, key, checkedCount, missing, null);
-
-    public static void Retrying(ILogger logger, string what, int attempt, int max, double delayMs, string message) => RetryingAction(logger, what, attempt, max, delayMs, message, null);
 
     public static void ArtifactsSkipped(ILogger logger, string localRunId, int count, string reason) => ArtifactsSkippedAction(logger, localRunId, count, reason, null);
 }

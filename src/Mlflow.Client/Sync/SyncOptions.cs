@@ -14,7 +14,11 @@ public sealed record SyncOptions
     /// <summary>The tracking server (<c>http(s)://host:port</c>); when <see langword="null"/>, <see cref="Client"/>'s URI or <c>MLFLOW_TRACKING_URI</c>.</summary>
     public string? To { get; init; }
 
-    /// <summary>Credentials, TLS and timeouts for the server; unset values come from the <c>MLFLOW_TRACKING_*</c> environment variables.</summary>
+    /// <summary>
+    /// Credentials, TLS, timeouts and retries (<see cref="MlflowClientOptions.Retry"/>: the one retry budget of each
+    /// request) for the server; unset values come from the <c>MLFLOW_TRACKING_*</c> and <c>MLFLOW_HTTP_REQUEST_*</c>
+    /// environment variables.
+    /// </summary>
     public MlflowClientOptions? Client { get; init; }
 
     /// <summary>Only runs of the local experiment with this name.</summary>
@@ -26,17 +30,8 @@ public sealed record SyncOptions
     /// <summary>Reads the local store and the sync journals only and reports what would be sent; nothing is sent and the server is not contacted.</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>Where sync logs go (one line per run, retries, reconciliations); none when <see langword="null"/>.</summary>
+    /// <summary>Where sync logs go (one line per run, reconciliations; the client logs its retries); none when <see langword="null"/>.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
-
-    /// <summary>Attempts per request before a run is given up (tests shorten this).</summary>
-    internal int MaxAttempts { get; init; } = 5;
-
-    /// <summary>First back-off delay between attempts; doubled each time, at most <see cref="MaxRetryDelay"/>.</summary>
-    internal TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Longest back-off delay.</summary>
-    internal TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(8);
 
     /// <summary>Wraps the HTTP handler of the client sync creates (tests inject lost answers with it).</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }

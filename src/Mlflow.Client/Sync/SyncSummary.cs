@@ -45,6 +45,9 @@ public sealed record SyncRunResult
 
     /// <summary>Why the run failed, when it did.</summary>
     public string? Error { get; init; }
+
+    /// <summary>Bytes of local metric files read by this sync (a resumed sync reads from where the last one stopped).</summary>
+    internal long MetricBytesRead { get; init; }
 }
 
 /// <summary>The totals of a sync.</summary>

@@ -103,9 +103,6 @@ internal sealed class OfflineDurabilityTests
         From = root,
         To = server.Url,
         Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(10), Retry = { MaxRetries = 1, BackoffFactor = TimeSpan.FromMilliseconds(2), BackoffJitter = TimeSpan.Zero } },
-        MaxAttempts = 2,
-        RetryDelay = TimeSpan.FromMilliseconds(10),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(20),
         WrapHandler = wrap,
     };
 

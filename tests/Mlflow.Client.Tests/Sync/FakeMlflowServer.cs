@@ -89,6 +89,9 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is applied, then answered with <paramref name="status"/> (a gateway timeout, say).</summary>
     public void ApplyThenFail(string endpoint, int nth, int status) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: status)); } }
 
+    /// <summary>Forgets every planned fault not played yet: the server answers normally from now on.</summary>
+    public void ClearFaults() { lock (_gate) { _faults.Clear(); } }
+
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is NOT applied and its connection is cut (the client cannot tell the two apart).</summary>
     public void DropWithoutApplying(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: false, Status: 0)); } }
 

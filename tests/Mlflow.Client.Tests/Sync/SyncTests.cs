@@ -89,8 +89,6 @@ internal sealed class SyncTests
         DryRun = dryRun,
         // The HTTP layer keeps retrying what is provably not applied, with test-sized backoffs.
         Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(10), Retry = { BackoffFactor = TimeSpan.FromMilliseconds(2), BackoffJitter = TimeSpan.Zero } },
-        RetryDelay = TimeSpan.FromMilliseconds(5),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(20),
     };
 
     /// <summary>Asserts the server holds exactly the local data of every run, once.</summary>
@@ -397,8 +395,6 @@ internal sealed class SyncTests
             From = c.Root,
             To = $"http://127.0.0.1:{port}",
             Client = new MlflowClientOptions { Username = "user", Password = "s3cret-pw", RequestTimeout = TimeSpan.FromSeconds(2), Retry = { BackoffFactor = TimeSpan.FromMilliseconds(2), BackoffJitter = TimeSpan.Zero } },
-            MaxAttempts = 2,
-            RetryDelay = TimeSpan.FromMilliseconds(5),
         });
 
         Assert.That(summary.RunsFailed, Is.EqualTo(2));

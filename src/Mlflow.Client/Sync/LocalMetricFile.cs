@@ -1,0 +1,158 @@
+// One metric file of the local run as a sync sees it: its points from where the last sync stopped (a byte offset the journal recorded), or from the start.
+using System.Globalization;
+using System.Text;
+using Mlflow.Client.FileStore;
+
+namespace Mlflow.Client.Sync;
+
+/// <summary>
+/// The points of one local metric file a sync works with, indexed by their position among the file's well-formed points.
+/// Loaded from the offset after the acknowledged points when the journal's offset can be trusted, else from the start;
+/// the prefix is read on demand (reconciliation compares every point with the server's history, and a journal reset
+/// sends from the start). The view keeps the end it was loaded with, so points appended meanwhile wait for the next sync.
+/// </summary>
+internal sealed class LocalMetricFile
+{
+    /// <summary>The longest line looked at to check an offset; a longer last line reads the file from the start.</summary>
+    private const int MaxCheckedLine = 4096;
+
+    private readonly LocalFileStore _source;
+    private readonly string _path;
+    private readonly string _key;
+    private List<Metric> _points = [];
+    private List<long> _lineEnds = [];
+    private long _baseOffset;
+
+    private LocalMetricFile(LocalFileStore source, string path, string key)
+    {
+        _source = source;
+        _path = path;
+        _key = key;
+    }
+
+    /// <summary>The position of the first point held (the points before it are acknowledged and not read).</summary>
+    public long Base { get; private set; }
+
+    /// <summary>The points in the file, the unread prefix included.</summary>
+    public long Count => Base + _points.Count;
+
+    /// <summary>Bytes of the file read so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>The point at <paramref name="index"/> (reads the prefix when it is before <see cref="Base"/>).</summary>
+    public Metric this[long index]
+    {
+        get
+        {
+            if (index < Base)
+            {
+                LoadFromStart();
+            }
+
+            return _points[checked((int)(index - Base))];
+        }
+    }
+
+    /// <summary>Reads the file from the journal's offset for <paramref name="key"/> when it can be trusted and no range of it is in flight, else from the start.</summary>
+    public static LocalMetricFile Load(LocalFileStore source, string path, string key, SyncJournal journal)
+    {
+        var file = new LocalMetricFile(source, path, key);
+        if (journal.InFlight?.ContainsKey(key) != true && TrustedOffset(path, key, journal) is { } offset)
+        {
+            file.Base = offset.Count;
+            file._baseOffset = offset.Offset;
+        }
+
+        file.BytesRead += source.ReadMetricFile(path, key, file._baseOffset, file._points, file._lineEnds);
+        return file;
+    }
+
+    /// <summary>Every point from the file's start up to <see cref="Count"/> (reads the prefix when it was skipped).</summary>
+    public IReadOnlyList<Metric> FromStart()
+    {
+        LoadFromStart();
+        return _points;
+    }
+
+    /// <summary>Records in the journal that the first <paramref name="count"/> points are acknowledged, with the offset where they end.</summary>
+    public void Acknowledge(SyncJournal journal, long count)
+    {
+        journal.Metrics[_key] = count;
+        if (count > Base && count <= Count)
+        {
+            journal.MetricOffsets[_key] = new SyncMetricOffset { Count = count, Offset = _lineEnds[checked((int)(count - Base - 1))], Last = Fingerprint(_points[checked((int)(count - Base - 1))]) };
+        }
+        else if (count != Base || count == 0)
+        {
+            journal.MetricOffsets.Remove(_key); // (count == Base > 0: the offset it was loaded from still holds)
+        }
+    }
+
+    private void LoadFromStart()
+    {
+        if (Base == 0)
+        {
+            return;
+        }
+
+        var points = new List<Metric>();
+        var ends = new List<long>();
+        BytesRead += _source.ReadMetricFile(_path, _key, 0, points, ends);
+        var end = (int)Math.Min(points.Count, Count);
+        points.RemoveRange(end, points.Count - end);
+        ends.RemoveRange(end, ends.Count - end);
+        _points = points;
+        _lineEnds = ends;
+        Base = 0;
+        _baseOffset = 0;
+    }
+
+    /// <summary>
+    /// The journal's offset of <paramref name="key"/> when it still describes the file: recorded for the acknowledged
+    /// count, within the file, and the line that ends there holds the acknowledged last point. A few KB are read.
+    /// </summary>
+    private static SyncMetricOffset? TrustedOffset(string path, string key, SyncJournal journal)
+    {
+        if (!journal.MetricOffsets.TryGetValue(key, out var known) || known.Count <= 0 || known.Offset <= 0
+            || known.Count != journal.Metrics.GetValueOrDefault(key))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            if (fs.Length < known.Offset)
+            {
+                return null;
+            }
+
+            var window = new byte[(int)Math.Min(known.Offset, MaxCheckedLine)];
+            fs.Seek(known.Offset - window.Length, SeekOrigin.Begin);
+            fs.ReadExactly(window);
+            if (window[^1] != (byte)'\n')
+            {
+                return null;
+            }
+
+            var start = window.AsSpan(0, window.Length - 1).LastIndexOf((byte)'\n') + 1;
+            if (start == 0 && window.Length < known.Offset)
+            {
+                return null; // the line starts before the window
+            }
+
+            var line = Encoding.UTF8.GetString(window, start, window.Length - 1 - start);
+            return LocalFileStore.TryParseMetricLine(line, key, out var last) && Fingerprint(last) == known.Last ? known : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Fingerprint(Metric point)
+    {
+        var k = MetricReconciler.PointKey.Of(point);
+        return SyncJournal.Hash(string.Create(CultureInfo.InvariantCulture, $"{k.Timestamp} {k.Step} {k.ValueBits}"));
+    }
+}

@@ -1,0 +1,238 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Mlflow.Client.FileStore;
+using Mlflow.Client.Sync;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Sync;
+
+/// <summary>
+/// How a sync spends requests and reads the local store: one retry budget per request (the client's pipeline), and
+/// metric files read from where the last sync stopped.
+/// </summary>
+[TestFixture]
+[Parallelizable(ParallelScope.Children)]
+[CancelAfter(120_000)]
+internal sealed class SyncResumeTests
+{
+    private const int PipelineRetries = 2;
+
+    private sealed class Ctx : IDisposable
+    {
+        public string Parent { get; } = Path.Combine(Path.GetTempPath(), "mlflow-sync-resume-tests", Guid.NewGuid().ToString("N"));
+        public string Root => Path.Combine(Parent, "mlruns");
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Parent, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static SyncOptions Options(Ctx c, FakeMlflowServer server) => new()
+    {
+        WrapHandler = inner => new LostAnswerHandler(inner),
+        From = c.Root,
+        To = server.Url,
+        Client = new MlflowClientOptions
+        {
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            Retry = { MaxRetries = PipelineRetries, BackoffFactor = TimeSpan.FromMilliseconds(2), BackoffJitter = TimeSpan.Zero },
+        },
+    };
+
+    /// <summary>A finished run with a 300-point metric "m"; returns its id.</summary>
+    private static async Task<string> BuildRunAsync(string root, int points = 300)
+    {
+        using var store = new LocalFileStore(root);
+        var exp = await store.CreateExperimentAsync("resume-exp", null, null, CancellationToken.None);
+        var run = await store.CreateRunAsync(exp, "r", 1_700_000_000_000, null, "alice", CancellationToken.None);
+        await AppendAsync(root, run.Info.RunId, 0, points);
+        await store.UpdateRunAsync(run.Info.RunId, RunStatus.Finished, 1_700_000_009_000, null, CancellationToken.None);
+        return run.Info.RunId;
+    }
+
+    private static async Task AppendAsync(string root, string runId, int from, int count)
+    {
+        using var store = new LocalFileStore(root);
+        var points = Enumerable.Range(from, count).Select(i => new Metric("m", i * 0.5, 1_700_000_001_000 + i, i)).ToList();
+        await store.LogBatchAsync(runId, points, [], [], CancellationToken.None);
+    }
+
+    private static string MetricFile(string root, string runId)
+    {
+        using var store = new LocalFileStore(root);
+        return Path.Combine(store.GetRunDirectory(runId), "metrics", "m");
+    }
+
+    private static string JournalFile(string root, string runId)
+    {
+        using var store = new LocalFileStore(root);
+        return Directory.GetFiles(Path.Combine(store.GetRunDirectory(runId), SyncJournal.FolderName), "sync-*.json").Single();
+    }
+
+    private static List<long> ServerSteps(FakeMlflowServer server)
+    {
+        lock (server.Runs)
+        {
+            return server.SingleRun().Metrics["m"].Select(p => p.Step).ToList();
+        }
+    }
+
+    [Test]
+    public async Task TransientFailure_IsRetriedByThePipelineOnly_OneBudgetPerRequest()
+    {
+        using var c = new Ctx();
+        await BuildRunAsync(c.Root);
+        using var server = new FakeMlflowServer();
+        for (var nth = 1; nth <= 40; nth++)
+        {
+            server.Answer("runs/update", nth, 503); // not applied: the pipeline may retry it
+        }
+
+        var failed = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(failed.RunsFailed, Is.EqualTo(1));
+        Assert.That(server.Count("runs/update"), Is.EqualTo(PipelineRetries + 1), "one pipeline budget, not budget × sync attempts");
+        Assert.That(ServerSteps(server), Has.Count.EqualTo(300), "everything before the status arrived");
+        Assert.That(server.SingleRun().Status, Is.EqualTo("RUNNING"), "the status is not sent as done");
+
+        server.ClearFaults();
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(again.MetricPointsSent, Is.Zero, "the journal kept what was acknowledged");
+        Assert.That(server.SingleRun().Status, Is.EqualTo("FINISHED"));
+        Assert.That(server.Count("runs/update"), Is.EqualTo(PipelineRetries + 2));
+    }
+
+    [Test]
+    public async Task NoAnswerForAMetricBatch_StopsTheRun_AndTheNextSyncReconcilesFromHistory()
+    {
+        using var c = new Ctx();
+        await BuildRunAsync(c.Root);
+        using var server = new FakeMlflowServer(); // appending: a blind re-send would double points
+        server.DropAnswerOf("runs/log-batch", 2); // tags = 1, metrics = 2: applied, answer lost
+        for (var nth = 1; nth <= 40; nth++)
+        {
+            server.Answer("metrics/get-history", nth, 503); // and the history cannot be read in this sync
+        }
+
+        var failed = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(failed.RunsFailed, Is.EqualTo(1));
+        Assert.That(server.Count("runs/log-batch"), Is.EqualTo(2), "a batch without an answer is never re-sent blindly");
+        Assert.That(server.Count("metrics/get-history"), Is.EqualTo(PipelineRetries + 1), "one pipeline budget for the read");
+
+        server.ClearFaults();
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(ServerSteps(server), Is.EqualTo(Enumerable.Range(0, 300).Select(i => (long)i)), "every point once");
+    }
+
+    [Test]
+    public async Task SecondSync_ReadsTheMetricFileFromWhereTheLastStopped()
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root);
+        using var server = new FakeMlflowServer();
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).Complete, Is.True);
+
+        // Make a line of the acknowledged prefix unparseable: read again, it would shift every later point by one.
+        var file = MetricFile(c.Root, runId);
+        var lengthBefore = new FileInfo(file).Length;
+        var bytes = File.ReadAllBytes(file);
+        var lineStart = Array.IndexOf(bytes, (byte)'\n') + 1; // the second line
+        bytes[lineStart] = (byte)'x';
+        File.WriteAllBytes(file, bytes);
+        await AppendAsync(c.Root, runId, 300, 50);
+
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(again.MetricPointsSent, Is.EqualTo(50), "only the new points");
+        Assert.That(ServerSteps(server), Is.EqualTo(Enumerable.Range(0, 350).Select(i => (long)i)), "the new points, none skipped, none twice");
+        Assert.That(again.Runs[0].MetricBytesRead, Is.EqualTo(new FileInfo(file).Length - lengthBefore), "only the bytes after the offset were read");
+    }
+
+    [Test]
+    public async Task OldJournalWithoutOffsets_ReadsFromTheStart_ThenRecordsOffsets()
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root);
+        using var server = new FakeMlflowServer();
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).Complete, Is.True);
+        var journalPath = JournalFile(c.Root, runId);
+        var journal = JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        journal.Remove("metric_offsets"); // as written by a version without offsets
+        File.WriteAllText(journalPath, journal.ToJsonString());
+        await AppendAsync(c.Root, runId, 300, 20);
+        var file = MetricFile(c.Root, runId);
+
+        var second = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(second.Complete, Is.True, string.Join("; ", second.Errors));
+        Assert.That(second.MetricPointsSent, Is.EqualTo(20));
+        Assert.That(second.Runs[0].MetricBytesRead, Is.EqualTo(new FileInfo(file).Length), "no offset: the whole file");
+        Assert.That(JsonNode.Parse(File.ReadAllText(journalPath))!["metric_offsets"]?["m"], Is.Not.Null, "offsets recorded now");
+
+        var lengthBefore = new FileInfo(file).Length;
+        await AppendAsync(c.Root, runId, 320, 5);
+        var third = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(third.MetricPointsSent, Is.EqualTo(5));
+        Assert.That(third.Runs[0].MetricBytesRead, Is.EqualTo(new FileInfo(file).Length - lengthBefore));
+        Assert.That(ServerSteps(server), Is.EqualTo(Enumerable.Range(0, 325).Select(i => (long)i)));
+    }
+
+    [Test]
+    public async Task RewrittenMetricFile_OffsetNotTrusted_ReadFromTheStart()
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root, points: 10);
+        using var server = new FakeMlflowServer();
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).Complete, Is.True);
+        var file = MetricFile(c.Root, runId);
+        // Same points, written with another float spelling and one more point: the offset no longer ends the 10th point.
+        var text = new StringBuilder();
+        for (var i = 0; i < 11; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{1_700_000_001_000 + i} {i * 0.5:0.000000} {i}\n");
+        }
+
+        File.WriteAllText(file, text.ToString());
+
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(again.MetricPointsSent, Is.EqualTo(1));
+        Assert.That(again.Runs[0].MetricBytesRead, Is.EqualTo(new FileInfo(file).Length));
+        Assert.That(ServerSteps(server), Is.EqualTo(Enumerable.Range(0, 11).Select(i => (long)i)));
+    }
+
+    [Test]
+    public async Task LostAnswerAfterAnOffsetResume_ReconcilesAgainstTheWholeFile()
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root, points: 10);
+        using var server = new FakeMlflowServer(); // appending: copies count
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).Complete, Is.True);
+        var batches = server.Count("runs/log-batch");
+        // A copy of an acknowledged point (same timestamp, step, value) and a new one; the answer of their batch is lost.
+        await AppendAsync(c.Root, runId, 0, 1);
+        await AppendAsync(c.Root, runId, 10, 1);
+        server.DropAnswerOf("runs/log-batch", batches + 1);
+
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(server.Count("metrics/get-history"), Is.EqualTo(1), "the history decided");
+        Assert.That(ServerSteps(server).Order(), Is.EqualTo(new long[] { 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }), "the copy once more, as in the local file; nothing else twice");
+    }
+}
