@@ -10,13 +10,13 @@ namespace Mlflow.Client.Store;
 internal static class TrackingStoreFactory
 {
     /// <summary>Creates the store the (environment-resolved) client options point at; the caller owns it.</summary>
-    public static ITrackingStore Create(MlflowClientOptions resolved, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null)
+    public static ITrackingStore Create(MlflowClientOptions resolved, ILoggerFactory loggerFactory, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler = null, IHttpClientFactory? httpClientFactory = null)
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var uri = resolved.TrackingUri?.Trim();
         if (uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
-            return new RestTrackingStore(CreateClient(resolved, wrapHandler), ownsClient: true);
+            return new RestTrackingStore(CreateClient(resolved, wrapHandler, httpClientFactory), ownsClient: true);
         }
 
         if (uri is not null && IsUnsupportedScheme(uri))
@@ -37,11 +37,11 @@ internal static class TrackingStoreFactory
             ? new OfflineMirror(options.ResolveDirectory(env), options, rest.Client, ownsDrainClient: false, rest.Client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"))
             : null;
 
-    private static MlflowClient CreateClient(MlflowClientOptions resolved, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler)
+    private static MlflowClient CreateClient(MlflowClientOptions resolved, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler, IHttpClientFactory? httpClientFactory)
     {
         if (wrapHandler is null)
         {
-            return new MlflowClient(resolved);
+            return httpClientFactory is null ? new MlflowClient(resolved) : new MlflowClient(httpClientFactory, resolved);
         }
 
         resolved.Validate();

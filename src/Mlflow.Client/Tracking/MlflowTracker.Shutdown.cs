@@ -18,7 +18,7 @@ public sealed partial class MlflowTracker
         }
 
         _processHooks?.Dispose();
-        await EndActiveRunsAsync(RunStatus.Finished).ConfigureAwait(false);
+        await EndActiveRunsAsync(RunStatus.Finished, ShutdownTimeout).ConfigureAwait(false);
         _batcher.Stop(ShutdownTimeout);
         _batcher.Dispose();
         _offline?.Dispose();
@@ -29,8 +29,17 @@ public sealed partial class MlflowTracker
         }
     }
 
-    private async Task EndActiveRunsAsync(RunStatus status)
+    /// <summary>
+    /// Flushes and ends every run still active with <paramref name="status"/>, children first, all within one budget
+    /// (each run's final status update is still given at least a second); runs already ending are skipped. A host calls
+    /// it when it stops (see <see cref="MlflowTrackerOptions.HandleProcessShutdown"/>); the tracker stays usable.
+    /// </summary>
+    /// <param name="status">The final status, usually <see cref="RunStatus.Killed"/> (interrupted) or <see cref="RunStatus.Finished"/>.</param>
+    /// <param name="timeout">How long to wait for the runs' queued entries, in all.</param>
+    /// <returns>A task that completes when the runs are ended.</returns>
+    public async Task EndActiveRunsAsync(RunStatus status, TimeSpan timeout)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         ActiveRun[] runs;
         lock (_runsLock)
         {
@@ -41,7 +50,7 @@ public sealed partial class MlflowTracker
         var started = DateTime.UtcNow;
         foreach (var run in Enumerable.Reverse(runs))
         {
-            var left = ShutdownTimeout - (DateTime.UtcNow - started);
+            var left = timeout - (DateTime.UtcNow - started);
             await run.EndCoreAsync(status, left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
         }
     }
@@ -66,7 +75,7 @@ public sealed partial class MlflowTracker
 
         try
         {
-            EndActiveRunsAsync(RunStatus.Killed).GetAwaiter().GetResult();
+            EndActiveRunsAsync(RunStatus.Killed, ShutdownTimeout).GetAwaiter().GetResult();
             _batcher.Stop(ShutdownTimeout);
         }
 #pragma warning disable CA1031 // never throw from a process exit handler

@@ -26,7 +26,9 @@ namespace Mlflow.Client;
 /// ends its runs KILLED first, then the host stops as usual with its own exit code; logging to those runs afterwards
 /// throws <see cref="InvalidOperationException"/>. A tracker created before the host started is not called for those
 /// signals: end its runs in the application's shutdown (dispose the tracker when the host stops); process exit ends what
-/// is left. On Windows, process exit, Ctrl+C and Ctrl+Break are hooked.</para>
+/// is left. On Windows, process exit, Ctrl+C and Ctrl+Break are hooked. <see cref="MlflowTrackerOptions.HandleProcessShutdown"/> off
+/// leaves all of this to the host (<c>AddMlflowTracking</c> of Mlflow.Client.Extensions.Hosting does so and ends the runs
+/// when the host stops).</para>
 /// </remarks>
 public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
 {
@@ -93,7 +95,7 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
 
         client.Validate();
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        var store = TrackingStoreFactory.Create(client, loggerFactory, options.WrapHandler);
+        var store = TrackingStoreFactory.Create(client, loggerFactory, options.WrapHandler, options.HttpClientFactory);
         OfflineMirror? offline = null;
         try
         {
@@ -103,7 +105,7 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
                 throw new NotSupportedException("QueueFullPolicy.SpillToLocalStore needs a tracking server: with a local store there is nothing to spill to. Use QueueFullPolicy.Wait.");
             }
 
-            return new MlflowTracker(store, options, offline, env, ownsStore: true, handleProcessExit: true, user: client.Username);
+            return new MlflowTracker(store, options, offline, env, ownsStore: true, handleProcessExit: options.HandleProcessShutdown, user: client.Username);
         }
         catch
         {

@@ -29,6 +29,21 @@ public sealed class MlflowTrackerOptions
     /// <summary>What happens to over-long param and tag values (default: truncate with a warning).</summary>
     public OverlongValuePolicy OverlongValuePolicy { get; set; } = OverlongValuePolicy.Truncate;
 
+    /// <summary>
+    /// Whether the tracker hooks process exit, Ctrl+C, SIGTERM and SIGHUP to flush and end its active runs as KILLED
+    /// (default <see langword="true"/>). Set it to <see langword="false"/> when a host owns shutdown, as the generic host
+    /// does (its lifetime handles Ctrl+C and SIGTERM): then end the runs yourself when it stops, with
+    /// <see cref="MlflowTracker.EndActiveRunsAsync"/> or by disposing the tracker. <c>AddMlflowTracking</c> of
+    /// Mlflow.Client.Extensions.Hosting sets it off and ends them in a hosted service.
+    /// </summary>
+    public bool HandleProcessShutdown { get; set; } = true;
+
+    /// <summary>
+    /// Where the <see cref="HttpClient"/> to a tracking server comes from, named by <see cref="MlflowClientOptions.HttpClientName"/>
+    /// of <see cref="Client"/>; <see langword="null"/> (the default): the tracker owns one. Not used for a local store.
+    /// </summary>
+    public IHttpClientFactory? HttpClientFactory { get; set; }
+
     /// <summary>Where the tracker logs warnings and errors (nothing by default).</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
