@@ -104,7 +104,11 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
             client.TrackingUri = options.TrackingUri;
         }
 
-        client.Retry.TimeProvider = options.TimeProvider; // the breaker and retry delays follow the tracker's clock
+        if (options.TimeProvider != TimeProvider.System)
+        {
+            client.Retry.TimeProvider = options.TimeProvider; // the breaker and retry delays follow the tracker's clock
+        }
+
         client.Validate();
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var store = TrackingStoreFactory.Create(client, loggerFactory, options.WrapHandler);
