@@ -217,6 +217,11 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
                 }
 
                 _counters.AddOffline(to - from - rejected);
+                if (mirror.NextAttempt <= _time.GetTimestamp())
+                {
+                    _wakeSender(); // a drain is due (just went offline, or spilled): the sender's pass starts it
+                }
+
                 return true;
             }
             finally
