@@ -15,10 +15,18 @@ using Mlflow.Client;
 //            ends the run with MLflow's retry defaults (the end budget runs out), waits until every point is sent or
 //            kept in the local store (MLFLOW_DOTNET_OFFLINE_DIR), prints "ENDED <status>" and waits to be killed
 //            (at most 120 s) without disposing the tracker.
+//   "drain-kill" logs 100 points to a server that answers, prints "ONLINE <run id>"; on a line on standard input (the
+//            server was stopped) logs 100 more and prints "OFFLINE <is offline>"; on a second line (the server is back
+//            but hangs) logs on, printing "DURABLE <points>" after each FlushAsync, until it is killed (at most 60 s).
 // Points are only sent at shutdown: the flush interval is one hour.
 if (args.Length >= 2 && args[1] == "offline-kill")
 {
     return OfflineKill(args[0]);
+}
+
+if (args.Length >= 2 && args[1] == "drain-kill")
+{
+    return DrainKill(args[0]);
 }
 
 if (args.Length >= 3 && args[1] == "end-offline")
@@ -101,6 +109,58 @@ static int OfflineKill(string uri)
         {
             run.FlushAsync().GetAwaiter().GetResult();
             Console.WriteLine($"DURABLE {run.RunId} {i + 1}");
+            Console.Out.Flush();
+        }
+    }
+
+    return 3;
+}
+
+static int DrainKill(string uri)
+{
+    var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "drain-kill-exp" };
+    options.Client.Retry.MaxRetries = 0;
+    options.Batching.FlushInterval = TimeSpan.FromMilliseconds(50);
+    options.Offline.DurableWriteInterval = TimeSpan.FromMilliseconds(100);
+    options.Offline.ReconnectInterval = TimeSpan.FromMilliseconds(100);
+    options.Offline.OfflineAfter = TimeSpan.FromSeconds(60); // a drain to the hung server waits the whole test
+    var tracker = MlflowTracker.Create(options);
+    var run = tracker.StartRun("drain-killed");
+    var i = 0;
+    for (; i < 100; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+    }
+
+    run.FlushAsync().GetAwaiter().GetResult();
+    Console.WriteLine($"ONLINE {run.RunId}");
+    Console.Out.Flush();
+    if (Console.ReadLine() is null)
+    {
+        return 2;
+    }
+
+    for (; i < 200; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+    }
+
+    run.FlushAsync().GetAwaiter().GetResult();
+    Console.WriteLine($"OFFLINE {run.IsOffline}");
+    Console.Out.Flush();
+    if (Console.ReadLine() is null)
+    {
+        return 2;
+    }
+
+    var deadline = DateTime.UtcNow.AddSeconds(60);
+    for (; DateTime.UtcNow < deadline; i++)
+    {
+        run.LogMetric("loss", 1.0 / (i + 1), i);
+        if (i % 200 == 199)
+        {
+            run.FlushAsync().GetAwaiter().GetResult();
+            Console.WriteLine($"DURABLE {i + 1}");
             Console.Out.Flush();
         }
     }

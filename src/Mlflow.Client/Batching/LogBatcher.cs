@@ -1,30 +1,21 @@
 using Microsoft.Extensions.Logging;
-using System.Diagnostics;
-using Mlflow.Client.Offline;
 using Mlflow.Client.Store;
 
 namespace Mlflow.Client.Batching;
 
 /// <summary>
 /// The background sender of one tracker: one long-running loop that takes each run's queued entries, cuts them into
-/// log-batch requests (<see cref="BatchBuilder"/>) and sends the batches of a run strictly in order. It wakes when a
-/// batch is full, on the flush interval, on a flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the
-/// server rejects is bisected until the offending entries are isolated, which are then reported through their run
-/// while every other entry is delivered.
+/// log-batch requests (<see cref="BatchBuilder"/>) and hands them to its sink (<see cref="ILogSink"/>: the server, or the
+/// offline layer around it). It wakes when a batch is full, on the flush interval, when the sink has work due, on a
+/// flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the server rejects is bisected until the
+/// offending entries are isolated, which are then reported through their run while every other entry is delivered.
 /// </summary>
 internal sealed partial class LogBatcher : IDisposable
 {
-    private enum Outcome
-    {
-        Sent,
-        Split,
-        FailWhole,
-        /// <summary>The server is unreachable (or the send was cut by shutdown): keep the entries in the offline mirror.</summary>
-        Offline,
-    }
-
     private readonly ITrackingStore _store;
-    private readonly OfflineMirror? _offline;
+    private readonly ILogSink _sink;
+    private readonly LogCounters _counters;
+    private readonly TimeProvider _time;
     private readonly bool _spill;
     private readonly ILogger _logger;
     private readonly int _maxQueue;
@@ -38,26 +29,31 @@ internal sealed partial class LogBatcher : IDisposable
     private readonly Task _loop;
     private RunBuffer[] _runs = [];
     private long _pending;
-    private long _sent;
-    private long _failed;
-    private long _spilled;
-    private long _offlineEntries;
     private int _signaled;
     private int _spaceWaiters;
     private volatile bool _stopping;
 
-    public LogBatcher(ITrackingStore store, MlflowBatchingOptions options, OfflineMirror? offline, ILogger logger)
+    /// <param name="store">The store (for its retry count).</param>
+    /// <param name="sink">Where batches go.</param>
+    /// <param name="counters">The tracker's counters, shared with the sink.</param>
+    /// <param name="options">Queueing and batching settings.</param>
+    /// <param name="time">The clock of the flush interval.</param>
+    /// <param name="logger">Where failures go.</param>
+    public LogBatcher(ITrackingStore store, ILogSink sink, LogCounters counters, MlflowBatchingOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
-        _offline = offline;
+        _sink = sink;
+        _counters = counters;
+        _time = time;
         _spill = options.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore
-            ? offline is not null ? true : throw new ArgumentException("SpillToLocalStore needs the offline store (it is off when the tracker logs to a local store).", nameof(offline))
+            ? sink.CanKeep ? true : throw new ArgumentException("SpillToLocalStore needs the offline store (it is off when the tracker logs to a local store).", nameof(sink))
             : false;
         _logger = logger;
         _maxQueue = options.MaxQueueEntries;
         _batchSize = options.MaxBatchEntries;
         _interval = options.FlushInterval;
         _requests = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
+        sink.Attach(Signal);
         _loop = Task.Run(LoopAsync);
     }
 
@@ -65,22 +61,22 @@ internal sealed partial class LogBatcher : IDisposable
     {
         get
         {
-            var sent = Interlocked.Read(ref _sent);
-            var failed = Interlocked.Read(ref _failed);
-            var offline = Interlocked.Read(ref _offlineEntries);
+            var sent = _counters.Sent;
+            var failed = _counters.Failed;
+            var offline = _counters.Offline;
             // Clamped: a failed optimistic reservation lifts the counter above the bound for an instant, never the queue
             // (spilled entries may: they are written to the local store instead of waiting).
             var pending = Math.Clamp(Interlocked.Read(ref _pending), 0, _spill ? long.MaxValue : _maxQueue);
-            return new MlflowTrackerCounters(sent + failed + offline + pending, sent, _store.RetriedRequests, failed, Interlocked.Read(ref _spilled)) { Offline = offline };
+            return new MlflowTrackerCounters(sent + failed + offline + pending, sent, _store.RetriedRequests, failed, _counters.Spilled) { Offline = offline };
         }
     }
 
-    /// <summary>The offline fallback, when on.</summary>
-    public OfflineMirror? Offline => _offline;
+    /// <summary>Where batches go.</summary>
+    public ILogSink Sink => _sink;
 
-    public RunBuffer Register(string runId, RunIdentity? identity = null, RunMirror? mirror = null)
+    public RunBuffer Register(string runId)
     {
-        var run = new RunBuffer(runId) { Identity = identity, Mirror = mirror };
+        var run = new RunBuffer(runId);
         lock (_runsLock)
         {
             _runs = [.. _runs, run];
@@ -118,15 +114,15 @@ internal sealed partial class LogBatcher : IDisposable
         }
     }
 
-    /// <summary>Completes when every entry of <paramref name="run"/> up to <paramref name="target"/> was sent or given up on.</summary>
+    /// <summary>
+    /// Completes when every entry of <paramref name="run"/> up to <paramref name="target"/> was delivered, kept by the
+    /// sink (and forced to disk) or given up on. Never waits for the sink's own work (a drain of a local copy).
+    /// </summary>
     public async Task FlushRunAsync(RunBuffer run, long target, CancellationToken cancellationToken)
     {
         Signal();
         await run.WaitForAsync(target).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (run.Mirror is not null)
-        {
-            _offline?.FlushToDisk(force: true); // what went to the local copy is on disk when a flush returns
-        }
+        _sink.Persist(); // what was kept locally is on disk when a flush returns
     }
 
     /// <summary>Waits for every entry queued so far; <see langword="false"/> when the timeout passed first.</summary>
@@ -138,7 +134,7 @@ internal sealed partial class LogBatcher : IDisposable
         try
         {
             await Task.WhenAll(waits).WaitAsync(timeout).ConfigureAwait(false);
-            _offline?.FlushToDisk(force: true);
+            _sink.Persist();
             return true;
         }
         catch (TimeoutException)
@@ -186,7 +182,7 @@ internal sealed partial class LogBatcher : IDisposable
             // Over the bound: queued anyway (no wait, no I/O here) and the sender writes this run's queue to the local
             // store instead of the network, in order, until the local copy is drained to the server.
             Interlocked.Increment(ref _pending);
-            Interlocked.Increment(ref _spilled);
+            _counters.AddSpilled();
             run.SpillRequested = true;
             Signal();
             return true;
@@ -254,10 +250,8 @@ internal sealed partial class LogBatcher : IDisposable
     {
         while (true)
         {
-            var wait = _offline is not null && Volatile.Read(ref _runs).Any(r => r.Mirror is { Active: true }) && _offline.Options.DurableWriteInterval < _interval
-                ? _offline.Options.DurableWriteInterval
-                : _interval;
-            await _signal.WaitAsync(wait).ConfigureAwait(false);
+            var wait = _sink.NextWake is { } due && due < _interval ? due : _interval;
+            await WaitForSignalAsync(wait).ConfigureAwait(false);
             Volatile.Write(ref _signaled, 0);
             var stopping = _stopping;
             try
@@ -273,9 +267,23 @@ internal sealed partial class LogBatcher : IDisposable
 
             if (stopping && (_abort.IsCancellationRequested || Volatile.Read(ref _runs).All(r => r.IsDrained)))
             {
-                _offline?.FlushToDisk(force: true);
+                _sink.Persist();
                 return;
             }
+        }
+    }
+
+    /// <summary>Waits for a signal or <paramref name="wait"/> on the tracker's clock.</summary>
+    private async Task WaitForSignalAsync(TimeSpan wait)
+    {
+        using var timer = new CancellationTokenSource(wait, _time);
+        try
+        {
+            await _signal.WaitAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested)
+        {
+            // the interval passed
         }
     }
 
@@ -292,8 +300,7 @@ internal sealed partial class LogBatcher : IDisposable
                 continue;
             }
 
-            // An ended run whose local copy still waits for the server stays here: drains go on while the tracker lives.
-            if (run.IsClosed && run.IsDrained && run.Mirror is not { Active: true, Dirty: true })
+            if (run.IsClosed && run.IsDrained)
             {
                 lock (_runsLock)
                 {
@@ -311,20 +318,16 @@ internal sealed partial class LogBatcher : IDisposable
             await Task.WhenAll(Volatile.Read(ref _runs).Select(r => r.Drain ?? Task.CompletedTask)).ConfigureAwait(false);
         }
 
-        _offline?.FlushToDisk(force: _stopping);
+        _sink.AfterPass(_stopping);
     }
 
-    /// <summary>One run's turn: what is queued goes out (or to the local copy), then the local copy is drained when due.</summary>
+    /// <summary>One run's turn: what is queued goes to the sink.</summary>
     private async Task DrainAndFollowUpAsync(RunBuffer run)
     {
         await Task.Yield(); // the loop goes on starting the other runs' drains
         try
         {
             await DrainRunAsync(run).ConfigureAwait(false);
-            if (run.Mirror is { Active: true } mirror && !_stopping)
-            {
-                await MaybeDrainMirrorAsync(run, mirror).ConfigureAwait(false);
-            }
         }
 #pragma warning disable CA1031 // a run's drain must not end the sender; the failure is logged
         catch (Exception ex)
@@ -338,152 +341,4 @@ internal sealed partial class LogBatcher : IDisposable
             Signal(); // more came in while this drain ran: take it now, not at the next interval
         }
     }
-
-    /// <summary>Sends a run's local copy to the server when due (at once after a spill, every reconnect interval while the server is down).</summary>
-    private async Task MaybeDrainMirrorAsync(RunBuffer run, RunMirror mirror)
-    {
-        if (!mirror.Dirty || !_offline!.CanDrain || Stopwatch.GetTimestamp() < mirror.NextAttempt)
-        {
-            return;
-        }
-
-        if (!await mirror.Gate.WaitAsync(0).ConfigureAwait(false))
-        {
-            return; // the run is being ended: that thread drains
-        }
-
-        // A drain runs on the sender: a server that hangs must not hold every other run's sending (and a bounded queue)
-        // for the whole HTTP retry budget. What it sent without an answer is in the sync journal as in flight.
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-        budget.CancelAfter(_offline.Options.OfflineAfter);
-        try
-        {
-            await DrainMirrorCoreAsync(run, mirror, budget.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // shutdown: what is local stays local, for mlflow-sync
-        }
-        catch (OperationCanceledException) when (budget.IsCancellationRequested)
-        {
-            mirror.ServerDown = true;
-            RetryDrainLater(mirror);
-            OfflineLog.DrainTimedOut(_logger, run.RunId, _offline.Options.OfflineAfter);
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-    }
-
-    /// <summary>No drain of <paramref name="mirror"/> before one <see cref="MlflowOfflineOptions.ReconnectInterval"/> from now.</summary>
-    private void RetryDrainLater(RunMirror mirror)
-        => mirror.NextAttempt = Stopwatch.GetTimestamp() + (long)(_offline!.Options.ReconnectInterval.TotalSeconds * Stopwatch.Frequency);
-
-    /// <summary>One drain attempt (the caller holds the mirror's gate): on success a mirrored server run goes back to direct sending.</summary>
-    internal async Task<DrainState> DrainMirrorCoreAsync(RunBuffer run, RunMirror mirror, CancellationToken cancellationToken)
-    {
-        var (state, error, delivered) = await _offline!.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
-        CountDelivered(delivered);
-        switch (state)
-        {
-            case DrainState.Drained:
-                mirror.Dirty = false;
-                if (mirror.ServerDown)
-                {
-                    OfflineLog.BackOnline(_logger, run.RunId);
-                }
-
-                mirror.ServerDown = false;
-                if (!mirror.LocalOnly)
-                {
-                    mirror.Active = false; // nothing is left locally: the next entries go straight to the server, in order
-                }
-
-                break;
-            case DrainState.Unreachable:
-                mirror.ServerDown = true;
-                RetryDrainLater(mirror);
-                break;
-            default:
-                mirror.ServerDown = false;
-                RetryDrainLater(mirror);
-                if (error is not null && mirror.ReportedErrors.Add(error))
-                {
-                    OfflineLog.DrainFailed(_logger, run.RunId, error);
-                    run.AddRejection(new RejectedLogEntry("local data", "", error));
-                }
-
-                break;
-        }
-
-        return state;
-    }
-
-    /// <summary>
-    /// Entries a drain delivered move from <see cref="MlflowTrackerCounters.Offline"/> to sent. A drain also sends the
-    /// tags a run started offline was created with, which were never counted as logged: the move is capped by what is offline.
-    /// </summary>
-    private void CountDelivered(long delivered)
-    {
-        while (delivered > 0)
-        {
-            var offline = Interlocked.Read(ref _offlineEntries);
-            var moved = Math.Min(delivered, offline);
-            if (moved <= 0)
-            {
-                return;
-            }
-
-            if (Interlocked.CompareExchange(ref _offlineEntries, offline - moved, offline) == offline)
-            {
-                Interlocked.Add(ref _sent, moved);
-                return;
-            }
-        }
-    }
-
-    /// <summary>Opens the run's local mirror when it has none (server run identity known from registration).</summary>
-    internal RunMirror EnsureMirror(RunBuffer run, string reason)
-    {
-        lock (run)
-        {
-            if (run.Mirror is { } existing)
-            {
-                if (!existing.Active)
-                {
-                    existing.Active = true;
-                    existing.ServerDown = true;
-                }
-
-                return existing;
-            }
-
-            var identity = run.Identity ?? throw new InvalidOperationException($"Run {run.RunId} has no identity for an offline copy.");
-            var mirror = _offline!.OpenMirror(identity, run.RunId);
-            run.Mirror = mirror;
-            _offline.WarnOnce(_store.Description, run.RunId, reason);
-            return mirror;
-        }
-    }
-
-    /// <summary>
-    /// Keeps draining the local copy of an ended run while the tracker lives. The run may have left the sender's list
-    /// already (closed, nothing queued), or be about to: a closed stand-in sharing its copy is added, and leaves the list
-    /// once the copy is drained.
-    /// </summary>
-    internal void KeepDraining(RunBuffer run)
-    {
-        var standIn = new RunBuffer(run.RunId) { Identity = run.Identity, Mirror = run.Mirror };
-        standIn.Close();
-        lock (_runsLock)
-        {
-            _runs = [.. _runs, standIn];
-        }
-
-        Signal();
-    }
-
-    internal static string NoAnswerWithin(TimeSpan budget)
-        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {budget.TotalSeconds:0.###} s (MlflowOfflineOptions.OfflineAfter)");
 }

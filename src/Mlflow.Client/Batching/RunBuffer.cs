@@ -1,5 +1,3 @@
-using Mlflow.Client.Offline;
-
 namespace Mlflow.Client.Batching;
 
 /// <summary>
@@ -21,20 +19,13 @@ internal sealed class RunBuffer
     private long _completed;
     private bool _closed;
     private int _reported;
-    private RunMirror? _mirror;
     private volatile bool _spillRequested;
 
     public RunBuffer(string runId) => RunId = runId;
 
     public string RunId { get; }
 
-    /// <summary>Who the run is on the server (for its offline copy); <see langword="null"/> when the offline fallback is off.</summary>
-    public RunIdentity? Identity { get; init; }
-
-    /// <summary>The run's local copy, once it has one (set by the sender, read by any thread).</summary>
-    public RunMirror? Mirror { get => Volatile.Read(ref _mirror); set => Volatile.Write(ref _mirror, value); }
-
-    /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>.</summary>
+    /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>: the sink takes the run's next turn.</summary>
     public bool SpillRequested { get => _spillRequested; set => _spillRequested = value; }
 
     /// <summary>The sender's drain of this run now running, if any (read and written by the sender loop only).</summary>

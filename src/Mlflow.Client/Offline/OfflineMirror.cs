@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Mlflow.Client.Batching;
 using Mlflow.Client.FileStore;
@@ -19,7 +18,9 @@ namespace Mlflow.Client.Offline;
 /// <para>Exactly once: the mirror holds only what the server did not acknowledge. Points whose send had an unknown
 /// outcome are recorded as in flight in the sync journal, so the drain compares them with the server's history before
 /// sending (a file-backed server appends duplicates).</para>
-/// <para>All I/O happens on the tracker's background sender, or on the thread that ends a run; never on a log call.</para>
+/// <para>All I/O happens on the tracker's background sender, a drain, or the thread that ends a run; never on a log
+/// call. This class does the local store's work; when to write, drain and flip a run's flags is the offline layer's
+/// (<see cref="OfflineSink"/>).</para>
 /// </remarks>
 internal sealed class OfflineMirror : IDisposable
 {
@@ -35,7 +36,7 @@ internal sealed class OfflineMirror : IDisposable
     private LocalFileStore? _store;
     private int _warned;
     private int _unsyncedToDisk;
-    private long _lastDiskFlush = Stopwatch.GetTimestamp();
+    private long _lastDiskFlush = -1;
 
     /// <param name="root">The local store folder (created on first use).</param>
     /// <param name="options">The offline settings.</param>
@@ -60,6 +61,9 @@ internal sealed class OfflineMirror : IDisposable
     public string TargetKey { get; }
 
     public bool CanDrain => _drainClient is not null;
+
+    /// <summary>The clock of the durable-write interval and the drain's waits (the tracker's).</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
 
     /// <summary>How long a server that answers again gets to apply requests it held while it hung, before a drain reads its history (at most a quarter of the drain's budget).</summary>
     internal static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
@@ -105,7 +109,7 @@ internal sealed class OfflineMirror : IDisposable
         }
 
         Volatile.Write(ref _unsyncedToDisk, 1);
-        return (new RunMirror(clientKey, null, localOnly: true) { Dirty = true }, experimentId);
+        return (new RunMirror(clientKey, null, localOnly: true), experimentId);
     }
 
     /// <summary>Creates (or reopens) the local mirror of a server run, with a journal that already names the server run.</summary>
@@ -130,7 +134,7 @@ internal sealed class OfflineMirror : IDisposable
         return new RunMirror(identity.ClientKey, serverRunId, localOnly: false);
     }
 
-    /// <summary>Writes entries to the local run, in order; entries the local store refuses are passed to <paramref name="reject"/>.</summary>
+    /// <summary>Writes entries to the local run, in order; entries the local store refuses are passed to <paramref name="reject"/>. The caller holds the mirror's gate (and its drain lock when a tag deletion is among them).</summary>
     public void Write(RunMirror mirror, LogEntry[] entries, int from, int to, Action<LogEntry, string> reject)
     {
         var store = Store;
@@ -184,7 +188,6 @@ internal sealed class OfflineMirror : IDisposable
             start = end;
         }
 
-        mirror.Dirty = true;
         Volatile.Write(ref _unsyncedToDisk, 1);
     }
 
@@ -216,7 +219,7 @@ internal sealed class OfflineMirror : IDisposable
         }
     }
 
-    /// <summary>Records metric ranges of the local run whose send had an unknown outcome: the drain checks them against the server first.</summary>
+    /// <summary>Records metric ranges of the local run whose send had an unknown outcome: the drain checks them against the server first. The caller holds the mirror's drain lock.</summary>
     public void MarkInFlight(RunMirror mirror, Dictionary<string, long> countsBefore)
     {
         if (countsBefore.Count == 0)
@@ -247,7 +250,8 @@ internal sealed class OfflineMirror : IDisposable
     /// <summary>
     /// Records the final status in the local run's <c>meta.yaml</c>, so the local copy never stays RUNNING. Not on the server
     /// yet: the drain (or <c>mlflow-sync</c>) sends it last, after the data. Already on the server
-    /// (<paramref name="onServer"/>): the run's journal says so, and no sync sends it again. The caller holds the mirror's gate.
+    /// (<paramref name="onServer"/>): the run's journal says so, and no sync sends it again. The caller holds the mirror's
+    /// gate (and its drain lock when <paramref name="onServer"/>).
     /// </summary>
     public void SetStatus(RunMirror mirror, RunStatus status, long endTime, bool onServer = false)
     {
@@ -261,10 +265,6 @@ internal sealed class OfflineMirror : IDisposable
             journal.EndTime = endTime;
             SaveJournal(journal, path);
         }
-        else
-        {
-            mirror.Dirty = true;
-        }
 
         Volatile.Write(ref _unsyncedToDisk, 1);
     }
@@ -277,7 +277,8 @@ internal sealed class OfflineMirror : IDisposable
     /// forced call waits for that flush (it may cover this caller's writes) instead of returning while it runs.</remarks>
     public void FlushToDisk(bool force)
     {
-        if (!force && (Volatile.Read(ref _unsyncedToDisk) == 0 || Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastDiskFlush)) < Options.DurableWriteInterval))
+        var last = Interlocked.Read(ref _lastDiskFlush);
+        if (!force && (Volatile.Read(ref _unsyncedToDisk) == 0 || (last >= 0 && Time.GetElapsedTime(last) < Options.DurableWriteInterval)))
         {
             return;
         }
@@ -289,7 +290,7 @@ internal sealed class OfflineMirror : IDisposable
                 return;
             }
 
-            Interlocked.Exchange(ref _lastDiskFlush, Stopwatch.GetTimestamp());
+            Interlocked.Exchange(ref _lastDiskFlush, Time.GetTimestamp());
             LocalFileStore? store;
             lock (_storeLock)
             {
@@ -312,12 +313,17 @@ internal sealed class OfflineMirror : IDisposable
         }
     }
 
-    /// <summary>Pushes the local run to the server (tag deletions recorded in its journal included). Cancellation is thrown.</summary>
-    public async Task<(DrainState State, string? Error, long Delivered)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pushes the local run to the server (tag deletions recorded in its journal included). The caller holds the
+    /// mirror's drain lock; the gate is held only while the sync reads the local run (before its first network call),
+    /// so entries keep reaching the local copy while the drain waits for the server. Cancellation is thrown.
+    /// </summary>
+    /// <returns>How it ended, the error, entries delivered, and <see cref="RunMirror.Generation"/> when the local run was read.</returns>
+    public async Task<(DrainState State, string? Error, long Delivered, long Generation)> TryDrainAsync(RunMirror mirror, CancellationToken cancellationToken)
     {
         if (_drainClient is null)
         {
-            return (DrainState.Unreachable, "no server to send to", 0);
+            return (DrainState.Unreachable, "no server to send to", 0, -1);
         }
 
         FlushToDisk(force: true);
@@ -334,20 +340,32 @@ internal sealed class OfflineMirror : IDisposable
                 }
                 catch (MlflowException ex) when (ex.IsTransient)
                 {
-                    return (DrainState.Unreachable, ex.ShortReason, 0);
+                    return (DrainState.Unreachable, ex.ShortReason, 0, -1);
                 }
             }
 
-            await Task.Delay(SettleDelay < Options.OfflineAfter / 4 ? SettleDelay : Options.OfflineAfter / 4, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(SettleDelay < Options.OfflineAfter / 4 ? SettleDelay : Options.OfflineAfter / 4, Time, cancellationToken).ConfigureAwait(false);
         }
 
-        var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
+        // The sync reads the whole local run (run, journal, metric files) before it reports its first phase, and sends
+        // from that snapshot: the gate is let go at that report, never held over a network call.
+        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var readDone = new GateRelease(mirror.Gate);
+        var generation = mirror.Generation;
+        var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger) { Progress = readDone };
         SyncRunResult result;
-        // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
-        // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
-        using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
+        try
         {
-            result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+            // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
+            // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
+            using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
+            {
+                result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            readDone.Report(null!);
         }
 
         if (result.ServerRunId is { } serverRunId)
@@ -358,10 +376,24 @@ internal sealed class OfflineMirror : IDisposable
         var delivered = result.MetricPointsSent + result.ParamsSent + result.TagsSent;
         if (result.Outcome == SyncRunOutcome.Failed && (sync.ServerUnreachable || sync.LastFailureTransient))
         {
-            return (DrainState.Unreachable, result.Error, delivered);
+            return (DrainState.Unreachable, result.Error, delivered, generation);
         }
 
-        return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error, delivered) : (DrainState.Drained, null, delivered);
+        return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error, delivered, generation) : (DrainState.Drained, null, delivered, generation);
+    }
+
+    /// <summary>Lets go of a mirror's gate at the sync's first progress report (its reading of the local run is done), once.</summary>
+    private sealed class GateRelease(SemaphoreSlim gate) : IProgress<SyncProgress>
+    {
+        private int _released;
+
+        public void Report(SyncProgress value)
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gate.Release();
+            }
+        }
     }
 
     /// <summary>Saves a journal the tracker wrote (not the drain's progress): forced to disk with the next durable write.</summary>

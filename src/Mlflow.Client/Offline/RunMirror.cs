@@ -9,15 +9,24 @@ internal sealed record RunIdentity(string ClientKey, string ExperimentId, string
 
 /// <summary>
 /// The local copy of one run's unacknowledged data: a run in the offline store whose id is the run's client key. While
-/// <see cref="Active"/>, the sender writes the run's entries there instead of sending them; a drain
+/// <see cref="Active"/>, the run's entries are written there instead of being sent; a drain
 /// (<see cref="OfflineMirror.TryDrainAsync"/>) pushes them to the server with the sync machinery, which keeps a journal
-/// of what the server acknowledged beside the local run.
+/// of what the server acknowledged beside the local run. Its flags are set by the offline layer
+/// (<see cref="OfflineSink"/>) alone, under <see cref="Gate"/>.
 /// </summary>
+/// <remarks>
+/// Two locks: <see cref="Gate"/> is short (local writes; the drain's reading of the local run) and never held over a
+/// network call, so entries keep reaching the local copy while a drain runs; <see cref="DrainLock"/> is held by a drain
+/// for its whole length and by writers of the run's sync journal (in-flight marks, tag deletions, a status already on
+/// the server), which the drain rewrites as it goes. Order: <see cref="DrainLock"/> before <see cref="Gate"/>.
+/// </remarks>
 internal sealed class RunMirror(string localRunId, string? serverRunId, bool localOnly)
 {
     private volatile bool _active = true;
     private volatile bool _serverDown = true;
+    private volatile bool _dirty;
     private volatile string? _serverRunId = serverRunId;
+    private long _nextAttempt;
 
     /// <summary>The run id in the local store (the client key).</summary>
     public string LocalRunId { get; } = localRunId;
@@ -35,10 +44,13 @@ internal sealed class RunMirror(string localRunId, string? serverRunId, bool loc
     public bool ServerDown { get => _serverDown; set => _serverDown = value; }
 
     /// <summary>Written since the last complete drain (entries or the final status).</summary>
-    public bool Dirty { get; set; }
+    public bool Dirty { get => _dirty; set => _dirty = value; }
 
-    /// <summary>No drain before this time (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
-    public long NextAttempt { get; set; }
+    /// <summary>Local writes so far (entries and statuses): a drain clears <see cref="Dirty"/> only when none came in while it ran.</summary>
+    public long Generation { get; set; }
+
+    /// <summary>No drain before this time (a timestamp of the tracker's <see cref="TimeProvider"/>).</summary>
+    public long NextAttempt { get => Interlocked.Read(ref _nextAttempt); set => Interlocked.Exchange(ref _nextAttempt, value); }
 
     /// <summary>Points of each metric key in the local file (for in-flight ranges).</summary>
     public Dictionary<string, long> MetricCounts { get; } = new(StringComparer.Ordinal);
@@ -46,6 +58,9 @@ internal sealed class RunMirror(string localRunId, string? serverRunId, bool loc
     /// <summary>Drain errors already reported to the run's owner.</summary>
     public HashSet<string> ReportedErrors { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Serializes writes and drains of this mirror (the sender and the thread ending the run).</summary>
+    /// <summary>Serializes local writes, and the drain's reading of the local run (short; no network call under it).</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Held by a drain for its whole length, and by writers of the run's sync journal.</summary>
+    public SemaphoreSlim DrainLock { get; } = new(1, 1);
 }

@@ -73,7 +73,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// <see langword="null"/> until the run was first sent to the server (by this tracker, once the server answers).
     /// A run synced later by <c>mlflow-sync</c> is found on the server by tag <c>mlflow.dotnet.sourceRunId</c> = <see cref="RunId"/>.
     /// </summary>
-    public string? ServerRunId => Buffer.Mirror is { LocalOnly: true } mirror ? mirror.ServerRunId : RunId;
+    public string? ServerRunId => Mirror is { LocalOnly: true } mirror ? mirror.ServerRunId : RunId;
 
     /// <summary>
     /// Where the run's data is now: on the server, in the local store, or (partly) in the offline folder awaiting the
@@ -81,7 +81,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// </summary>
     public RunDataLocation DataLocation => _logsToLocalStore
         ? RunDataLocation.LocalStore
-        : Buffer.Mirror is { Dirty: true } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server; // the mirror holds what the server lacks until drained
+        : Mirror is { Dirty: true } ? RunDataLocation.OfflineAwaitingSync : RunDataLocation.Server; // the mirror holds what the server lacks until drained
 
     /// <summary>The experiment the run belongs to.</summary>
     public string ExperimentId { get; }
@@ -93,12 +93,15 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     /// <see langword="true"/> while the tracking server cannot be reached and what this run logs is kept in the local
     /// store (<see cref="MlflowOfflineOptions.Directory"/>) instead; it is sent when the server answers again.
     /// </summary>
-    public bool IsOffline => Buffer.Mirror is { Active: true, ServerDown: true };
+    public bool IsOffline => Mirror is { Active: true, ServerDown: true };
 
     /// <summary><see cref="RunStatus.Running"/> until the run is ended, then the status it was ended with.</summary>
     public RunStatus Status => _status;
 
     internal RunBuffer Buffer { get; }
+
+    /// <summary>The run's local copy (offline fallback), once it has one.</summary>
+    internal Offline.RunMirror? Mirror => _tracker.MirrorOf(Buffer);
 
     internal bool IsEnded => Volatile.Read(ref _ending) != 0;
 

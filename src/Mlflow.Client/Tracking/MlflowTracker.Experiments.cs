@@ -35,7 +35,7 @@ public sealed partial class MlflowTracker
         {
             if (ex is OperationCanceledException && _offline!.Options.ThrowOnConnectivityFailure)
             {
-                throw new MlflowException("The tracking server did not answer: " + LogBatcher.NoAnswerWithin(_offline.Options.OfflineAfter) + ".", ex);
+                throw new MlflowException("The tracking server did not answer: " + ServerSink.NoAnswerWithin(_offline.Options.OfflineAfter) + ".", ex);
             }
 
             Volatile.Write(ref _offlineExperimentName, name);
@@ -103,28 +103,33 @@ public sealed partial class MlflowTracker
     private async Task<string> GetOrCreateExperimentAsync(string name, CancellationToken cancellationToken)
     {
         var experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
-        for (var attempt = 1; experiment is null; attempt++)
+        if (experiment is null)
         {
+            // One retry budget (the HTTP pipeline's): a creation whose outcome is unknown is read back once, and created
+            // once more only when it is not there.
+            string? created;
             try
             {
-                var created = await _store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false);
+                (created, experiment) = await CreateExperimentOnceAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MlflowException ex) when (ex.OutcomeUnknown)
+            {
+                using (RequestScope.Enter(RequestFlags.BypassCircuitBreaker))
+                {
+                    experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+
+                (created, experiment) = experiment is null ? await CreateExperimentOnceAsync(name, cancellationToken).ConfigureAwait(false) : (null, experiment);
+            }
+
+            if (created is not null)
+            {
                 _experimentNames[created] = name;
                 return created;
             }
-            catch (MlflowException ex) when (ex.ErrorCode is MlflowErrorCode.ResourceAlreadyExists or MlflowErrorCode.AlreadyExists)
-            {
-                // Created concurrently, by our own unanswered attempt, or a deleted experiment owns the name (SQL stores): look again.
-                experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
-                    ?? throw new MlflowException($"Experiment '{name}' could not be created: the name is taken, but no experiment with it can be read (a deleted experiment may own it).", ex);
-            }
-            catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
-            {
-                // The creation may have been applied without an answer: read it back before creating again.
-                using var readBack = RequestScope.Enter(RequestFlags.BypassCircuitBreaker);
-                experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
-            }
         }
 
+        experiment = experiment ?? throw new MlflowException($"Experiment '{name}' was neither created nor found.");
         if (experiment.LifecycleStage == LifecycleStage.Deleted)
         {
             throw new MlflowException($"Experiment '{name}' (id {experiment.ExperimentId}) is deleted. Restore it (MlflowClient.RestoreExperimentAsync) or choose another name: the tracker does not log into a deleted experiment or resurrect it silently.");
@@ -132,6 +137,21 @@ public sealed partial class MlflowTracker
 
         _experimentNames[experiment.ExperimentId] = name;
         return experiment.ExperimentId;
+    }
+
+    /// <summary>Creates the experiment; one created meanwhile (or by our own unanswered attempt) is read instead.</summary>
+    private async Task<(string? Created, Experiment? Existing)> CreateExperimentOnceAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _store.CreateExperimentAsync(name, null, null, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (MlflowException ex) when (ex.ErrorCode is MlflowErrorCode.ResourceAlreadyExists or MlflowErrorCode.AlreadyExists)
+        {
+            // Created concurrently, by our own unanswered attempt, or a deleted experiment owns the name (SQL stores): look again.
+            return (null, await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new MlflowException($"Experiment '{name}' could not be created: the name is taken, but no experiment with it can be read (a deleted experiment may own it).", ex));
+        }
     }
 
     /// <summary>The name of a server experiment: known from the tracker's own lookups, else read once (best effort).</summary>

@@ -1,4 +1,5 @@
-// The offline fallback: starting a run offline when the server cannot be reached, and ending a run on the server or in its local copy.
+// The offline fallback as the tracker sees it: starting a run offline when the server cannot be reached; the rest (local
+// copies, drains, the end of a run while offline) is the offline layer's (OfflineSink).
 using Mlflow.Client.Batching;
 using Mlflow.Client.Offline;
 using Mlflow.Client.Resilience;
@@ -24,7 +25,7 @@ public sealed partial class MlflowTracker
         var experimentId = experimentIdOverride ?? parent?.ExperimentId;
         string? experimentName = null;
         string reason;
-        if (parent?.Buffer.Mirror is { LocalOnly: true })
+        if (parent?.Mirror is { LocalOnly: true })
         {
             reason = "its parent run started offline";
         }
@@ -41,22 +42,26 @@ public sealed partial class MlflowTracker
             {
                 experimentId ??= await ResolveExperimentIdAsync(ct).ConfigureAwait(false);
                 experimentName = await ExperimentNameAsync(experimentId, ct).ConfigureAwait(false);
-                for (var attempt = 1; ; attempt++)
+                Run created;
+                try
                 {
-                    try
-                    {
-                        var created = await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, ct).ConfigureAwait(false);
-                        return Register(created.Info.RunId, experimentId, experimentName, key, created.Info.RunName ?? name);
-                    }
-                    catch (MlflowException ex) when (ex.OutcomeUnknown && attempt < 3)
-                    {
-                        using var readBack = RequestScope.Enter(RequestFlags.BypassCircuitBreaker);
-                        if (await FindByClientKeyAsync(experimentId, key, ct).ConfigureAwait(false) is { } found)
-                        {
-                            return Register(found.Info.RunId, experimentId, experimentName, key, found.Info.RunName ?? name);
-                        }
-                    }
+                    created = await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, ct).ConfigureAwait(false);
                 }
+                catch (MlflowException ex) when (ex.OutcomeUnknown)
+                {
+                    // One retry budget (the HTTP pipeline's): the creation is read back once by its client key, and
+                    // created once more only when it is not there. Unknown again: the run starts offline under the key,
+                    // which the drain (or mlflow-sync) finds by its source tag instead of creating a second run.
+                    Run? found;
+                    using (RequestScope.Enter(RequestFlags.BypassCircuitBreaker))
+                    {
+                        found = await FindByClientKeyAsync(experimentId, key, ct).ConfigureAwait(false);
+                    }
+
+                    created = found ?? await _store.CreateRunAsync(experimentId, name, startTime, tags, _user, ct).ConfigureAwait(false);
+                }
+
+                return Register(created.Info.RunId, experimentId, experimentName, key, created.Info.RunName ?? name);
             }
             catch (MlflowException ex) when (CanGoOffline(ex))
             {
@@ -66,7 +71,7 @@ public sealed partial class MlflowTracker
             {
                 // A creation sent without an answer may exist on the server: it carries the client key, so the drain
                 // (or mlflow-sync) finds it by its source tag instead of creating a second run.
-                reason = LogBatcher.NoAnswerWithin(_offline.Options.OfflineAfter);
+                reason = ServerSink.NoAnswerWithin(_offline.Options.OfflineAfter);
                 if (_offline.Options.ThrowOnConnectivityFailure)
                 {
                     throw new MlflowException("The tracking server did not answer: " + reason + ".");
@@ -77,7 +82,7 @@ public sealed partial class MlflowTracker
         // Offline start: a local run under the client key; a drain (or mlflow-sync) creates its server run later.
         string? localExperimentId = null;
         string? serverExperimentId = null;
-        if (parent is not null && parent.Buffer.Mirror is { LocalOnly: true })
+        if (parent is not null && parent.Mirror is { LocalOnly: true })
         {
             localExperimentId = parent.ExperimentId;
         }
@@ -93,10 +98,16 @@ public sealed partial class MlflowTracker
 
         var (mirror, localExperiment) = _offline!.CreateLocalRun(key, localExperimentId, experimentName, serverExperimentId, name, startTime, tags, _user);
         _offline.WarnOnce(_store.Description, key, reason);
-        return new ActiveRun(this, _batcher, _batcher.Register(key, null, mirror), key, localExperiment, name);
+        var local = _batcher.Register(key);
+        _offlineSink!.Track(local, null, mirror);
+        return new ActiveRun(this, _batcher, local, key, localExperiment, name);
 
         ActiveRun Register(string runId, string expId, string? expName, string clientKey, string runName)
-            => new(this, _batcher, _batcher.Register(runId, new RunIdentity(clientKey, expId, expName, runName)), runId, expId, runName);
+        {
+            var buffer = _batcher.Register(runId);
+            _offlineSink!.Track(buffer, new RunIdentity(clientKey, expId, expName, runName), null);
+            return new(this, _batcher, buffer, runId, expId, runName);
+        }
     }
 
     private async Task<Run?> FindByClientKeyAsync(string experimentId, string key, CancellationToken cancellationToken)
@@ -112,135 +123,13 @@ public sealed partial class MlflowTracker
     }
 
     /// <summary>
-    /// Sends a run's final status: directly, or through its local copy (sent last, after the data) when it has one. The end
-    /// is data like any other: when the server cannot take it within <paramref name="cancellationToken"/>'s budget (a
-    /// transient failure, or the budget ran out), the status and end time are kept in the run's local copy (opened when
-    /// needed, forced to disk), which the sender drains while the tracker lives and <c>mlflow-sync</c> completes later;
-    /// a warning says so. A local copy always ends with the final status, also when the server took it directly.
+    /// Sends a run's final status: to the store, or through the offline layer when on (which keeps it in the run's local
+    /// copy when the server cannot take it within <paramref name="cancellationToken"/>'s budget).
     /// </summary>
-    internal async Task EndOnStoreAsync(ActiveRun run, RunStatus status, CancellationToken cancellationToken)
-    {
-        var endTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var mirror = run.Buffer.Mirror;
-        if (_offline is null || mirror is not { Active: true })
-        {
-            string reason;
-            try
-            {
-                await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
-                if (mirror is not null)
-                {
-                    await RecordEndLocallyAsync(mirror, status, endTime, onServer: true).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            catch (Exception ex) when (_offline is not null && run.Buffer.Identity is not null && KeepsEndOffline(ex, cancellationToken, out reason))
-            {
-            }
-
-            mirror = _batcher.EnsureMirror(run.Buffer, reason);
-        }
-
-        await RecordEndLocallyAsync(mirror, status, endTime, onServer: false).ConfigureAwait(false);
-        // Entries still with the sender reach the local copy first: then the sender drains them, and the status last.
-        if (run.Buffer.IsDrained)
-        {
-            await DrainEndAsync(run, mirror, status, endTime, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (mirror.Dirty)
-        {
-            OfflineLog.EndedOffline(Logger, run.RunId, status.ToString().ToUpperInvariant(), _offline.Root);
-            _batcher.KeepDraining(run.Buffer);
-        }
-    }
-
-    /// <summary>
-    /// Writes the final status into the run's local copy and forces it to disk. The copy's gate is waited for whatever
-    /// budget is left: its holder (a drain, bounded by <see cref="MlflowOfflineOptions.OfflineAfter"/>, or a local write)
-    /// lets go, and the end must not be lost.
-    /// </summary>
-    private async Task RecordEndLocallyAsync(RunMirror mirror, RunStatus status, long endTime, bool onServer)
-    {
-        await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            _offline!.SetStatus(mirror, status, endTime, onServer);
-            _offline.FlushToDisk(force: true);
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Within the end budget, sends the run's local copy (its status last) to a server that is back, or whose circuit
-    /// breaker is about to close: a drain attempt every ReconnectInterval until one gets through or the budget is spent.
-    /// The copy stays dirty when the status did not reach the server.
-    /// </summary>
-    private async Task DrainEndAsync(ActiveRun run, RunMirror mirror, RunStatus status, long endTime, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            return; // the sender is draining it
-        }
-
-        try
-        {
-            var state = DrainState.Unreachable;
-            while (mirror.Dirty)
-            {
-                state = await _batcher.DrainMirrorCoreAsync(run.Buffer, mirror, cancellationToken).ConfigureAwait(false);
-                if (state != DrainState.Unreachable)
-                {
-                    break;
-                }
-
-                await Task.Delay(_offline!.Options.ReconnectInterval, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (state == DrainState.Failed && !mirror.LocalOnly)
-            {
-                // The data went as far as the server accepts it (the refusals are reported): the status goes directly.
-                await _store.UpdateRunAsync(run.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
-                mirror.Dirty = false;
-            }
-        }
-        catch (Exception ex) when (KeepsEndOffline(ex, cancellationToken, out _))
-        {
-            // out of time, or the server went away again: the status is kept locally
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-    }
-
-    /// <summary>
-    /// Whether a failed end is kept offline: a transient failure, or the end budget ran out (the update may have been
-    /// applied; sending the same status and end time again is harmless).
-    /// </summary>
-    private static bool KeepsEndOffline(Exception ex, CancellationToken budget, out string reason)
-    {
-        switch (ex)
-        {
-            case MlflowException m when m.IsTransient || m.Kind == MlflowFailureKind.Cancelled:
-                reason = m.ShortReason;
-                return true;
-            case OperationCanceledException when budget.IsCancellationRequested:
-                reason = "no answer within the end budget (MlflowBatchingOptions.ShutdownTimeout)";
-                return true;
-            default:
-                reason = "";
-                return false;
-        }
-    }
+    internal Task EndOnStoreAsync(ActiveRun run, RunStatus status, CancellationToken cancellationToken)
+        => _offlineSink is null
+            ? _store.UpdateRunAsync(run.RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, cancellationToken)
+            : _offlineSink.EndRunAsync(run.Buffer, status, cancellationToken);
 
     /// <summary>Throws when the run is offline and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> asks for it.</summary>
     internal void ThrowIfOffline(ActiveRun run)

@@ -21,6 +21,7 @@ public sealed partial class MlflowTracker
         await EndActiveRunsAsync(RunStatus.Finished, ShutdownTimeout).ConfigureAwait(false);
         _batcher.Stop(ShutdownTimeout);
         _batcher.Dispose();
+        _offlineSink?.Dispose();
         _offline?.Dispose();
         _experimentLock.Dispose();
         if (_ownsStore)

@@ -50,6 +50,9 @@ public sealed class MlflowTrackerOptions
     /// <summary>Wraps the HTTP handler of the client the tracker creates (tests inject faults with it).</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }
 
+    /// <summary>The clock of the sender, the offline layer and the circuit breaker (tests use a fake one).</summary>
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     internal void Validate()
     {
         ArgumentNullException.ThrowIfNull(Batching, nameof(Batching));

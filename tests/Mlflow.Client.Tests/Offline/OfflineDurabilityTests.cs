@@ -279,7 +279,7 @@ internal sealed class OfflineDurabilityTests
         // No periodic durable write: only the flush forces anything.
         await using var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path, o => o.Offline.DurableWriteInterval = TimeSpan.FromHours(1)));
         var run = tracker.StartRun("durable");
-        var store = tracker.Batcher.Offline!.Store;
+        var store = tracker.Offline!.Store;
         var flushed = new System.Collections.Concurrent.ConcurrentBag<string>();
         store.FileFlushedToDisk = flushed.Add;
         run.LogParam("p", "1");

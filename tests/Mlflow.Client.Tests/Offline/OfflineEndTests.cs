@@ -172,7 +172,7 @@ internal sealed class OfflineEndTests
         await run.FlushAsync();
         Assert.That(TrackerTestSupport.WaitUntil(() => run.IsOffline, 10), Is.True);
         server.StartListening();
-        Assert.That(TrackerTestSupport.WaitUntil(() => run.Buffer.Mirror is { Active: false }, 20), Is.True, "drained: the run sends directly again");
+        Assert.That(TrackerTestSupport.WaitUntil(() => run.Mirror is { Active: false }, 20), Is.True, "drained: the run sends directly again");
 
         run.Dispose();
         Assert.That(remote.Status, Is.EqualTo("FINISHED"));

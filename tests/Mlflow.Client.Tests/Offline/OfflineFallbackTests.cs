@@ -268,7 +268,7 @@ internal sealed class OfflineFallbackTests
         run.LogMetric("n", double.NaN, 0);
         await run.FlushAsync();
         var remote = server.SingleRun();
-        Assert.That(TrackerTestSupport.WaitUntil(() => !run.IsOffline && run.Buffer.Mirror is { Active: false }, 20), Is.True, "the kept batch was reconciled");
+        Assert.That(TrackerTestSupport.WaitUntil(() => !run.IsOffline && run.Mirror is { Active: false }, 20), Is.True, "the kept batch was reconciled");
         for (var i = 50; i < 60; i++)
         {
             run.LogMetric("m", i * 0.5, i);

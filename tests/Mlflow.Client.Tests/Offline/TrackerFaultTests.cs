@@ -257,7 +257,7 @@ internal sealed class TrackerFaultTests
 
         await run.FlushAsync();
         var remote = server.SingleRun();
-        Assert.That(TrackerTestSupport.WaitUntil(() => !run.IsOffline && run.Buffer.Mirror is { Active: false }, 20), Is.True, "the kept batch was reconciled");
+        Assert.That(TrackerTestSupport.WaitUntil(() => !run.IsOffline && run.Mirror is { Active: false }, 20), Is.True, "the kept batch was reconciled");
         run.LogMetric("n", double.NaN, 1);
         run.Dispose();
 

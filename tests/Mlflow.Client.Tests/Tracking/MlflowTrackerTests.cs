@@ -406,7 +406,7 @@ public class MlflowTrackerTests
             Assert.That(tracker.Counters.Spilled, Is.InRange(1, 20));
             Assert.That(tracker.Counters.Offline, Is.EqualTo(30), "from the first spill on, the run's queue goes to the local store");
             Assert.That(store.AllMetrics(run.RunId), Is.Empty);
-            var local = mirror.Store.ReadMetricFile(Path.Combine(mirror.Store.GetRunDirectory(run.Buffer.Identity!.ClientKey), "metrics", "m"), "m");
+            var local = mirror.Store.ReadMetricFile(Path.Combine(mirror.Store.GetRunDirectory(run.Mirror!.LocalRunId), "metrics", "m"), "m");
             Assert.That(local.Select(m => m.Step), Is.EqualTo(Enumerable.Range(0, 30).Select(i => (long)i)));
         }
         finally

@@ -1,0 +1,92 @@
+using Mlflow.Client.Store;
+
+namespace Mlflow.Client.Batching;
+
+/// <summary>
+/// Sends batches to the store through its client. The HTTP pipeline below is the only retry layer; this only reads its
+/// verdict: delivered, rejected (bisect when the server names the input), or not delivered (transient beyond the
+/// pipeline's budget, no answer within <paramref name="sendBudget"/>, or cut by shutdown), with whether it may have been applied.
+/// </summary>
+/// <param name="store">The tracking store.</param>
+/// <param name="sendBudget">The longest one batch waits for the server, HTTP retries included; <see langword="null"/>: the pipeline's own budget.</param>
+/// <param name="time">The clock of the budget.</param>
+internal sealed class ServerSink(ITrackingStore store, TimeSpan? sendBudget, TimeProvider time) : ILogSink
+{
+    internal const string Aborted = "the shutdown timeout passed before the entries were sent";
+
+    public ITrackingStore Store => store;
+
+    public bool CanKeep => false;
+
+    public TimeSpan? NextWake => null;
+
+    public void Attach(Action wakeSender)
+    {
+    }
+
+    public Task<bool> TryTakeAsync(RunBuffer run, LogEntry[] entries, int count) => Task.FromResult(false);
+
+    public Task KeepAsync(RunBuffer run, LogEntry[] entries, int from, int to, bool unknownOutcome, string reason) => throw new NotSupportedException("The server sink keeps nothing.");
+
+    public void AfterPass(bool stopping)
+    {
+    }
+
+    public void Persist()
+    {
+    }
+
+    public async Task<SendResult> SendAsync(RunBuffer run, LogEntry[] entries, int start, int end, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new SendResult(SendStatus.NotDelivered, Aborted);
+        }
+
+        using var deadline = sendBudget is { } budget ? new CancellationTokenSource(budget, time) : null;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var ct = linked?.Token ?? cancellationToken;
+        try
+        {
+            if (entries[start].Kind == LogEntryKind.DeleteTag)
+            {
+                await store.DeleteTagAsync(run.RunId, entries[start].Key, ct).ConfigureAwait(false); // a deletion goes alone
+            }
+            else
+            {
+                var (metrics, @params, tags) = BatchBuilder.ToRequest(entries.AsSpan(start, end - start));
+                await store.LogBatchAsync(run.RunId, metrics, @params, tags, ct).ConfigureAwait(false);
+            }
+
+            return SendResult.Delivered;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return new SendResult(SendStatus.NotDelivered, Aborted, Unknown: true);
+        }
+        catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true })
+        {
+            // The request may have been applied: kept entries are reconciled with the server's history first.
+            return new SendResult(SendStatus.NotDelivered, NoAnswerWithin(sendBudget!.Value), Unknown: true);
+        }
+        catch (MlflowException ex) when (ex.IsTransient || ex.Kind == MlflowFailureKind.Cancelled)
+        {
+            // The pipeline already spent its retry budget.
+            return new SendResult(SendStatus.NotDelivered, ex.ShortReason, Unknown: ex.Kind is MlflowFailureKind.OutcomeUnknown or MlflowFailureKind.Cancelled);
+        }
+        catch (MlflowException ex)
+        {
+            // Credentials, a missing run or endpoint: nothing in the batch is at fault. Else the server names the input.
+            return new SendResult(SendStatus.Rejected, ex.ShortReason, InputFault: ex.RejectsInput);
+        }
+#pragma warning disable CA1031 // a store failure of any kind becomes a reported rejection, never a lost entry
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new SendResult(SendStatus.Rejected, ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    internal static string NoAnswerWithin(TimeSpan budget)
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {budget.TotalSeconds:0.###} s (MlflowOfflineOptions.OfflineAfter)");
+}

@@ -1,0 +1,285 @@
+// Draining a run's local copy to the server: on the layer's schedule (ReconnectInterval), and at the end of a run.
+using Mlflow.Client.Batching;
+
+namespace Mlflow.Client.Offline;
+
+internal sealed partial class OfflineSink
+{
+    /// <summary>
+    /// One drain started by the sender's pass, off the sender: bounded by <see cref="MlflowOfflineOptions.OfflineAfter"/>
+    /// (a server that hangs gets the next attempt after the reconnect interval). The run's new entries keep reaching its
+    /// local copy meanwhile.
+    /// </summary>
+    private async Task DrainInBackgroundAsync(TrackedRun run, RunMirror mirror)
+    {
+        await Task.Yield();
+        if (!await mirror.DrainLock.WaitAsync(0).ConfigureAwait(false))
+        {
+            return; // the run is being ended (that thread drains), or a journal write is under way
+        }
+
+        using var budget = new CancellationTokenSource(_local.Options.OfflineAfter, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, budget.Token);
+        try
+        {
+            await DrainHeldAsync(run, mirror, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // shutdown: what is local stays local, for mlflow-sync
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            // What it sent without an answer is in the sync journal as in flight.
+            mirror.ServerDown = true;
+            RetryDrainLater(mirror);
+            OfflineLog.DrainTimedOut(_logger, run.Buffer.RunId, _local.Options.OfflineAfter);
+        }
+#pragma warning disable CA1031 // a drain must not end the process; the failure is logged and the drain tried again later
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RetryDrainLater(mirror);
+            OfflineLog.DrainFailed(_logger, run.Buffer.RunId, ex.GetType().Name + ": " + ex.Message);
+        }
+        finally
+        {
+            mirror.DrainLock.Release();
+            _wakeSender(); // the next attempt (or the next drain) is scheduled by the sender's pass
+        }
+    }
+
+    /// <summary>No drain of <paramref name="mirror"/> before one <see cref="MlflowOfflineOptions.ReconnectInterval"/> from now.</summary>
+    private void RetryDrainLater(RunMirror mirror)
+        => mirror.NextAttempt = _time.GetTimestamp() + (long)(_local.Options.ReconnectInterval.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>
+    /// One drain attempt (the caller holds the copy's drain lock). Delivered: a copy of a server run goes back to direct
+    /// sending, unless entries came in while the drain ran (then it drains again at once).
+    /// </summary>
+    private async Task<DrainState> DrainHeldAsync(TrackedRun run, RunMirror mirror, CancellationToken cancellationToken)
+    {
+        var (state, error, delivered, generation) = await _local.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
+        _counters.MoveOfflineToSent(delivered);
+        await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            switch (state)
+            {
+                case DrainState.Drained:
+                    if (mirror.ServerDown)
+                    {
+                        OfflineLog.BackOnline(_logger, run.Buffer.RunId);
+                    }
+
+                    mirror.ServerDown = false;
+                    if (mirror.Generation != generation)
+                    {
+                        mirror.NextAttempt = 0; // written while the drain ran: the rest goes next
+                        break;
+                    }
+
+                    mirror.Dirty = false;
+                    if (!mirror.LocalOnly)
+                    {
+                        mirror.Active = false; // nothing is left locally: the next entries go straight to the server, in order
+                    }
+
+                    break;
+                case DrainState.Unreachable:
+                    mirror.ServerDown = true;
+                    RetryDrainLater(mirror);
+                    break;
+                default:
+                    mirror.ServerDown = false;
+                    RetryDrainLater(mirror);
+                    if (error is not null && mirror.ReportedErrors.Add(error))
+                    {
+                        OfflineLog.DrainFailed(_logger, run.Buffer.RunId, error);
+                        run.Buffer.AddRejection(new RejectedLogEntry("local data", "", error));
+                    }
+
+                    break;
+            }
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+
+        return state;
+    }
+
+    /// <summary>
+    /// Sends a run's final status: directly, or through its local copy (sent last, after the data) when it has one. The end
+    /// is data like any other: when the server cannot take it within <paramref name="cancellationToken"/>'s budget (a
+    /// transient failure, or the budget ran out), the status and end time are kept in the run's local copy (opened when
+    /// needed, forced to disk), which is drained while the tracker lives and <c>mlflow-sync</c> completes later; a
+    /// warning says so. A local copy always ends with the final status, also when the server took it directly.
+    /// </summary>
+    public async Task EndRunAsync(RunBuffer buffer, RunStatus status, CancellationToken cancellationToken)
+    {
+        var endTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (!_runs.TryGetValue(buffer, out var run))
+        {
+            await _server.Store.UpdateRunAsync(buffer.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var mirror = run.Mirror;
+            if (mirror is not { Active: true })
+            {
+                string reason;
+                try
+                {
+                    await _server.Store.UpdateRunAsync(buffer.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+                    if (mirror is not null)
+                    {
+                        await RecordEndLocallyAsync(mirror, status, endTime, onServer: true).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+                catch (Exception ex) when (run.Identity is not null && KeepsEndOffline(ex, cancellationToken, out reason))
+                {
+                }
+
+                mirror = EnsureMirror(run, reason);
+            }
+
+            await RecordEndLocallyAsync(mirror, status, endTime, onServer: false).ConfigureAwait(false);
+            // Entries still with the sender reach the local copy first: then they are drained, and the status last.
+            if (buffer.IsDrained)
+            {
+                await DrainEndAsync(run, mirror, status, endTime, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (mirror.Dirty)
+            {
+                OfflineLog.EndedOffline(_logger, buffer.RunId, status.ToString().ToUpperInvariant(), _local.Root);
+            }
+        }
+        finally
+        {
+            run.Ended = true; // drained on the layer's schedule while the tracker lives, then forgotten
+            _wakeSender();
+        }
+    }
+
+    /// <summary>
+    /// Writes the final status into the run's local copy (switching the run to it when not on the server) and forces it to
+    /// disk. The locks are waited for whatever budget is left: their holder (a drain, bounded by
+    /// <see cref="MlflowOfflineOptions.OfflineAfter"/>, or a local write) lets go, and the end must not be lost.
+    /// </summary>
+    private async Task RecordEndLocallyAsync(RunMirror mirror, RunStatus status, long endTime, bool onServer)
+    {
+        if (onServer)
+        {
+            await mirror.DrainLock.WaitAsync(CancellationToken.None).ConfigureAwait(false); // the journal says it is on the server
+        }
+
+        try
+        {
+            await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                _local.SetStatus(mirror, status, endTime, onServer);
+                if (!onServer)
+                {
+                    mirror.Active = true;
+                    mirror.Dirty = true;
+                    mirror.Generation++;
+                }
+            }
+            finally
+            {
+                mirror.Gate.Release();
+            }
+        }
+        finally
+        {
+            if (onServer)
+            {
+                mirror.DrainLock.Release();
+            }
+        }
+
+        _local.FlushToDisk(force: true);
+    }
+
+    /// <summary>
+    /// Within the end budget, sends the run's local copy (its status last) to a server that is back: a drain attempt every
+    /// ReconnectInterval until one gets through or the budget is spent. The copy stays dirty when the status did not reach the server.
+    /// </summary>
+    private async Task DrainEndAsync(TrackedRun run, RunMirror mirror, RunStatus status, long endTime, CancellationToken cancellationToken)
+    {
+        if (!_local.CanDrain)
+        {
+            return;
+        }
+
+        try
+        {
+            await mirror.DrainLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return; // a drain holds it past the budget: the copy is drained later
+        }
+
+        try
+        {
+            var state = DrainState.Unreachable;
+            while (mirror.Dirty)
+            {
+                state = await DrainHeldAsync(run, mirror, cancellationToken).ConfigureAwait(false);
+                if (state == DrainState.Failed)
+                {
+                    break;
+                }
+
+                if (state == DrainState.Unreachable)
+                {
+                    await Task.Delay(_local.Options.ReconnectInterval, _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (state == DrainState.Failed && !mirror.LocalOnly)
+            {
+                // The data went as far as the server accepts it (the refusals are reported): the status goes directly.
+                await _server.Store.UpdateRunAsync(run.Buffer.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
+                mirror.Dirty = false;
+            }
+        }
+        catch (Exception ex) when (KeepsEndOffline(ex, cancellationToken, out _))
+        {
+            // out of time, or the server went away again: the status is kept locally
+        }
+        finally
+        {
+            mirror.DrainLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Whether a failed end is kept offline: a transient failure, or the end budget ran out (the update may have been
+    /// applied; sending the same status and end time again is harmless).
+    /// </summary>
+    private static bool KeepsEndOffline(Exception ex, CancellationToken budget, out string reason)
+    {
+        switch (ex)
+        {
+            case MlflowException m when m.IsTransient || m.Kind == MlflowFailureKind.Cancelled:
+                reason = m.ShortReason;
+                return true;
+            case OperationCanceledException when budget.IsCancellationRequested:
+                reason = "no answer within the end budget (MlflowBatchingOptions.ShutdownTimeout)";
+                return true;
+            default:
+                reason = "";
+                return false;
+        }
+    }
+}
