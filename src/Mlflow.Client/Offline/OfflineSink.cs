@@ -119,6 +119,47 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
 
     public void Persist() => _local.FlushToDisk(force: true);
 
+    /// <summary>Whether the run can be kept offline: created on the server by this tracker, or already with a local copy.</summary>
+    public bool CanKeepOffline(RunBuffer run) => _runs.TryGetValue(run, out var t) && (t.Identity is not null || t.Mirror is not null);
+
+    /// <summary>
+    /// Writes a file into the run's local copy (opened when needed; the run's data then goes there until a drain) and
+    /// marks the copy for the drain, which uploads it once: the one way artifacts reach the offline layer.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="reason">Why the file is kept offline (for the one-time warning).</param>
+    /// <param name="write">Writes the file, given the local store and the local run id; called under the copy's gate.</param>
+    /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
+    public async Task KeepArtifactAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
+    {
+        var tracked = _runs.TryGetValue(run, out var t) ? t : throw new InvalidOperationException($"Run {run.RunId} is not followed by the offline layer.");
+        var mirror = EnsureMirror(tracked, reason);
+        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Activate(mirror, Activation.ServerDown);
+            try
+            {
+                await write(_local.Store, mirror.LocalRunId).ConfigureAwait(false);
+            }
+            finally
+            {
+                mirror.Dirty = true;
+                mirror.Generation++;
+            }
+
+            if (mirror.NextAttempt <= _time.GetTimestamp())
+            {
+                _wakeSender();
+            }
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
+
+
     public void AfterPass(bool stopping)
     {
         _local.FlushToDisk(force: false);

@@ -19,7 +19,7 @@ public sealed partial class MlflowTracker
     /// <param name="cancellationToken">Cancels the write.</param>
     internal async Task WriteArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, CancellationToken cancellationToken)
     {
-        if (_offline is not null && run.Buffer.Mirror is { Active: true })
+        if (_offlineSink is not null && run.Mirror is { Active: true })
         {
             await WriteOfflineArtifactAsync(run, artifactPath, open, "the run's data is kept offline", cancellationToken).ConfigureAwait(false);
             return;
@@ -39,7 +39,7 @@ public sealed partial class MlflowTracker
 
             return;
         }
-        catch (MlflowException ex) when (CanGoOffline(ex) && run.Buffer.Identity is not null)
+        catch (MlflowException ex) when (CanGoOffline(ex) && _offlineSink?.CanKeepOffline(run.Buffer) == true)
         {
             reason = ex.ShortReason;
         }
@@ -68,33 +68,23 @@ public sealed partial class MlflowTracker
     }
 
     /// <summary>
-    /// Copies one artifact into the run's offline copy (opened when needed), under its gate, and marks the copy for the
-    /// drain. The one place artifacts reach the offline layer.
+    /// Copies one artifact into the run's offline copy through the offline layer (<see cref="Offline.OfflineSink.KeepArtifactAsync"/>),
+    /// which opens the copy when needed and marks it for the drain.
     /// </summary>
-    private async Task WriteOfflineArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, string reason, CancellationToken cancellationToken)
-    {
-        var mirror = _batcher.EnsureMirror(run.Buffer, reason);
-        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+    private Task WriteOfflineArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, string reason, CancellationToken cancellationToken)
+        => _offlineSink!.KeepArtifactAsync(run.Buffer, reason, async (store, localRunId) =>
         {
             var content = open();
             await using (content.ConfigureAwait(false))
             {
-                await OfflineArtifacts(run).WriteAsync(artifactPath, content, cancellationToken).ConfigureAwait(false);
+                await store.Artifacts(localRunId).WriteAsync(artifactPath, content, cancellationToken).ConfigureAwait(false);
             }
-
-            mirror.Dirty = true;
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>The artifact folder of the run's offline copy.</summary>
     private LocalArtifactRepository OfflineArtifacts(ActiveRun run)
     {
-        var mirror = run.Buffer.Mirror ?? throw new InvalidOperationException($"Run {run.RunId} has no offline copy.");
+        var mirror = run.Mirror ?? throw new InvalidOperationException($"Run {run.RunId} has no offline copy.");
         return _offline!.Store.Artifacts(mirror.LocalRunId);
     }
 }
