@@ -19,7 +19,7 @@ public static partial class Readability
 {
     /// <summary>The Flesch–Kincaid grade: 0.39 × words per sentence + 11.8 × syllables per word − 15.59 (both averages rounded to one decimal), rounded to one decimal.</summary>
     /// <param name="text">The text.</param>
-    /// <returns>The grade (−15.6 for a text without words, as textstat).</returns>
+    /// <returns>The grade (−15.7 for a text without words, as textstat).</returns>
     public static double FleschKincaidGrade(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
