@@ -11,15 +11,16 @@ public sealed class MetricTrendTests
     {
         var trend = MetricTrend.FromRuns("acc",
         [
-            RunTableTests.Run("d", null, ("acc", 0.70), [], start: 4000),
-            RunTableTests.Run("a", null, ("acc", 0.90), [], start: 1000),
-            RunTableTests.Run("c", null, ("acc", 0.80), [], start: 3000),
+            RunTableTests.Run("a", null, ("acc", 0.70), [], start: 4000),
+            RunTableTests.Run("q", null, ("acc", 0.90), [], start: 1000),
+            RunTableTests.Run("z", null, ("acc", 0.80), [], start: 3000),
             RunTableTests.Run("b", null, ("acc", 0.88), [], start: 2000),
             RunTableTests.Run("x", null, ("other", 1.0), [], start: 2500),
-            RunTableTests.Run("e", null, ("acc", 0.66), [], start: 5000),
+            RunTableTests.Run("m", null, ("acc", 0.66), [], start: 5000),
         ]);
 
-        Assert.That(trend.Points.Select(p => p.RunId), Is.EqualTo(new[] { "a", "b", "c", "d", "e" }));
+        // run ids deliberately not in start order
+        Assert.That(trend.Points.Select(p => p.RunId), Is.EqualTo(new[] { "q", "b", "z", "a", "m" }));
         Assert.That(trend.Points[0].RunStart, Is.EqualTo(DateTimeOffset.FromUnixTimeMilliseconds(1000)));
         // latest 2: (0.70 + 0.66)/2 = 0.68; the 2 before: (0.88 + 0.80)/2 = 0.84; delta -0.16, relative -0.16/0.84
         var change = trend.Change(2)!;
