@@ -122,9 +122,19 @@ public static class Evaluator
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         ClassificationReport report;
-        if (labels.Count == 2 || options.PositiveScores is not null)
+        if (options.PositiveScores is not null && labels.Count != 2)
+        {
+            throw new ArgumentException($"Scores are for a binary classifier, which has two labels; found {labels.Count}. Name both in Labels when one never occurs.", nameof(options));
+        }
+
+        if (labels.Count == 2)
         {
             var positive = options.PositiveLabel ?? labels[^1];
+            if (!labels.Contains(positive, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"The positive label '{positive}' is not one of the labels.", nameof(options));
+            }
+
             report = ClassificationMetrics.ComputeBinary(targets, predictions, options.PositiveScores, positive, labels);
             var p = report.Labels.ToList().IndexOf(positive);
             var n = 1 - p;

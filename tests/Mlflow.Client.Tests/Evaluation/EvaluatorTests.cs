@@ -90,6 +90,16 @@ public sealed class EvaluatorTests
     }
 
     [Test]
+    public void Scores_without_two_labels_or_an_unknown_positive_label_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => Evaluator.EvaluateClassifier(["a", "a"], ["a", "a"], new ClassifierEvaluationOptions { PositiveScores = [0.9, 0.8] }));
+        Assert.Throws<ArgumentException>(() => Evaluator.EvaluateClassifier(["a", "b"], ["a", "b"], new ClassifierEvaluationOptions { PositiveLabel = "c" }));
+        var named = Evaluator.EvaluateClassifier(["a", "a"], ["a", "a"], new ClassifierEvaluationOptions { Labels = ["a", "b"], PositiveLabel = "b", PositiveScores = [0.1, 0.2] });
+        Assert.That(named.Metrics["true_negatives"], Is.EqualTo(2));
+        Assert.That(named.Metrics, Does.Not.ContainKey("roc_auc"), "one class only: no ROC AUC");
+    }
+
+    [Test]
     public void Columns_of_another_length_than_the_examples_are_refused()
         => Assert.Throws<ArgumentException>(() => Evaluator.EvaluateText(["a", "b"], null, new TextEvaluationOptions { Latencies = [TimeSpan.Zero] }));
 
