@@ -72,6 +72,7 @@ public static class ClassificationMetrics
             PositiveLabel = positiveLabel,
             LogLoss = BinaryLogLoss(isPositive, positiveScores),
             RocAuc = bothClasses ? BinaryRocAuc(isPositive, positiveScores) : null,
+            AveragePrecision = bothClasses ? AveragePrecision(isPositive, positiveScores) : null,
         };
     }
 
@@ -148,6 +149,55 @@ public static class ClassificationMetrics
         }
 
         return (positiveRankSum - (positives * (positives + 1) / 2.0)) / ((double)positives * negatives);
+    }
+
+    /// <summary>
+    /// Average precision as scikit-learn's <c>average_precision_score</c> (what MLflow logs as <c>precision_recall_auc</c>):
+    /// Σ (Rₖ − Rₖ₋₁) · Pₖ over the distinct scores from the highest down, tied scores forming one threshold.
+    /// </summary>
+    /// <param name="isPositive">Whether each example's true label is the positive class (at least one positive).</param>
+    /// <param name="scores">The score of the positive class.</param>
+    /// <returns>The average precision, in [0, 1].</returns>
+    /// <exception cref="ArgumentException">No positive example.</exception>
+    public static double AveragePrecision(IReadOnlyList<bool> isPositive, IReadOnlyList<double> scores)
+    {
+        CheckPairs(isPositive, scores);
+        var positives = isPositive.Count(p => p);
+        if (positives == 0)
+        {
+            throw new ArgumentException("Average precision needs a positive example.", nameof(isPositive));
+        }
+
+        var order = Enumerable.Range(0, scores.Count).OrderByDescending(i => scores[i]).ToArray();
+        long truePositives = 0, falsePositives = 0;
+        double previousRecall = 0, sum = 0;
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start;
+            while (end + 1 < order.Length && scores[order[end + 1]] == scores[order[start]])
+            {
+                end++;
+            }
+
+            for (var k = start; k <= end; k++)
+            {
+                if (isPositive[order[k]])
+                {
+                    truePositives++;
+                }
+                else
+                {
+                    falsePositives++;
+                }
+            }
+
+            var recall = (double)truePositives / positives;
+            sum += (recall - previousRecall) * truePositives / (truePositives + falsePositives);
+            previousRecall = recall;
+            start = end + 1;
+        }
+
+        return sum;
     }
 
     private static ClassificationReport Build(IReadOnlyList<string> actual, IReadOnlyList<string> predicted, IReadOnlyList<string> labels)

@@ -53,6 +53,9 @@ public sealed class ClassificationReport
     /// <summary>Binary ROC AUC of the positive-class scores, when scores were given and both classes occur.</summary>
     public double? RocAuc { get; init; }
 
+    /// <summary>Binary average precision of the positive-class scores (MLflow's <c>precision_recall_auc</c>), when scores were given and both classes occur.</summary>
+    public double? AveragePrecision { get; init; }
+
     /// <summary>The positive label of a binary evaluation; <see langword="null"/> for multiclass.</summary>
     public string? PositiveLabel { get; init; }
 }

@@ -11,7 +11,7 @@ namespace Mlflow.Client.Evaluation;
 /// Classifier (MLflow's <c>model_type="classifier"</c>): <c>example_count</c>, <c>accuracy_score</c>,
 /// <c>precision_score</c>, <c>recall_score</c>, <c>f1_score</c> (binary: of the positive label, with
 /// <c>true_negatives</c>, <c>false_positives</c>, <c>false_negatives</c>, <c>true_positives</c>; multiclass: weighted
-/// averages), and with binary scores <c>log_loss</c> and <c>roc_auc</c>. Text: per example <c>token_count</c> (words;
+/// averages), and with binary scores <c>log_loss</c>, <c>roc_auc</c> and <c>precision_recall_auc</c> (average precision, as MLflow). Text: per example <c>token_count</c> (words;
 /// see <see cref="TextMetrics.WordCount"/>), <c>char_count</c>, <c>flesch_kincaid_grade_level/v1/score</c>,
 /// <c>ari_grade_level/v1/score</c>, the reference metrics of the model type, and <c>latency</c> when timed; each
 /// per-example metric is aggregated as MLflow does: <c>/mean</c>, <c>/variance</c> (population) and <c>/p90</c>
@@ -152,6 +152,11 @@ public static class Evaluator
             if (report.RocAuc is { } auc)
             {
                 metrics["roc_auc"] = auc;
+            }
+
+            if (report.AveragePrecision is { } ap)
+            {
+                metrics["precision_recall_auc"] = ap;
             }
         }
         else

@@ -87,6 +87,8 @@ public sealed class ClassificationMetricsTests
         AssertScores(r.PerClass["1"], 0.6666666666666666, 0.8, 0.7272727272727272);
         Assert.That(r.LogLoss!.Value, Is.EqualTo(0.4683544526160979).Within(Tol));
         Assert.That(r.RocAuc!.Value, Is.EqualTo(0.92).Within(Tol));
+        // m.average_precision_score(bt, sc) -> 0.9428571428571428
+        Assert.That(r.AveragePrecision!.Value, Is.EqualTo(0.9428571428571428).Within(Tol));
         Assert.That(r.Weighted.F1, Is.EqualTo(0.6969696969696969).Within(Tol));
         Assert.That(r.Macro.Precision, Is.EqualTo(0.7083333333333333).Within(Tol));
         Assert.That(new[] { r.ConfusionMatrix[0, 0], r.ConfusionMatrix[0, 1], r.ConfusionMatrix[1, 0], r.ConfusionMatrix[1, 1] }, Is.EqualTo(new long[] { 3, 2, 1, 4 }));
@@ -94,6 +96,7 @@ public sealed class ClassificationMetricsTests
 
     // sc = [0.1,0.9,0.35,0.2,0.8,0.6,0.7,0.6,0.3,0.6]  (a positive tied with two negatives at 0.6)
     // m.roc_auc_score(bt, sc) -> 0.8799999999999999; m.log_loss(bt, sc) -> 0.47635872338345153
+    // m.average_precision_score(bt, sc) -> 0.8761904761904762 (and 0.9428571428571428 for the untied scores above)
     // sc2 = [0.0,1.0,0.35,0.2,0.8,0.6,0.7,0.6,1.0,0.6]  (0 and 1 are clipped to eps, 1 - eps)
     // m.log_loss(bt, sc2) -> 4.023984464769728
     [Test]
@@ -105,6 +108,7 @@ public sealed class ClassificationMetricsTests
 
         Assert.That(ClassificationMetrics.BinaryRocAuc(positive, tied), Is.EqualTo(0.8799999999999999).Within(Tol));
         Assert.That(ClassificationMetrics.BinaryLogLoss(positive, tied), Is.EqualTo(0.47635872338345153).Within(Tol));
+        Assert.That(ClassificationMetrics.AveragePrecision(positive, tied), Is.EqualTo(0.8761904761904762).Within(Tol));
         Assert.That(ClassificationMetrics.BinaryLogLoss(positive, extreme), Is.EqualTo(4.023984464769728).Within(Tol));
     }
 

@@ -11,7 +11,8 @@ public sealed class EvaluatorTests
     private const double Tol = 1e-9;
 
     // Binary: same data as ClassificationMetricsTests (scikit-learn 1.2.1: precision 0.6666666666666666, recall 0.8,
-    // f1 0.7272727272727272, log_loss 0.4683544526160979, roc_auc 0.92, tn fp fn tp = 3 2 1 4).
+    // f1 0.7272727272727272, log_loss 0.4683544526160979, roc_auc 0.92, average_precision_score 0.9428571428571428,
+    // tn fp fn tp = 3 2 1 4).
     [Test]
     public void A_binary_classifier_logs_mlflows_metric_names_for_the_positive_label()
     {
@@ -23,13 +24,14 @@ public sealed class EvaluatorTests
         Assert.That(result.Metrics.Keys, Is.EquivalentTo(new[]
         {
             "true_negatives", "false_positives", "false_negatives", "true_positives", "example_count",
-            "accuracy_score", "recall_score", "precision_score", "f1_score", "log_loss", "roc_auc",
+            "accuracy_score", "recall_score", "precision_score", "f1_score", "log_loss", "roc_auc", "precision_recall_auc",
         }));
         Assert.That(result.Metrics["precision_score"], Is.EqualTo(0.6666666666666666).Within(Tol));
         Assert.That(result.Metrics["recall_score"], Is.EqualTo(0.8).Within(Tol));
         Assert.That(result.Metrics["f1_score"], Is.EqualTo(0.7272727272727272).Within(Tol));
         Assert.That(result.Metrics["log_loss"], Is.EqualTo(0.4683544526160979).Within(Tol));
         Assert.That(result.Metrics["roc_auc"], Is.EqualTo(0.92).Within(Tol));
+        Assert.That(result.Metrics["precision_recall_auc"], Is.EqualTo(0.9428571428571428).Within(Tol));
         Assert.That(new[] { result.Metrics["true_negatives"], result.Metrics["false_positives"], result.Metrics["false_negatives"], result.Metrics["true_positives"] }, Is.EqualTo(new double[] { 3, 2, 1, 4 }));
         Assert.That(result.PerExample.Columns, Is.EqualTo(new[] { "target", "outputs" }));
         Assert.That(result.ConfusionMatrix!.Labels, Is.EqualTo(new[] { "0", "1" }));
