@@ -1,0 +1,99 @@
+using Mlflow.Client.Evaluation;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Evaluation;
+
+/// <summary>Text metrics on cases computed by hand (each computation in the comment above the assertion).</summary>
+public sealed class TextMetricsTests
+{
+    private const double Tol = 1e-9;
+
+    [Test]
+    public void Rouge_scores_are_f_measures_over_lower_cased_alphanumeric_tokens()
+    {
+        // tokens: the cat sat on the mat / the cat is on the mat (6 each, '.' dropped)
+        // unigram overlap: the x2, cat, on, mat = 5 -> P = R = F = 5/6
+        Assert.That(TextMetrics.RougeN("The cat sat on the mat.", "the cat is on the mat", 1), Is.EqualTo(5.0 / 6).Within(Tol));
+        // bigrams: {the cat, cat sat, sat on, on the, the mat} vs {the cat, cat is, is on, on the, the mat}: 3 of 5 -> F = 0.6
+        Assert.That(TextMetrics.RougeN("The cat sat on the mat.", "the cat is on the mat", 2), Is.EqualTo(0.6).Within(Tol));
+        // LCS: the cat on the mat = 5 -> 5/6
+        Assert.That(TextMetrics.RougeL("The cat sat on the mat.", "the cat is on the mat"), Is.EqualTo(5.0 / 6).Within(Tol));
+        // "a b c d" vs "a c": unigram overlap 2, P = 2/4, R = 2/2 -> F = 2*0.5*1/1.5 = 2/3; LCS "a c" = 2 -> 2/3; no bigram shared -> 0
+        Assert.That(TextMetrics.RougeN("a b c d", "a c", 1), Is.EqualTo(2.0 / 3).Within(Tol));
+        Assert.That(TextMetrics.RougeL("a b c d", "a c"), Is.EqualTo(2.0 / 3).Within(Tol));
+        Assert.That(TextMetrics.RougeN("a b c d", "a c", 2), Is.Zero);
+        Assert.That(TextMetrics.RougeL("", "a c"), Is.Zero);
+        // rouge_score drops characters outside a-z0-9: "Café au lait" -> caf au lait
+        Assert.That(TextMetrics.RougeTokens("Café au-lait, 2x!"), Is.EqualTo(new[] { "caf", "au", "lait", "2x" }));
+    }
+
+    [Test]
+    public void Token_f1_normalizes_as_squad()
+    {
+        // "The Cat sat!" -> cat sat; "a cat sat down" -> cat sat down; common 2 -> P = 1, R = 2/3, F1 = 2*(2/3)/(5/3) = 0.8
+        Assert.That(TextMetrics.TokenF1("The Cat sat!", "a cat sat down"), Is.EqualTo(0.8).Within(Tol));
+        // both normalize to no token -> 1; one side empty -> 0; nothing shared -> 0
+        Assert.That(TextMetrics.TokenF1("the", ""), Is.EqualTo(1));
+        Assert.That(TextMetrics.TokenF1("x", ""), Is.Zero);
+        Assert.That(TextMetrics.TokenF1("x y", "z"), Is.Zero);
+        Assert.That(TextMetrics.ExactMatch("Paris", "Paris"), Is.EqualTo(1));
+        Assert.That(TextMetrics.ExactMatch("Paris", "paris"), Is.Zero);
+    }
+
+    [Test]
+    public void Bleu_pools_clipped_ngram_precisions_with_a_brevity_penalty()
+    {
+        // "the cat sat on the mat" vs "the cat sat on a mat": p1 = 5/6 (the clipped to 1), p2 = 3/5, p3 = 2/4, p4 = 1/3,
+        // equal lengths -> BP = 1; BLEU = (5/6 * 3/5 * 1/2 * 1/3)^(1/4) = (1/12)^(1/4)
+        Assert.That(TextMetrics.Bleu(["the cat sat on the mat"], ["the cat sat on a mat"]), Is.EqualTo(Math.Pow(1.0 / 12, 0.25)).Within(Tol));
+        // all precisions 1, output 4 tokens for 6 -> BP = exp(1 - 6/4) = exp(-0.5)
+        Assert.That(TextMetrics.Bleu(["the cat sat on"], ["the cat sat on the mat"]), Is.EqualTo(Math.Exp(-0.5)).Within(Tol));
+        // counts pool over the corpus: the second pair alone has no 4-gram but the corpus does
+        Assert.That(TextMetrics.Bleu(["the cat sat on", "hi"], ["the cat sat on", "hi"]), Is.EqualTo(1.0).Within(Tol));
+        Assert.That(TextMetrics.Bleu(["a b"], ["c d"]), Is.Zero);
+        Assert.That(TextMetrics.Tokenize13a("Hello, world. 3.5 x-1 2-3"), Is.EqualTo(new[] { "Hello", ",", "world", ".", "3.5", "x-1", "2", "-", "3" }));
+    }
+
+    [Test]
+    public void Counts_words_and_characters()
+    {
+        Assert.That(TextMetrics.WordCount("  one two\tthree\n"), Is.EqualTo(3));
+        Assert.That(TextMetrics.CharacterCount("a😀b"), Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Readability_follows_textstat()
+    {
+        const string simple = "The cat sat on the mat. It was a sunny day. We all went to the park.";
+        // words 17 (6 + 5 + 6); sentences 3 (each split at ". " before a capital has more than two words)
+        Assert.That(Readability.SentenceCount(simple), Is.EqualTo(3));
+        // syllables: 16 one-syllable words + sunny (u, y) = 18
+        // FK: ASL = round1(17/3) = 5.7, ASW = round1(18/17) = 1.1 -> 0.39*5.7 + 11.8*1.1 - 15.59 = -0.387,
+        //     textstat's legacy round: floor(-3.87 - 0.5)/10 = -0.5
+        Assert.That(Readability.FleschKincaidGrade(simple), Is.EqualTo(-0.5).Within(Tol));
+        // ARI: 52 non-space chars (18 + 15 + 19); a = round2(52/17) = 3.06, b = round2(17/3) = 5.67
+        //      4.71*3.06 + 0.5*5.67 - 21.43 = -4.1824 -> floor(-41.824 - 0.5)/10 = -4.3
+        Assert.That(Readability.AutomatedReadabilityIndex(simple), Is.EqualTo(-4.3).Within(Tol));
+
+        const string hard = "Comprehensive evaluation methodologies facilitate reproducible experimentation.";
+        // syllables: comprehensive 4, evaluation 4 (e, a, ua, io), methodologies 5, facilitate 4, reproducible 5, experimentation 6 = 28
+        // FK: ASL = 6.0, ASW = round1(28/6) = 4.7 -> 2.34 + 55.46 - 15.59 = 42.21 -> 42.2
+        Assert.That(Readability.FleschKincaidGrade(hard), Is.EqualTo(42.2).Within(Tol));
+        // ARI: chars 13+10+13+10+12+16 = 74, a = round2(74/6) = 12.33, b = 6 -> 58.0743 + 3 - 21.43 = 39.6443 -> 39.6
+        Assert.That(Readability.AutomatedReadabilityIndex(hard), Is.EqualTo(39.6).Within(Tol));
+
+        Assert.That(Readability.AutomatedReadabilityIndex(""), Is.Zero);
+        // no word: both averages 0 -> -15.59, legacy round floor(-155.9 - 0.5)/10 = -15.7 (textstat's answer too)
+        Assert.That(Readability.FleschKincaidGrade(""), Is.EqualTo(-15.7).Within(Tol));
+    }
+
+    [TestCase("table", 2)]
+    [TestCase("make", 1)]
+    [TestCase("the", 1)]
+    [TestCase("rhythm", 1)]
+    [TestCase("free", 1)]
+    [TestCase("sunny", 2)]
+    [TestCase("methodologies", 5)]
+    public void Syllables_are_vowel_groups_less_a_silent_e(string word, int expected)
+        => Assert.That(Readability.SyllableCount(word), Is.EqualTo(expected));
+}
