@@ -63,6 +63,7 @@ public partial class MlflowClient : IDisposable
     private MlflowClient(HttpClient? httpClient, IHttpClientFactory? factory, MlflowClientOptions? options)
     {
         var resolved = (options ?? new MlflowClientOptions()).WithEnvironmentDefaults(EnvironmentReader.Process);
+        Auth.DatabricksCredentials.Apply(resolved, EnvironmentReader.Process);
         resolved.Validate();
         TrackingUri = ResolveServerUri(resolved.TrackingUri);
 

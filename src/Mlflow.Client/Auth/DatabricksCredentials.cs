@@ -22,9 +22,11 @@ internal static class DatabricksCredentials
     }
 
     /// <summary>
-    /// When <paramref name="options"/> (a copy being resolved) points at Databricks, replaces its tracking URI by the
-    /// workspace host and its credentials by the workspace's; throws <see cref="ArgumentException"/> naming the
-    /// variables and the file when neither has them.
+    /// When <paramref name="options"/> (the client's own resolved copy) points at Databricks, replaces its tracking URI
+    /// by the workspace host and its credentials (the <c>MLFLOW_TRACKING_*</c> ones included, as in MLflow) by the
+    /// workspace's; throws <see cref="ArgumentException"/> naming the variables and the file when neither has them.
+    /// Called where a client is built, after the tracker or the sync had their say on the URI, so a <c>databricks</c>
+    /// value they override is never resolved.
     /// </summary>
     public static void Apply(MlflowClientOptions options, EnvironmentReader env)
     {

@@ -18,7 +18,10 @@ public interface IMlflowTokenProvider
     /// <param name="forceRefresh">
     /// <see langword="true"/> after the server refused the last token (HTTP 401): return a new one, not a cached one.
     /// </param>
-    /// <param name="cancellationToken">Cancelled when the request is cancelled or its attempt times out.</param>
+    /// <param name="cancellationToken">
+    /// Cancelled when the request is cancelled or its attempt times out. A forced refresh shared by several requests
+    /// gets <see cref="CancellationToken.None"/> (each request stops waiting on its own), so bound it yourself.
+    /// </param>
     /// <returns>The token, without the <c>Bearer</c> prefix; never empty.</returns>
     ValueTask<string> GetTokenAsync(bool forceRefresh, CancellationToken cancellationToken);
 }

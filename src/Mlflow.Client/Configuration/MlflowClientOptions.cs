@@ -65,27 +65,14 @@ public sealed class MlflowClientOptions
     /// <returns>Options with every variable that is set applied.</returns>
     public static MlflowClientOptions FromEnvironment() => new MlflowClientOptions().WithEnvironmentDefaults(EnvironmentReader.Process);
 
-    private bool _credentialsResolved;
-
-    /// <summary>A copy in which every unset value is taken from the environment (a <c>databricks</c> URI is resolved to its workspace).</summary>
+    /// <summary>A copy in which every unset value is taken from the environment.</summary>
     internal MlflowClientOptions WithEnvironmentDefaults(EnvironmentReader env)
     {
         var copy = (MlflowClientOptions)MemberwiseClone();
         copy.TrackingUri ??= env.Get(MlflowEnvironmentVariables.TrackingUri);
-        if (Auth.DatabricksCredentials.IsDatabricksUri(copy.TrackingUri))
-        {
-            // The workspace's host and credentials replace the MLFLOW_TRACKING_* ones, as in MLflow; a later resolution
-            // of this copy (another constructor) must not add those back.
-            Auth.DatabricksCredentials.Apply(copy, env);
-            copy._credentialsResolved = true;
-        }
-        else if (!copy._credentialsResolved)
-        {
-            copy.Username ??= env.Get(MlflowEnvironmentVariables.TrackingUsername);
-            copy.Password ??= env.Get(MlflowEnvironmentVariables.TrackingPassword);
-            copy.Token ??= env.Get(MlflowEnvironmentVariables.TrackingToken);
-        }
-
+        copy.Username ??= env.Get(MlflowEnvironmentVariables.TrackingUsername);
+        copy.Password ??= env.Get(MlflowEnvironmentVariables.TrackingPassword);
+        copy.Token ??= env.Get(MlflowEnvironmentVariables.TrackingToken);
         copy.ServerCertPath ??= env.Get(MlflowEnvironmentVariables.TrackingServerCertPath);
         copy.ClientCertPath ??= env.Get(MlflowEnvironmentVariables.TrackingClientCertPath);
         if (!copy.InsecureTls && env.GetBool(MlflowEnvironmentVariables.TrackingInsecureTls) == true)

@@ -5,7 +5,7 @@ namespace Mlflow.Client.Store;
 
 /// <summary>
 /// The one place that picks a tracking store for a tracking URI: a tracking server for <c>http(s)://</c> and
-/// <c>databricks[://profile]</c> (resolved by <see cref="MlflowClientOptions.WithEnvironmentDefaults"/>), the local
+/// <c>databricks[://profile]</c> (resolved by the <see cref="MlflowClient"/> it builds), the local
 /// store for no URI, a <c>file:</c> URI or a plain path.
 /// </summary>
 internal static class TrackingStoreFactory

@@ -28,6 +28,14 @@ public class DatabricksUriTests
     private EnvironmentReader Env(params (string Key, string Value)[] values)
         => EnvironmentReader.FromDictionary(values.Append((MlflowEnvironmentVariables.Home, _home)).Append((MlflowEnvironmentVariables.WindowsHome, _home)).ToDictionary(v => v.Item1, v => v.Item2));
 
+    /// <summary>What the client's constructor does with a tracking URI, with a given environment.</summary>
+    private static MlflowClientOptions Resolve(string trackingUri, EnvironmentReader env)
+    {
+        var options = new MlflowClientOptions { TrackingUri = trackingUri }.WithEnvironmentDefaults(env);
+        Mlflow.Client.Auth.DatabricksCredentials.Apply(options, env);
+        return options;
+    }
+
     private static FixtureServer OkServer()
     {
         var server = FixtureServer.Start();
@@ -54,7 +62,7 @@ public class DatabricksUriTests
     {
         using var server = OkServer();
 
-        var resolved = new MlflowClientOptions { TrackingUri = "databricks" }.WithEnvironmentDefaults(Env(
+        var resolved = Resolve("databricks", Env(
             (MlflowEnvironmentVariables.DatabricksHost, server.Url + "/"),
             (MlflowEnvironmentVariables.DatabricksToken, Token),
             (MlflowEnvironmentVariables.TrackingToken, "mlflow-token-is-ignored"),
@@ -71,7 +79,7 @@ public class DatabricksUriTests
         using var server = OkServer();
         File.WriteAllText(Path.Combine(_home, ".databrickscfg"), $"; written by the Databricks CLI\n[DEFAULT]\nhost = {server.Url}\ntoken = {Token}\n\n[other]\nhost = https://other.example\ntoken = other\n");
 
-        var resolved = new MlflowClientOptions { TrackingUri = "databricks" }.WithEnvironmentDefaults(Env());
+        var resolved = Resolve("databricks", Env());
 
         await AssertSentToWorkspace(server, resolved);
     }
@@ -83,7 +91,7 @@ public class DatabricksUriTests
         var file = Path.Combine(_home, "custom.cfg");
         File.WriteAllText(file, $"[DEFAULT]\nhost = https://default.example\ntoken = default-token\n\n[ml-prod]\nHOST: {server.Url}\n  token = {Token}  \n");
 
-        var resolved = new MlflowClientOptions { TrackingUri = "databricks://ml-prod" }.WithEnvironmentDefaults(Env(
+        var resolved = Resolve("databricks://ml-prod", Env(
             (MlflowEnvironmentVariables.DatabricksConfigFile, file),
             (MlflowEnvironmentVariables.DatabricksHost, "https://env-is-not-used-for-a-profile.example"),
             (MlflowEnvironmentVariables.DatabricksToken, "env-token")));
@@ -94,7 +102,7 @@ public class DatabricksUriTests
     [Test]
     public void MissingConfiguration_NamesTheVariablesAndTheFile()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new MlflowClientOptions { TrackingUri = "databricks" }.WithEnvironmentDefaults(Env(
+        var ex = Assert.Throws<ArgumentException>(() => Resolve("databricks", Env(
             (MlflowEnvironmentVariables.DatabricksHost, "https://host-without-token.example"))));
 
         Assert.That(ex!.Message, Does.Contain("DATABRICKS_HOST").And.Contain("DATABRICKS_TOKEN").And.Contain(Path.Combine(_home, ".databrickscfg")));
@@ -105,8 +113,8 @@ public class DatabricksUriTests
     {
         File.WriteAllText(Path.Combine(_home, ".databrickscfg"), $"[DEFAULT]\nhost = https://default.example\ntoken = {Token}\n[half]\nhost = https://half.example\n");
 
-        var missing = Assert.Throws<ArgumentException>(() => new MlflowClientOptions { TrackingUri = "databricks://nope" }.WithEnvironmentDefaults(Env()));
-        var partial = Assert.Throws<ArgumentException>(() => new MlflowClientOptions { TrackingUri = "databricks://half" }.WithEnvironmentDefaults(Env()));
+        var missing = Assert.Throws<ArgumentException>(() => Resolve("databricks://nope", Env()));
+        var partial = Assert.Throws<ArgumentException>(() => Resolve("databricks://half", Env()));
 
         Assert.That(missing!.Message, Does.Contain("'nope'").And.Not.Contain(Token));
         Assert.That(partial!.Message, Does.Contain("'half'").And.Contain("host and token"));
