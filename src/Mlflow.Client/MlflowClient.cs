@@ -63,6 +63,7 @@ public partial class MlflowClient : IDisposable
     private MlflowClient(HttpClient? httpClient, IHttpClientFactory? factory, MlflowClientOptions? options)
     {
         var resolved = (options ?? new MlflowClientOptions()).WithEnvironmentDefaults(EnvironmentReader.Process);
+        Auth.DatabricksCredentials.Apply(resolved, EnvironmentReader.Process);
         resolved.Validate();
         TrackingUri = ResolveServerUri(resolved.TrackingUri);
 
@@ -78,7 +79,7 @@ public partial class MlflowClient : IDisposable
             }
             else
             {
-                var handler = ResilientHttpClients.WrapOwnedHandler(HttpClientConstruction.CreateOwnedHandler(resolved), pipeline, resolved.RequestTimeout);
+                var handler = ResilientHttpClients.WrapOwnedHandler(HttpClientConstruction.CreateOwnedHandler(resolved), pipeline, resolved.RequestTimeout, resolved.TokenProvider);
                 httpClient = new HttpClient(handler, disposeHandler: true);
                 _ownedHttpClient = httpClient;
                 owned = true;
@@ -86,18 +87,15 @@ public partial class MlflowClient : IDisposable
         }
 
         HttpClientConstruction.Configure(httpClient, TrackingUri, resolved, owned);
-        if (pipeline is not null)
+        if (owned && pipeline is not null)
         {
-            if (owned)
-            {
-                // The pipeline times each attempt out; an overall HttpClient timeout would cut the retries short.
-                httpClient.Timeout = Timeout.InfiniteTimeSpan;
-            }
-            else
-            {
-                httpClient = ResilientHttpClients.WrapForeignClient(httpClient, pipeline, resolved.RequestTimeout);
-                _ownedHttpClient = httpClient;
-            }
+            // The pipeline times each attempt out; an overall HttpClient timeout would cut the retries short.
+            httpClient.Timeout = Timeout.InfiniteTimeSpan;
+        }
+        else if (!owned && (pipeline is not null || resolved.TokenProvider is not null))
+        {
+            httpClient = ResilientHttpClients.WrapForeignClient(httpClient, pipeline, resolved.RequestTimeout, resolved.TokenProvider);
+            _ownedHttpClient = httpClient;
         }
 
         HttpClient = httpClient;

@@ -12,8 +12,10 @@ public sealed class MlflowClientOptions
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
-    /// The tracking URI: <c>http(s)://host[:port][/prefix]</c> for a server, <c>file:</c> URIs or plain paths for a
-    /// local store. <see langword="null"/> means <c>MLFLOW_TRACKING_URI</c>, then <c>./mlruns</c>.
+    /// The tracking URI: <c>http(s)://host[:port][/prefix]</c> for a server, <c>databricks</c> or
+    /// <c>databricks://profile</c> for a Databricks workspace (host and token from <c>DATABRICKS_HOST</c> /
+    /// <c>DATABRICKS_TOKEN</c> or <c>~/.databrickscfg</c>, as MLflow), <c>file:</c> URIs or plain paths for a local
+    /// store. <see langword="null"/> means <c>MLFLOW_TRACKING_URI</c>, then <c>./mlruns</c>.
     /// </summary>
     public string? TrackingUri { get; set; }
 
@@ -25,6 +27,13 @@ public sealed class MlflowClientOptions
 
     /// <summary>Bearer token (<c>MLFLOW_TRACKING_TOKEN</c>); basic auth wins when user name and password are both set. Never logged or shown.</summary>
     public string? Token { get; set; }
+
+    /// <summary>
+    /// Supplies a bearer token before every request, for servers whose tokens expire; it takes precedence over
+    /// <see cref="Token"/> and basic auth. A 401 answer makes the client ask it once more with <c>forceRefresh</c> and
+    /// resend the request once (see <see cref="IMlflowTokenProvider"/>).
+    /// </summary>
+    public IMlflowTokenProvider? TokenProvider { get; set; }
 
     /// <summary>Skip TLS certificate validation (<c>MLFLOW_TRACKING_INSECURE_TLS</c>). Off unless you opt out explicitly.</summary>
     public bool InsecureTls { get; set; }
@@ -99,5 +108,5 @@ public sealed class MlflowClientOptions
     /// <summary>A description without credentials.</summary>
     /// <returns>The tracking URI and which kinds of credentials are set.</returns>
     public override string ToString()
-        => $"MlflowClientOptions {{ TrackingUri = {TrackingUriDisplay.Redact(TrackingUri) ?? "(default)"}, Username = {(Username is null ? "(none)" : "***")}, Password = {(Password is null ? "(none)" : "***")}, Token = {(Token is null ? "(none)" : "***")}, InsecureTls = {InsecureTls}, RequestTimeout = {RequestTimeout} }}";
+        => $"MlflowClientOptions {{ TrackingUri = {TrackingUriDisplay.Redact(TrackingUri) ?? "(default)"}, Username = {(Username is null ? "(none)" : "***")}, Password = {(Password is null ? "(none)" : "***")}, Token = {(Token is null ? "(none)" : "***")}, TokenProvider = {(TokenProvider is null ? "(none)" : "set")}, InsecureTls = {InsecureTls}, RequestTimeout = {RequestTimeout} }}";
 }

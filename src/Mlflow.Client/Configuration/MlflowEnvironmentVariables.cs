@@ -35,4 +35,18 @@ public static class MlflowEnvironmentVariables
     public const string RunId = "MLFLOW_RUN_ID";
     /// <summary>Root folder of the local file store.</summary>
     public const string TrackingDir = "MLFLOW_TRACKING_DIR";
+    /// <summary>Databricks workspace URL, for the <c>databricks</c> tracking URI.</summary>
+    public const string DatabricksHost = "DATABRICKS_HOST";
+    /// <summary>Databricks personal access token, for the <c>databricks</c> tracking URI.</summary>
+    public const string DatabricksToken = "DATABRICKS_TOKEN";
+    /// <summary>Databricks user name (with <see cref="DatabricksPassword"/>, instead of a token).</summary>
+    public const string DatabricksUsername = "DATABRICKS_USERNAME";
+    /// <summary>Databricks password (with <see cref="DatabricksUsername"/>, instead of a token).</summary>
+    public const string DatabricksPassword = "DATABRICKS_PASSWORD";
+    /// <summary>The Databricks CLI configuration file (default <c>~/.databrickscfg</c>).</summary>
+    public const string DatabricksConfigFile = "DATABRICKS_CONFIG_FILE";
+    /// <summary>The home folder on Unix, where <c>.databrickscfg</c> is looked for.</summary>
+    internal const string Home = "HOME";
+    /// <summary>The home folder on Windows, where <c>.databrickscfg</c> is looked for.</summary>
+    internal const string WindowsHome = "USERPROFILE";
 }

@@ -113,6 +113,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
     {
         BrokenCircuitException broken => "The circuit breaker is open after repeated failures of the tracking server, so the request was not sent"
             + (broken.RetryAfter is { } after ? string.Create(CultureInfo.InvariantCulture, $"; it closes in about {Math.Ceiling(after.TotalSeconds)} s.") : "."),
+        MlflowException raisedHere => raisedHere.Message, // a failure before sending, such as the token provider's
         TimeoutRejectedException => string.Create(CultureInfo.InvariantCulture, $"The request timed out after {_requestTimeout.TotalSeconds:0.###} s (MLFLOW_HTTP_REQUEST_TIMEOUT, per attempt)."),
         _ => Rest.ErrorMapping.Describe(exception),
     };

@@ -87,9 +87,17 @@ internal static class HttpClientConstruction
         }
     }
 
-    /// <summary>Basic auth when user name and password are both set (it wins, as in MLflow), else bearer.</summary>
+    /// <summary>
+    /// The fixed credentials: basic auth when user name and password are both set (it wins, as in MLflow), else bearer;
+    /// none with a <see cref="MlflowClientOptions.TokenProvider"/>, whose handler sets the header of every attempt.
+    /// </summary>
     public static AuthenticationHeaderValue? CreateAuthorization(MlflowClientOptions options)
     {
+        if (options.TokenProvider is not null)
+        {
+            return null;
+        }
+
         if (options.Username is { } user && options.Password is { } password)
         {
             return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));

@@ -4,7 +4,8 @@ using Mlflow.Client.Offline;
 namespace Mlflow.Client.Store;
 
 /// <summary>
-/// The one place that picks a tracking store for a tracking URI: a tracking server for <c>http(s)://</c>, the local
+/// The one place that picks a tracking store for a tracking URI: a tracking server for <c>http(s)://</c> and
+/// <c>databricks[://profile]</c> (resolved by the <see cref="MlflowClient"/> it builds), the local
 /// store for no URI, a <c>file:</c> URI or a plain path.
 /// </summary>
 internal static class TrackingStoreFactory
@@ -14,7 +15,7 @@ internal static class TrackingStoreFactory
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var uri = resolved.TrackingUri?.Trim();
-        if (uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        if (uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || Auth.DatabricksCredentials.IsDatabricksUri(uri)))
         {
             return new RestTrackingStore(CreateClient(resolved, wrapHandler, httpClientFactory), ownsClient: true);
         }

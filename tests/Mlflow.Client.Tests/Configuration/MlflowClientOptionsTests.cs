@@ -178,7 +178,7 @@ public class MlflowClientOptionsTests
 
     [TestCase("file:///tmp/mlruns")]
     [TestCase("sqlite:///mlflow.db")]
-    [TestCase("databricks")]
+    [TestCase("databricks-uc")] // "databricks" itself names a workspace (Auth/DatabricksUriTests)
     [TestCase("./mlruns")]
     public void NonHttpUri_IsRefusedClearly(string uri)
     {
