@@ -152,7 +152,7 @@ internal sealed class RealMlflowReadTests : FileStoreTestBase
         ? ((string)node!) switch { "nan" => double.NaN, "inf" => double.PositiveInfinity, "-inf" => double.NegativeInfinity, var s => double.Parse(s, CultureInfo.InvariantCulture) }
         : (double)node;
 
-    private static void RequireMlflow()
+    internal static void RequireMlflow()
     {
         if (MlflowSrc.Length == 0 || !File.Exists(Path.Combine(MlflowSrc, "mlflow", "version.py")) || !File.Exists("/usr/bin/python3"))
         {
@@ -174,7 +174,7 @@ internal sealed class RealMlflowReadTests : FileStoreTestBase
         return JsonNode.Parse(stdout)!;
     }
 
-    private static (int Code, string Stdout, string Stderr) Python(string args)
+    internal static (int Code, string Stdout, string Stderr) Python(string args)
     {
         var psi = new ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["PYTHONPATH"] = MlflowSrc + Path.PathSeparator + MlflowShims;
