@@ -1,6 +1,4 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 using Mlflow.Client.Artifacts;
 
 namespace Mlflow.Client;
@@ -11,13 +9,13 @@ namespace Mlflow.Client;
 /// MLflow's UI then shows which data a run used.
 /// </summary>
 /// <remarks>
-/// <para>Digests are MLflow's: 8 hex characters of an MD5 over the dataset's content
-/// (<c>mlflow.data.digest_utils.get_normalized_md5_digest</c>). For a file: the MD5 of its bytes. For rows: the MD5 of
-/// their table JSON (<see cref="ActiveRun.LogTable(MlflowTable, string)"/>'s format), the row count as a little-endian
-/// 64-bit integer and each column name in UTF-8, the framing of MLflow's <c>compute_pandas_digest</c>, whose first
-/// element is pandas' own row hash (<c>pandas.util.hash_pandas_object</c>) instead of the JSON: the same rows
-/// therefore get another digest from Python's <c>mlflow.data.from_pandas</c>, while the digest is just as stable and
-/// content-bound.</para>
+/// <para>Digests are MLflow's: 8 hex characters of an MD5 (<c>mlflow.data.digest_utils</c>). For a file: the MD5 of
+/// its bytes (MLflow has no file digest of its own; this is its <c>get_normalized_md5_digest</c> over the content).
+/// For rows: MLflow's <c>compute_pandas_digest</c> of the DataFrame pandas builds from the same values as Python
+/// lists (integers as <c>int64</c>, floats and integers with missing values as <c>float64</c>, strings), so
+/// <c>mlflow.data.from_pandas(pd.DataFrame(columns))</c> gives the same digest. As in MLflow, only string and
+/// numeric columns of the first 10,000 rows enter the hash (booleans and dates do not), plus the row count and
+/// every column name.</para>
 /// </remarks>
 public sealed class MlflowDataset
 {
@@ -130,25 +128,13 @@ public sealed class MlflowDataset
 #pragma warning restore CA5351
     }
 
-    /// <summary>The digest of a table's rows (see the remarks of <see cref="MlflowDataset"/>).</summary>
+    /// <summary>The digest of a table's rows, as Python's <c>mlflow.data.from_pandas</c> computes it (see the remarks of <see cref="MlflowDataset"/>).</summary>
     /// <param name="table">The rows.</param>
     /// <returns>8 hex characters.</returns>
     public static string ComputeDigest(MlflowTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-#pragma warning disable CA5351 // as above
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-#pragma warning restore CA5351
-        md5.AppendData(Encoding.UTF8.GetBytes(TableJson.Write(table)));
-        Span<byte> count = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(count, table.RowCount);
-        md5.AppendData(count);
-        foreach (var column in table.Columns)
-        {
-            md5.AppendData(Encoding.UTF8.GetBytes(column));
-        }
-
-        return Convert.ToHexString(md5.GetHashAndReset())[..8].ToLowerInvariant();
+        return PandasDigest.Compute(table);
     }
 
     /// <summary>The run input MLflow records for this dataset, with the context tag when given.</summary>

@@ -59,13 +59,26 @@ internal sealed class DatasetTests
         Assert.That(ds.Schema, Is.Null);
     }
 
-    [Test]
-    public void Row_digests_depend_on_content_and_column_names()
+    [TestCase("mixed", "30cc9379")]
+    [TestCase("ints_only", "3dd8b374")]
+    [TestCase("strings_only", "d2a16267")]
+    [TestCase("with_null", "86eeb143")]
+    [TestCase("bools", "d46c936e")]
+    public void Row_digests_are_mlflows_pandas_digests(string name, string expected)
     {
-        var a = MlflowDataset.ComputeDigest(MlflowTable.FromColumns([new("a", new object?[] { 1, 2 })]));
-        Assert.That(MlflowDataset.ComputeDigest(MlflowTable.FromColumns([new("a", new object?[] { 1, 2 })])), Is.EqualTo(a));
-        Assert.That(MlflowDataset.ComputeDigest(MlflowTable.FromColumns([new("a", new object?[] { 1, 3 })])), Is.Not.EqualTo(a));
-        Assert.That(MlflowDataset.ComputeDigest(MlflowTable.FromColumns([new("b", new object?[] { 1, 2 })])), Is.Not.EqualTo(a));
+        // mlflow.data.digest_utils.compute_pandas_digest(pd.DataFrame(columns)) for the same columns as Python lists:
+        // mixed: {"Input": ["What is MLflow?", "é?", "What is MLflow?"], "Score": [0.5, 1/3, -0.0], "N": [1, 2, -3], "Ok": [True, False, True]}
+        // ints_only: {"b": [1, 2, 3], "a": [10, 20, 30]}; strings_only: {"z": ["x", "y"], "a": ["😀", ""]}
+        // with_null: {"a": [1, None], "s": ["x", None]}; bools: {"ok": [True, False]}
+        var columns = new Dictionary<string, KeyValuePair<string, IEnumerable<object?>>[]>
+        {
+            ["mixed"] = [new("Input", ["What is MLflow?", "é?", "What is MLflow?"]), new("Score", [0.5, 1.0 / 3, -0.0]), new("N", [1, 2L, -3]), new("Ok", [true, false, true])],
+            ["ints_only"] = [new("b", [1, 2, 3]), new("a", [10, 20, 30])],
+            ["strings_only"] = [new("z", ["x", "y"]), new("a", ["😀", ""])],
+            ["with_null"] = [new("a", [1, null]), new("s", ["x", null])],
+            ["bools"] = [new("ok", [true, false])],
+        };
+        Assert.That(MlflowDataset.ComputeDigest(MlflowTable.FromColumns(columns[name])), Is.EqualTo(expected));
     }
 
     [Test]
