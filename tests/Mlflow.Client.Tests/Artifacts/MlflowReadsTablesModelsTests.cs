@@ -71,7 +71,7 @@ internal sealed class MlflowReadsTablesModelsTests
         var json = JsonNode.Parse(stdout)!;
 
         Assert.That(json["table"]!["columns"]!.AsArray().Select(c => (string)c!), Is.EqualTo(new[] { "Input", "Output", "Score" }));
-        Assert.That(json["table"]!["data"]!.ToJsonString(), Is.EqualTo("""[["What is MLflow?","A platform/tool",0.5],["é?","ü",0.3333333333]]""").Or.EqualTo("""[["What is MLflow?","A platform\/tool",0.5],["\u00e9?","\u00fc",0.3333333333]]"""));
+        Assert.That(JsonNode.DeepEquals(json["table"]!["data"], JsonNode.Parse("""[["What is MLflow?","A platform/tool",0.5],["é?","ü",0.3333333333]]""")), json["table"]!["data"]!.ToJsonString());
         Assert.That(json["logged_artifacts"]!.ToJsonString(), Is.EqualTo("""[{"path":"eval/predictions.json","type":"table"}]"""));
         var input = json["inputs"]!.AsArray().Single()!;
         Assert.That(((string)input["name"]!, (string)input["digest"]!, (string)input["source_type"]!, (string)input["source"]!, (string?)input["schema"], (string?)input["profile"]),
