@@ -29,7 +29,7 @@ public sealed partial class ActiveRun
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<LoggedModelInfo> LogModelAsync(string artifactPath, string modelPath, MlflowModelOptions? options = null, CancellationToken cancellationToken = default)
     {
-        FileStore.FileStorePaths.ValidateArtifactPath(artifactPath);
+        Artifacts.ArtifactPaths.Check(artifactPath);
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
         var fullModelPath = Path.GetFullPath(modelPath);
         if (!File.Exists(fullModelPath) && !Directory.Exists(fullModelPath))

@@ -61,7 +61,7 @@ public sealed partial class ActiveRun
     /// <exception cref="FormatException">The artifact is not an MLflow table.</exception>
     public async Task<MlflowTable> LoadTableAsync(string artifactFile, CancellationToken cancellationToken = default)
     {
-        FileStore.FileStorePaths.ValidateArtifactPath(artifactFile);
+        Artifacts.ArtifactPaths.Check(artifactFile);
         var text = await TryReadArtifactTextAsync(artifactFile, cancellationToken).ConfigureAwait(false)
             ?? throw new FileNotFoundException($"Run {RunId} has no artifact '{artifactFile}'.", artifactFile);
         return TableJson.Read(text);
@@ -84,7 +84,7 @@ public sealed partial class ActiveRun
             throw new ArgumentException($"The table file '{artifactFile}' must end in '.json', as MLflow's tables do.", nameof(artifactFile));
         }
 
-        FileStore.FileStorePaths.ValidateArtifactPath(artifactFile);
+        Artifacts.ArtifactPaths.Check(artifactFile);
     }
 
     /// <summary>The current value of a list tag: this run's own when it set one, else the store's (read once).</summary>
