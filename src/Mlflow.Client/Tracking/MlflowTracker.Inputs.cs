@@ -1,0 +1,61 @@
+// Dataset inputs and the run tags that hold lists (tables, models): straight to the store, or to the run's offline copy.
+using Mlflow.Client.Offline;
+
+namespace Mlflow.Client;
+
+public sealed partial class MlflowTracker
+{
+    /// <summary>
+    /// Records dataset inputs of a run: on the store directly; while the run is offline (or when the server cannot be
+    /// reached and the offline fallback is on) in the run's local copy, which the drain and <c>mlflow-sync</c> send.
+    /// </summary>
+    internal async Task LogInputsAsync(ActiveRun run, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
+    {
+        var mirror = run.Buffer.Mirror;
+        if (_offline is null || mirror is not { Active: true })
+        {
+            try
+            {
+                await _store.LogInputsAsync(run.RunId, inputs, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (MlflowException ex) when (run.Buffer.Identity is not null && CanGoOffline(ex))
+            {
+                mirror = _batcher.EnsureMirror(run.Buffer, ex.ShortReason);
+            }
+        }
+
+        await LogInputsOfflineAsync(mirror, inputs, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The value of a run tag as the store has it now, or <see langword="null"/> when unset or the store cannot be read.</summary>
+    internal async Task<string?> ReadRunTagAsync(ActiveRun run, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = run.Buffer.Mirror is { LocalOnly: true } mirror
+                ? await _offline!.Store.GetRunAsync(mirror.LocalRunId, cancellationToken).ConfigureAwait(false)
+                : await _store.GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
+            return stored.Data.Tags.LastOrDefault(t => t.Key == key)?.Value;
+        }
+        catch (MlflowException)
+        {
+            return null; // offline: what this run logs from now on is still listed
+        }
+    }
+
+    private async Task LogInputsOfflineAsync(RunMirror mirror, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
+    {
+        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _offline!.Store.LogInputsAsync(mirror.LocalRunId, inputs, cancellationToken).ConfigureAwait(false);
+            mirror.Dirty = true;
+            _offline.FlushToDisk(force: true);
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
+}
