@@ -1,6 +1,4 @@
 // Dataset inputs and the run tags that hold lists (tables, models): straight to the store, or to the run's offline copy.
-using Mlflow.Client.Offline;
-
 namespace Mlflow.Client;
 
 public sealed partial class MlflowTracker
@@ -11,21 +9,21 @@ public sealed partial class MlflowTracker
     /// </summary>
     internal async Task LogInputsAsync(ActiveRun run, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
     {
-        var mirror = run.Buffer.Mirror;
-        if (_offline is null || mirror is not { Active: true })
+        string reason = "the run's data is kept offline";
+        if (_offlineSink is null || run.Mirror is not { Active: true })
         {
             try
             {
                 await _store.LogInputsAsync(run.RunId, inputs, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (MlflowException ex) when (run.Buffer.Identity is not null && CanGoOffline(ex))
+            catch (MlflowException ex) when (CanGoOffline(ex) && _offlineSink?.CanKeepOffline(run.Buffer) == true)
             {
-                mirror = _batcher.EnsureMirror(run.Buffer, ex.ShortReason);
+                reason = ex.ShortReason;
             }
         }
 
-        await LogInputsOfflineAsync(mirror, inputs, cancellationToken).ConfigureAwait(false);
+        await _offlineSink!.KeepLocallyAsync(run.Buffer, reason, (store, localRunId) => store.LogInputsAsync(localRunId, inputs, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The value of a run tag as the store has it now, or <see langword="null"/> when unset or the store cannot be read.</summary>
@@ -33,7 +31,7 @@ public sealed partial class MlflowTracker
     {
         try
         {
-            var stored = run.Buffer.Mirror is { LocalOnly: true } mirror
+            var stored = run.Mirror is { LocalOnly: true } mirror
                 ? await _offline!.Store.GetRunAsync(mirror.LocalRunId, cancellationToken).ConfigureAwait(false)
                 : await _store.GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false);
             return stored.Data.Tags.LastOrDefault(t => t.Key == key)?.Value;
@@ -41,21 +39,6 @@ public sealed partial class MlflowTracker
         catch (MlflowException)
         {
             return null; // offline: what this run logs from now on is still listed
-        }
-    }
-
-    private async Task LogInputsOfflineAsync(RunMirror mirror, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
-    {
-        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _offline!.Store.LogInputsAsync(mirror.LocalRunId, inputs, cancellationToken).ConfigureAwait(false);
-            mirror.Dirty = true;
-            _offline.FlushToDisk(force: true);
-        }
-        finally
-        {
-            mirror.Gate.Release();
         }
     }
 }
