@@ -32,6 +32,16 @@ public sealed class MlflowTable
     /// <summary>The number of rows.</summary>
     public int RowCount => RowArrays.Count;
 
+    /// <summary>The cells of one column.</summary>
+    /// <param name="column">The column name.</param>
+    /// <returns>One cell per row.</returns>
+    /// <exception cref="KeyNotFoundException">No such column.</exception>
+    public IReadOnlyList<object?> Column(string column)
+    {
+        var index = Columns.ToList().IndexOf(column);
+        return index < 0 ? throw new KeyNotFoundException($"No column '{column}'.") : RowArrays.Select(r => r[index]).ToList();
+    }
+
     internal IReadOnlyList<object?[]> RowArrays { get; }
 
     /// <summary>A table with one column per public readable instance property of <typeparamref name="T"/> (declaration order) and one row per item.</summary>

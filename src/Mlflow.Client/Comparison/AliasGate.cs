@@ -1,49 +1,18 @@
+using Mlflow.Client.Store;
+
 namespace Mlflow.Client.Comparison;
-
-/// <summary>
-/// MERGE SEAM: the registry operations the alias gate needs. <see cref="ServerModelAliasRegistry"/> implements them over
-/// a tracking server; a local-store registry (built on the <c>registry</c> branch) implements this interface at merge and
-/// <see cref="MlflowTracker.CompareWithAliasAsync"/> picks it for a tracker on a local store.
-/// </summary>
-internal interface IModelAliasRegistry
-{
-    /// <summary>The version the alias points at, or <see langword="null"/> when the model or the alias does not exist.</summary>
-    Task<ModelVersion?> GetVersionByAliasAsync(string modelName, string alias, CancellationToken cancellationToken);
-
-    /// <summary>Points the alias at a version.</summary>
-    Task SetAliasAsync(string modelName, string alias, string version, CancellationToken cancellationToken);
-}
-
-/// <summary>The alias operations of a tracking server's model registry.</summary>
-internal sealed class ServerModelAliasRegistry(MlflowClient client) : IModelAliasRegistry
-{
-    public async Task<ModelVersion?> GetVersionByAliasAsync(string modelName, string alias, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await client.GetModelVersionByAliasAsync(modelName, alias, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
-        {
-            return null;
-        }
-    }
-
-    public Task SetAliasAsync(string modelName, string alias, string version, CancellationToken cancellationToken)
-        => client.SetRegisteredModelAliasAsync(modelName, alias, version, cancellationToken);
-}
 
 /// <summary>The gate against the run behind a registered model's alias.</summary>
 internal static class AliasGate
 {
-    public static async Task<GateResult> CompareAsync(EvaluationGate gate, IModelAliasRegistry registry, Func<string, CancellationToken, Task<Run>> getRun, string candidateRunId, string modelName, string alias, string? candidateVersion, CancellationToken cancellationToken)
+    public static async Task<GateResult> CompareAsync(EvaluationGate gate, IModelRegistryStore registry, Func<string, CancellationToken, Task<Run>> getRun, string candidateRunId, string modelName, string alias, string? candidateVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(gate);
         ArgumentException.ThrowIfNullOrEmpty(candidateRunId);
         ArgumentException.ThrowIfNullOrEmpty(modelName);
         ArgumentException.ThrowIfNullOrEmpty(alias);
         var candidate = await getRun(candidateRunId, cancellationToken).ConfigureAwait(false);
-        var version = await registry.GetVersionByAliasAsync(modelName, alias, cancellationToken).ConfigureAwait(false);
+        var version = await VersionByAliasAsync(registry, modelName, alias, cancellationToken).ConfigureAwait(false);
         GateResult result;
         if (version is null)
         {
@@ -72,5 +41,18 @@ internal static class AliasGate
         }
 
         return result;
+    }
+
+    /// <summary>The version the alias points at, or <see langword="null"/> when the model or the alias does not exist.</summary>
+    private static async Task<ModelVersion?> VersionByAliasAsync(IModelRegistryStore registry, string modelName, string alias, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await registry.GetModelVersionByAliasAsync(modelName, alias, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+        {
+            return null;
+        }
     }
 }

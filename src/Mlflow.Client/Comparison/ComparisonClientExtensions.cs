@@ -40,7 +40,7 @@ public static class ComparisonClientExtensions
     public static Task<GateResult> CompareWithAliasAsync(this MlflowClient client, EvaluationGate gate, string candidateRunId, string modelName, string alias, string? candidateVersion = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return AliasGate.CompareAsync(gate, new ServerModelAliasRegistry(client), (id, ct) => client.GetRunAsync(id, ct), candidateRunId, modelName, alias, candidateVersion, cancellationToken);
+        return AliasGate.CompareAsync(gate, new RestModelRegistryStore(client), (id, ct) => client.GetRunAsync(id, ct), candidateRunId, modelName, alias, candidateVersion, cancellationToken);
     }
 
     private static RestTrackingStore Store(MlflowClient client)

@@ -67,7 +67,7 @@ public sealed class ConfusionMatrix
     /// The matrix as a table: a column <c>actual</c> with the actual label, then one column per predicted label with the counts.
     /// </summary>
     /// <returns>The table (written to the run as <c>confusion_matrix.json</c> by the evaluation).</returns>
-    public EvaluationTable ToTable()
+    public MlflowTable ToTable()
     {
         var columns = new List<string>(Labels.Count + 1) { "actual" };
         columns.AddRange(Labels);
@@ -84,6 +84,6 @@ public sealed class ConfusionMatrix
             rows.Add(row);
         }
 
-        return new EvaluationTable(columns, rows);
+        return MlflowTable.FromRows(columns, rows);
     }
 }

@@ -6,7 +6,7 @@ namespace Mlflow.Client.Evaluation;
 /// </summary>
 public sealed class EvaluationResult
 {
-    internal EvaluationResult(IReadOnlyDictionary<string, double> metrics, EvaluationTable perExample, ClassificationReport? classification)
+    internal EvaluationResult(IReadOnlyDictionary<string, double> metrics, MlflowTable perExample, ClassificationReport? classification)
     {
         Metrics = metrics;
         PerExample = perExample;
@@ -29,7 +29,7 @@ public sealed class EvaluationResult
     public IReadOnlyDictionary<string, double> Metrics { get; }
 
     /// <summary>One row per example: the inputs given, <c>target</c>, <c>outputs</c>, then per-example scores (<c>rouge1/v1/score</c>, <c>token_count</c>, <c>latency</c>...).</summary>
-    public EvaluationTable PerExample { get; }
+    public MlflowTable PerExample { get; }
 
     /// <summary>The classification report; <see langword="null"/> for a text evaluation.</summary>
     public ClassificationReport? Classification { get; }

@@ -11,7 +11,7 @@ public static class EvaluationRunExtensions
     /// <param name="run">The run.</param>
     /// <param name="result">The evaluation.</param>
     /// <param name="renderer">Draws the confusion matrix; <see langword="null"/> logs no image.</param>
-    /// <returns>The artifact files written to the run (none while this build has no artifact writer for runs).</returns>
+    /// <returns>The artifact files written to the run .</returns>
     public static IReadOnlyList<string> LogEvaluation(this ActiveRun run, EvaluationResult result, IPlotRenderer? renderer = null)
         => LogEvaluationWith(run, result, renderer, EvaluationArtifactSeam.Writer);
 
@@ -81,29 +81,32 @@ public static class EvaluationRunExtensions
 /// <summary>Writes an evaluation's table and image files to a run.</summary>
 internal interface IEvaluationArtifactWriter
 {
-    /// <summary>Writes <paramref name="table"/> as <c>mlflow.log_table</c> does (JSON of <see cref="EvaluationTable.ToMlflowJson"/>, listed in the run's <c>mlflow.loggedArtifacts</c> tag as type <c>table</c>).</summary>
+    /// <summary>Writes <paramref name="table"/> as <c>mlflow.log_table</c> does (MLflow's table JSON, listed in the run's <c>mlflow.loggedArtifacts</c> tag as type <c>table</c>).</summary>
     /// <returns>Whether the file was written.</returns>
-    bool WriteTable(ActiveRun run, string artifactFile, EvaluationTable table);
+    bool WriteTable(ActiveRun run, string artifactFile, MlflowTable table);
 
     /// <summary>Writes PNG bytes as <c>mlflow.log_image</c> does.</summary>
     /// <returns>Whether the file was written.</returns>
     bool WriteImage(ActiveRun run, string artifactFile, byte[] png);
 }
 
-/// <summary>
-/// MERGE SEAM: where an evaluation's table and image files reach a run. This branch has no artifact API for runs yet
-/// (it is built on the <c>artifacts</c>/<c>tables</c> branches), so the default writer writes nothing and
-/// <see cref="EvaluationRunExtensions.LogEvaluation"/> returns an empty list. At merge, set <see cref="Writer"/>'s default to a writer over <c>ActiveRun.LogTable</c>/<c>LogImage</c>
-/// (or their equivalents) and the tests in EvaluationLoggingTests that use a recording writer keep covering the calls.
-/// </summary>
+/// <summary>The writer <see cref="EvaluationRunExtensions.LogEvaluation"/> uses: the run's own <c>LogTable</c> and <c>LogImage</c>.</summary>
 internal static class EvaluationArtifactSeam
 {
-    internal static IEvaluationArtifactWriter Writer { get; } = new NoArtifactWriter();
+    internal static IEvaluationArtifactWriter Writer { get; } = new RunArtifactWriter();
 
-    private sealed class NoArtifactWriter : IEvaluationArtifactWriter
+    private sealed class RunArtifactWriter : IEvaluationArtifactWriter
     {
-        public bool WriteTable(ActiveRun run, string artifactFile, EvaluationTable table) => false;
+        public bool WriteTable(ActiveRun run, string artifactFile, MlflowTable table)
+        {
+            run.LogTable(table, artifactFile);
+            return true;
+        }
 
-        public bool WriteImage(ActiveRun run, string artifactFile, byte[] png) => false;
+        public bool WriteImage(ActiveRun run, string artifactFile, byte[] png)
+        {
+            run.LogImage(png, artifactFile);
+            return true;
+        }
     }
 }

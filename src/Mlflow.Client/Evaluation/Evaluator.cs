@@ -178,7 +178,7 @@ public static class Evaluator
         metrics["f1_score"] = scores.F1;
     }
 
-    private static EvaluationTable Table(EvaluationOptions options, int count, IReadOnlyList<object?>? targets, IReadOnlyList<object?> outputs, List<(string Name, IReadOnlyList<object?> Values)> scores)
+    private static MlflowTable Table(EvaluationOptions options, int count, IReadOnlyList<object?>? targets, IReadOnlyList<object?> outputs, List<(string Name, IReadOnlyList<object?> Values)> scores)
     {
         var columns = new List<(string Name, IReadOnlyList<object?> Values)>();
         foreach (var (name, values) in options.Inputs ?? new Dictionary<string, IReadOnlyList<object?>>())
@@ -207,7 +207,7 @@ public static class Evaluator
         }
 
         var rows = Enumerable.Range(0, count).Select(i => (IReadOnlyList<object?>)columns.Select(c => c.Values[i]).ToArray()).ToList();
-        return new EvaluationTable(columns.Select(c => c.Name).ToList(), rows);
+        return MlflowTable.FromRows(columns.Select(c => c.Name).ToList(), rows);
     }
 
     private static string Text(int label) => label.ToString(CultureInfo.InvariantCulture);

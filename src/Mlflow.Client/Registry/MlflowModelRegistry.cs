@@ -31,6 +31,9 @@ public sealed partial class MlflowModelRegistry
     /// <summary>The clock of the wait for READY (tests pass a fake one).</summary>
     internal TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The registry store underneath (the server's, or MLflow's file registry of a local store).</summary>
+    internal IModelRegistryStore Store => _registry;
+
     /// <summary>
     /// Registers a model in one call, as MLflow's <c>register_model</c>: creates the registered model when missing,
     /// creates a version whose source is what MLflow records (for <c>runs:/&lt;run id&gt;/&lt;path&gt;</c>, the run's

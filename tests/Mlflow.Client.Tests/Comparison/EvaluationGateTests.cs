@@ -84,7 +84,16 @@ public sealed class EvaluationGateTests
         Assert.That(result.CandidateWins, Is.True);
         Assert.That(result.BaselineRunId, Is.EqualTo(baseline));
         Assert.That(tracker.CompareRuns(Gate, baseline, candidate).ExitCode, Is.EqualTo(1), "the other way round f1 regressed by 0.05");
-        Assert.Throws<NotSupportedException>(() => tracker.CompareWithAlias(Gate, candidate, "m", "champion"));
+
+        // The local store's registry (MLflow's file registry) holds the alias as a server does: the winner takes it.
+        var first = tracker.Registry.RegisterModel(baseline, "model", "m");
+        tracker.Registry.SetAlias("m", "champion", first.Version);
+        var second = tracker.Registry.RegisterModel(candidate, "model", "m");
+        var viaAlias = tracker.CompareWithAlias(Gate, candidate, "m", "champion", second.Version);
+        Assert.That(viaAlias.Verdict, Is.EqualTo(GateVerdict.Pass));
+        Assert.That(viaAlias.BaselineVersion, Is.EqualTo(first.Version));
+        Assert.That(viaAlias.AliasMoved, Is.True);
+        Assert.That(tracker.Registry.GetVersionByAlias("m", "champion").Version, Is.EqualTo(second.Version));
     }
 
     [Test]

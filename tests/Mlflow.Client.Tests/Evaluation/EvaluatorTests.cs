@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mlflow.Client.Artifacts;
 using Mlflow.Client.Evaluation;
 using Mlflow.Client.FileStore;
 using Mlflow.Client.Tests.Offline;
@@ -108,11 +109,13 @@ public sealed class EvaluatorTests
     [Test]
     public void The_table_is_written_in_mlflows_log_table_format()
     {
-        var table = new EvaluationTable(["q", "score", "ok", "n"], [new object?[] { "Qu'est-ce \"x\"", 0.5, true, 3 }, new object?[] { null, double.NaN, false, 4L }]);
+        var table = MlflowTable.FromRows(["q", "score", "ok", "n"], [new object?[] { "Qu'est-ce \"x\"", 0.5, true, 3 }, new object?[] { null, double.NaN, false, 4L }]);
 
-        var json = table.ToMlflowJson();
+        var json = TableJson.Write(table);
 
-        Assert.That(json, Is.EqualTo("{\"columns\":[\"q\",\"score\",\"ok\",\"n\"],\"data\":[[\"Qu'est-ce \\\"x\\\"\",0.5,true,3],[null,NaN,false,4]]}"));
+        // pandas 1.5 (Debian): pd.DataFrame({"q": ["Qu'est-ce \"x\"", None], "score": [0.5, np.nan], "ok": [True, False],
+        // "n": [3, 4]}).to_json(orient="split", index=False), what mlflow.log_table writes (NaN becomes null).
+        Assert.That(json, Is.EqualTo("{\"columns\":[\"q\",\"score\",\"ok\",\"n\"],\"data\":[[\"Qu'est-ce \\\"x\\\"\",0.5,true,3],[null,null,false,4]]}"));
     }
 
     [Test]
@@ -144,15 +147,22 @@ public sealed class EvaluatorTests
     }
 
     [Test]
-    public async Task Until_the_artifact_api_is_wired_the_default_seam_writes_no_file()
+    public async Task Logging_an_evaluation_to_a_run_writes_its_tables_listed_as_tables_and_the_confusion_matrix_image()
     {
         using var dir = new OfflineFallbackTests.Dir();
         await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = "eval" });
         await using var run = tracker.StartRun("r");
 
-        var written = run.LogEvaluation(Evaluator.EvaluateClassifier(["a"], ["a"]), new FakeRenderer());
+        var written = run.LogEvaluation(Evaluator.EvaluateClassifier(["a", "b", "a"], ["a", "b", "b"]), new FakeRenderer());
 
-        Assert.That(written, Is.Empty);
+        Assert.That(written, Is.EquivalentTo(new[] { EvaluationResult.TableArtifactFile, EvaluationResult.ConfusionMatrixTableFile, EvaluationResult.ConfusionMatrixImageFile }));
+        Assert.That(run.LoadTable(EvaluationResult.TableArtifactFile).RowCount, Is.EqualTo(3), "one row per example");
+        Assert.That(run.LoadTable(EvaluationResult.ConfusionMatrixTableFile).Columns, Is.EqualTo(new[] { "actual", "a", "b" }));
+        Assert.That(run.ListArtifacts().Select(a => a.Path), Does.Contain(EvaluationResult.ConfusionMatrixImageFile));
+        await run.FlushAsync();
+        var logged = await File.ReadAllTextAsync(Directory.GetFiles(dir.Path, "mlflow.loggedArtifacts", SearchOption.AllDirectories).Single());
+        Assert.That(JsonNode.Parse(logged)!.AsArray().Select(n => (n!["path"]!.GetValue<string>(), n["type"]!.GetValue<string>())),
+            Is.EquivalentTo(new[] { (EvaluationResult.TableArtifactFile, "table"), (EvaluationResult.ConfusionMatrixTableFile, "table") }));
     }
 
     private sealed class RecordingWriter : IEvaluationArtifactWriter
@@ -161,9 +171,9 @@ public sealed class EvaluatorTests
 
         public Dictionary<string, byte[]> Images { get; } = [];
 
-        public bool WriteTable(ActiveRun run, string artifactFile, EvaluationTable table)
+        public bool WriteTable(ActiveRun run, string artifactFile, MlflowTable table)
         {
-            Tables[artifactFile] = table.ToMlflowJson();
+            Tables[artifactFile] = TableJson.Write(table);
             return true;
         }
 
@@ -176,7 +186,7 @@ public sealed class EvaluatorTests
 
     private sealed class FakeRenderer : IPlotRenderer
     {
-        public static readonly byte[] Bytes = [0x89, 0x50, 0x4E, 0x47];
+        public static readonly byte[] Bytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]; // the PNG signature and an empty chunk
 
         public byte[] RenderConfusionMatrix(ConfusionMatrix matrix, string title) => Bytes;
     }
