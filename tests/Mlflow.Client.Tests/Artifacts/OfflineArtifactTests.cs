@@ -84,7 +84,7 @@ internal sealed class OfflineArtifactTests
         Assert.That(Uploads(server), Is.EqualTo(1));
 
         server.StartListening();
-        Assert.That(TrackerTestSupport.WaitUntil(() => Uploads(server) >= 3 && !run.IsOffline, 30), Is.True, "drained");
+        Assert.That(TrackerTestSupport.WaitUntil(() => Uploads(server) >= 3 && !run.IsOffline, 90), Is.True, "drained"); // generous: a loaded 2-core machine
         await run.DisposeAsync();
         var expected = Expected();
         expected["first.txt"] = Convert.ToHexString(SHA256.HashData("online"u8.ToArray()));
