@@ -67,6 +67,32 @@ internal sealed class InMemoryTrackerTests
         });
     }
 
+    /// <summary>The README's example, verbatim.</summary>
+    private static void Evaluate(MlflowTracker tracker, double[] scores, bool[] labels) => tracker.Run("evaluate", run =>
+    {
+        run.LogParam("threshold", 0.5);
+        for (var step = 0; step < scores.Length; step++)
+        {
+            run.LogMetric("correct", scores[step] >= 0.5 == labels[step], step);
+        }
+
+        run.LogDict(new Dictionary<string, object> { ["samples"] = scores.Length }, "report.json");
+    });
+
+    [Test]
+    public void The_readme_example_works()
+    {
+        using var tracker = MlflowTracker.CreateInMemory();
+        Evaluate(tracker, [0.9, 0.2], [true, true]);
+
+        var run = tracker.Recorded.Run("evaluate");
+        Assert.That(run.Status, Is.EqualTo(RunStatus.Finished));
+        Assert.That(run.Params["threshold"], Is.EqualTo("0.5"));
+        Assert.That(run.MetricHistory["correct"].Select(m => m.Value), Is.EqualTo(new[] { 1.0, 0.0 }));
+        Assert.That(run.Metrics["correct"], Is.EqualTo(0.0));
+        Assert.That(run.ArtifactText("report.json"), Does.Contain("\"samples\": 2"));
+    }
+
     [Test]
     public void Recorded_shows_what_an_active_run_logged_without_an_explicit_flush()
     {
