@@ -9,6 +9,8 @@ internal sealed class InMemoryRun(string runId, string experimentId, string runN
 
     public string ExperimentId => experimentId;
 
+    public string ArtifactUri => artifactUri;
+
     public string RunName { get; set; } = runName;
 
     public RunStatus Status { get; set; } = RunStatus.Running;

@@ -66,6 +66,31 @@ internal sealed class InMemoryTrackingStore : ITrackingStore
         }
     }
 
+    /// <summary>
+    /// The run's artifacts and the path under them that an artifact URI of this store names
+    /// (<c>memory:/&lt;experiment&gt;/&lt;run&gt;/artifacts/&lt;path&gt;</c>, as registered model versions record it).
+    /// </summary>
+    internal bool TryFindArtifacts(string location, out InMemoryArtifactRepository artifacts, out string? path)
+    {
+        lock (_gate)
+        {
+            foreach (var run in _runOrder)
+            {
+                if (location == run.ArtifactUri || location.StartsWith(run.ArtifactUri + "/", StringComparison.Ordinal))
+                {
+                    artifacts = run.Artifacts;
+                    path = location.Length == run.ArtifactUri.Length ? null : location[(run.ArtifactUri.Length + 1)..].Trim('/');
+                    path = string.IsNullOrEmpty(path) ? null : path;
+                    return true;
+                }
+            }
+        }
+
+        artifacts = null!;
+        path = null;
+        return false;
+    }
+
     public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)
     {
         MlflowValidation.ValidateExperimentId(experimentId);

@@ -17,7 +17,8 @@ public sealed partial class MlflowTracker
     /// <remarks>Keys follow the strictest rule of a real tracker (MLflow's, plus the local store's file names), so a
     /// key refused in production is refused in the test. <see cref="ActiveRun.DataLocation"/> reports
     /// <see cref="RunDataLocation.LocalStore"/>; <see cref="Destination"/> is <c>in-memory store</c>. Process exit and
-    /// termination signals are not hooked.</remarks>
+    /// termination signals are not hooked. Registered model versions record <c>memory:</c> sources, which
+    /// <see cref="MlflowModelRegistry.DownloadModel"/> copies out of memory.</remarks>
     public static MlflowTracker CreateInMemory(MlflowTrackerOptions? options = null)
     {
         options ??= new MlflowTrackerOptions();

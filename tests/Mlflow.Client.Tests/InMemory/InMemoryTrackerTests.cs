@@ -304,6 +304,10 @@ internal sealed class InMemoryTrackerTests
             Assert.That(tracker.Registry.GetVersionByAlias("churn", "champion").Version, Is.EqualTo("1"));
             Assert.That(tracker.Registry.ResolveModelUri("models:/churn@champion").Version, Is.EqualTo("1"));
             Assert.That(tracker.Registry.GetRegisteredModel("churn").Aliases, Is.EqualTo(new[] { new RegisteredModelAlias("champion", "1") }));
+            using var dir = new OfflineFallbackTests.Dir();
+            var folder = tracker.Registry.DownloadModel("models:/churn@champion", Path.Combine(dir.Path, "champion"));
+            Assert.That(File.ReadAllText(Path.Combine(folder, "weights.txt")), Is.EqualTo("weights"));
+            Assert.That(Directory.GetFileSystemEntries(folder), Has.Length.EqualTo(1));
             var missing = Assert.Throws<MlflowException>(() => tracker.Registry.GetRegisteredModel("other"));
             Assert.That(missing!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
         });
