@@ -55,7 +55,7 @@ internal sealed partial class LocalModelRegistry
     private static partial Regex VersionAliasPattern();
 
     /// <summary>MLflow's name rule for the file registry (not empty, no path separator, no '%'), and a portable folder name.</summary>
-    private static void ValidateName(string? name)
+    internal static void ValidateName(string? name)
     {
         if (string.IsNullOrEmpty(name))
         {
@@ -75,7 +75,7 @@ internal sealed partial class LocalModelRegistry
     }
 
     /// <summary>MLflow's alias rule: letters, digits, '_' and '-', at most 255, not <c>latest</c>, not <c>v&lt;number&gt;</c>.</summary>
-    private static void ValidateAlias(string? alias)
+    internal static void ValidateAlias(string? alias)
     {
         if (string.IsNullOrEmpty(alias))
         {
@@ -93,7 +93,7 @@ internal sealed partial class LocalModelRegistry
         }
     }
 
-    private static void ValidateTag(string key, string? value)
+    internal static void ValidateTag(string key, string? value)
     {
         FileStorePaths.ValidateKey(key, "model version tag key", storable: true);
         if (value is not null && value.Length > MaxTagValueLength)
@@ -103,7 +103,7 @@ internal sealed partial class LocalModelRegistry
     }
 
     /// <summary>A version number as MLflow stores it (<c>int(version)</c>): a positive whole number.</summary>
-    private static string NormalizeVersion(string? version)
+    internal static string NormalizeVersion(string? version)
     {
         if (version is null || !long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0)
         {

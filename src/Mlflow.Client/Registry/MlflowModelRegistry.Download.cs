@@ -46,6 +46,11 @@ public sealed partial class MlflowModelRegistry
         }
 
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination));
+        if (await TryDownloadInMemoryAsync(location, target, cancellationToken).ConfigureAwait(false))
+        {
+            return target;
+        }
+
         if (location.StartsWith(ArtifactLocation.ProxyScheme + ":", StringComparison.OrdinalIgnoreCase))
         {
             var client = _client ?? throw new NotSupportedException($"'{location}' is served by a tracking server's artifact proxy; this registry has no server to ask.");

@@ -54,6 +54,8 @@ public sealed partial class MlflowTracker
         {
             case FileStore.LocalFileStore local:
                 return local.Artifacts(run.RunId);
+            case InMemory.InMemoryTrackingStore memory:
+                return memory.Artifacts(run.RunId);
             case RestTrackingStore rest:
                 if (run.ServerRunId is not { } serverRunId)
                 {

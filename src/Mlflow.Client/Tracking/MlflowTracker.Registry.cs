@@ -15,6 +15,7 @@ public sealed partial class MlflowTracker
     {
         RestTrackingStore rest => new MlflowModelRegistry(rest, new RestModelRegistryStore(rest.Client), rest.Client),
         FileStore.LocalFileStore local => new MlflowModelRegistry(local, new FileStore.LocalModelRegistry(local), null),
+        InMemory.InMemoryTrackingStore memory => new MlflowModelRegistry(memory, memory.Registry, null),
         _ => throw new NotSupportedException($"The store {_store.Description} has no model registry."),
     });
 }

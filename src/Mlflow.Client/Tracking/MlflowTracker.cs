@@ -145,8 +145,8 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
     /// </summary>
     internal bool KeysAreFileNames => LogsToLocalStore || _offline is not null;
 
-    /// <summary>Whether the tracker logs to a local store (no server).</summary>
-    internal bool LogsToLocalStore => _store is FileStore.LocalFileStore;
+    /// <summary>Whether the tracker logs to a local store (no server): a folder, or memory (<see cref="CreateInMemory"/>).</summary>
+    internal bool LogsToLocalStore => _store is FileStore.LocalFileStore or InMemory.InMemoryTrackingStore;
 
     /// <summary>
     /// Where the tracker logs: the tracking server's URI (never with credentials) or the local store's folder.
