@@ -154,7 +154,7 @@ internal static class Program
     private sealed class ProgressPrinter(TextWriter output) : IProgress<SyncProgress>
     {
         private static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-        private readonly Lock _gate = new();
+        private readonly object _gate = new();
         private DateTime _last = DateTime.MinValue;
 
         public void Report(SyncProgress value)

@@ -52,7 +52,7 @@ internal sealed class DropAnswers(HttpMessageHandler inner, Drops drops) : Deleg
         var response = await base.SendAsync(request, cancellationToken);
         if (after)
         {
-            await response.Content.LoadIntoBufferAsync(cancellationToken); // the server finished: it was applied
+            _ = await response.Content.ReadAsByteArrayAsync(cancellationToken); // the server finished: it was applied
             response.Dispose();
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The connection dropped after the request was applied (injected by the test).");
         }

@@ -80,7 +80,12 @@ public class LostAnswerRealServerTests
         Assert.That(drops.Dropped, Is.EqualTo(3));
         using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri });
         var exp = await client.GetExperimentByNameAsync(experiment);
-        var runs = await client.SearchAllRunsAsync(new RunSearchOptions { ExperimentIds = [exp!.ExperimentId], ViewType = ViewType.All }).ToListAsync();
+        var runs = new List<Run>();
+        await foreach (var found in client.SearchAllRunsAsync(new RunSearchOptions { ExperimentIds = [exp!.ExperimentId], ViewType = ViewType.All }))
+        {
+            runs.Add(found);
+        }
+
         Assert.That(runs, Has.Count.EqualTo(1), "the lost create was found by its client key, not repeated");
         Assert.That(runs[0].Info.RunId, Is.EqualTo(runId));
         var m = await client.GetMetricHistoryAsync(runId, "m");

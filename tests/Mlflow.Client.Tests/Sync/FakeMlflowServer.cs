@@ -20,7 +20,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private const string Api = "/api/2.0/mlflow/";
     private const string ArtifactsApi = "/api/2.0/mlflow-artifacts/artifacts/";
     private HttpListener _listener = new();
-    private readonly Lock _gate = new();
+    private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<Fault> _faults = [];
