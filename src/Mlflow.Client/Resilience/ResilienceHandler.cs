@@ -48,6 +48,11 @@ internal sealed class ResilienceHandler : DelegatingHandler
             activity.DisplayName = method + " " + template;
             activity.SetTag("http.request.method", method);
             activity.SetTag("url.template", template);
+            if (request.RequestUri is { IsAbsoluteUri: true } uri)
+            {
+                activity.SetTag("server.address", uri.Host); // the host only: never the user info
+                activity.SetTag("server.port", uri.Port);
+            }
         }
 
         var started = Stopwatch.GetTimestamp();
