@@ -55,10 +55,10 @@ public partial class MlflowClient : IDisposable
     {
     }
 
-    private long _retriedRequests;
+    private readonly RetryCounter _retried = new();
 
     /// <summary>Attempts the retry pipeline sent again after a transient failure, over the client's lifetime.</summary>
-    internal long RetriedRequests => Interlocked.Read(ref _retriedRequests);
+    internal long RetriedRequests => _retried.Count;
 
     private MlflowClient(HttpClient? httpClient, IHttpClientFactory? factory, MlflowClientOptions? options)
     {
@@ -69,7 +69,8 @@ public partial class MlflowClient : IDisposable
 
         var logger = resolved.LoggerFactory?.CreateLogger("Mlflow.Client.Http") ?? NullLogger.Instance;
         _logger = logger;
-        var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger, () => Interlocked.Increment(ref _retriedRequests));
+        var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger, _retried.Increment);
+        Diagnostics.MlflowTelemetry.Track(_retried);
         bool owned = false;
         if (httpClient is null)
         {
@@ -128,7 +129,20 @@ public partial class MlflowClient : IDisposable
         if (disposing)
         {
             _ownedHttpClient?.Dispose();
+            Diagnostics.MlflowTelemetry.Retire(_retried);
         }
+    }
+
+    /// <summary>The client's retry count, read by the SDK's meter (<c>mlflow.client.requests.retried</c>).</summary>
+    private sealed class RetryCounter : Diagnostics.ITelemetryCounted
+    {
+        private long _count;
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Increment() => Interlocked.Increment(ref _count);
+
+        public Diagnostics.TelemetryCounts ReadCounts() => new(0, 0, Count, 0, 0, 0, 0);
     }
 
     /// <summary>Accepts only http(s) URIs: local stores are not served by this client.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Mlflow.Client.Diagnostics;
 using Mlflow.Client.Store;
 
 namespace Mlflow.Client.Batching;
@@ -10,7 +11,7 @@ namespace Mlflow.Client.Batching;
 /// flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the server rejects is bisected until the
 /// offending entries are isolated, which are then reported through their run while every other entry is delivered.
 /// </summary>
-internal sealed partial class LogBatcher : IDisposable
+internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 {
     private readonly ITrackingStore _store;
     private readonly ILogSink _sink;
@@ -55,6 +56,7 @@ internal sealed partial class LogBatcher : IDisposable
         _requests = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
         sink.Attach(Signal);
         _loop = Task.Run(LoopAsync);
+        MlflowTelemetry.Track(this);
     }
 
     public MlflowTrackerCounters Counters
@@ -73,6 +75,13 @@ internal sealed partial class LogBatcher : IDisposable
 
     /// <summary>Where batches go.</summary>
     public ILogSink Sink => _sink;
+
+    /// <summary>The counts the SDK's meter reads (retries are the client's: <see cref="MlflowClient.RetriedRequests"/>).</summary>
+    TelemetryCounts ITelemetryCounted.ReadCounts()
+    {
+        var c = Counters;
+        return new TelemetryCounts(c.Queued, c.Sent, 0, c.Failed, c.Offline, c.Spilled, c.Pending);
+    }
 
     public RunBuffer Register(string runId)
     {
@@ -170,6 +179,7 @@ internal sealed partial class LogBatcher : IDisposable
     public void Dispose()
     {
         Stop(TimeSpan.Zero);
+        MlflowTelemetry.Retire(this);
         _abort.Dispose();
         _signal.Dispose();
         _requests.Dispose();

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Mlflow.Client.Diagnostics;
 using Mlflow.Client.Store;
 
 namespace Mlflow.Client.Batching;
@@ -36,7 +38,34 @@ internal sealed class ServerSink(ITrackingStore store, TimeSpan? sendBudget, Tim
     {
     }
 
+    /// <summary>
+    /// Sends one batch inside one <c>mlflow.batch.send</c> span (run id, entry count, outcome) and records its size and
+    /// duration (<c>mlflow.client.batch.size</c>, <c>mlflow.client.batch.duration</c>).
+    /// </summary>
     public async Task<SendResult> SendAsync(RunBuffer run, LogEntry[] entries, int start, int end, CancellationToken cancellationToken)
+    {
+        using var activity = MlflowTelemetry.Source.StartActivity("mlflow.batch.send", ActivityKind.Internal);
+        activity?.SetTag("mlflow.run_id", run.RunId);
+        activity?.SetTag("mlflow.entries", end - start);
+        var started = Stopwatch.GetTimestamp();
+        var result = await SendOnceAsync(run, entries, start, end, cancellationToken).ConfigureAwait(false);
+        var outcome = result.Status.ToString();
+        if (activity is not null)
+        {
+            activity.SetTag("mlflow.outcome", outcome);
+            if (result.Status != SendStatus.Delivered)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, result.Reason);
+            }
+        }
+
+        var tag = new KeyValuePair<string, object?>("mlflow.outcome", outcome);
+        MlflowTelemetry.BatchSize.Record(end - start, tag);
+        MlflowTelemetry.BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
+        return result;
+    }
+
+    private async Task<SendResult> SendOnceAsync(RunBuffer run, LogEntry[] entries, int start, int end, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {

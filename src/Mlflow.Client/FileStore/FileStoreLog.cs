@@ -2,36 +2,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Mlflow.Client.FileStore;
 
-/// <summary>Log messages of the local file store.</summary>
-internal static class FileStoreLog
+/// <summary>Log messages of the local file store (event ids 4101-4199).</summary>
+internal static partial class FileStoreLog
 {
-    private static readonly Action<ILogger, string, int, string, Exception?> TornLineAction =
-        LoggerMessage.Define<string, int, string>(LogLevel.Warning, new EventId(4101, "FileStoreTornLine"),
-            "Metric file {Path}: skipped line {Line} ({Reason}); a writer was probably interrupted mid-write.");
+    [LoggerMessage(EventId = 4101, EventName = "FileStoreTornLine", Level = LogLevel.Warning, Message = "Metric file {Path}: skipped line {Line} ({Reason}); a writer was probably interrupted mid-write.")]
+    public static partial void TornLine(ILogger logger, string path, int line, string reason);
 
-    private static readonly Action<ILogger, string, Exception?> TornTailRepairedAction =
-        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(4102, "FileStoreTornTailRepaired"),
-            "Metric file {Path} ended inside a line (interrupted write); the partial line was cut before appending.");
+    [LoggerMessage(EventId = 4102, EventName = "FileStoreTornTailRepaired", Level = LogLevel.Warning, Message = "Metric file {Path} ended inside a line (interrupted write); the partial line was cut before appending.")]
+    public static partial void TornTailRepaired(ILogger logger, string path);
 
-    private static readonly Action<ILogger, string, string, int, Exception?> TruncatedAction =
-        LoggerMessage.Define<string, string, int>(LogLevel.Warning, new EventId(4103, "FileStoreValueTruncated"),
-            "The {Kind} value of '{Key}' was cut to {Max} characters, as an MLflow server does.");
+    [LoggerMessage(EventId = 4103, EventName = "FileStoreValueTruncated", Level = LogLevel.Warning, Message = "The {Kind} value of '{Key}' was cut to {Max} characters, as an MLflow server does.")]
+    public static partial void Truncated(ILogger logger, string kind, string key, int max);
 
-    private static readonly Action<ILogger, string, string, Exception?> SkippedEntityAction =
-        LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(4104, "FileStoreSkippedEntity"),
-            "Skipped {Path}: {Reason}");
+    [LoggerMessage(EventId = 4104, EventName = "FileStoreSkippedEntity", Level = LogLevel.Warning, Message = "Skipped {Path}: {Reason}")]
+    public static partial void SkippedEntity(ILogger logger, string path, string reason, Exception? error);
 
-    private static readonly Action<ILogger, string, Exception?> FlushToDiskFailedAction =
-        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(4105, "FileStoreFlushToDiskFailed"),
-            "Could not force {Path} to disk; it is written but may not survive a power loss.");
-
-    public static void TornLine(ILogger logger, string path, int line, string reason) => TornLineAction(logger, path, line, reason, null);
-
-    public static void TornTailRepaired(ILogger logger, string path) => TornTailRepairedAction(logger, path, null);
-
-    public static void Truncated(ILogger logger, string kind, string key, int max) => TruncatedAction(logger, kind, key, max, null);
-
-    public static void SkippedEntity(ILogger logger, string path, string reason, Exception? error) => SkippedEntityAction(logger, path, reason, error);
-
-    public static void FlushToDiskFailed(ILogger logger, string path, Exception error) => FlushToDiskFailedAction(logger, path, error);
+    [LoggerMessage(EventId = 4105, EventName = "FileStoreFlushToDiskFailed", Level = LogLevel.Warning, Message = "Could not force {Path} to disk; it is written but may not survive a power loss.")]
+    public static partial void FlushToDiskFailed(ILogger logger, string path, Exception error);
 }

@@ -1,5 +1,7 @@
 // Draining a run's local copy to the server: on the layer's schedule (ReconnectInterval), and at the end of a run.
+using System.Diagnostics;
 using Mlflow.Client.Batching;
+using Mlflow.Client.Diagnostics;
 
 namespace Mlflow.Client.Offline;
 
@@ -59,7 +61,19 @@ internal sealed partial class OfflineSink
     /// </summary>
     private async Task<DrainState> DrainHeldAsync(TrackedRun run, RunMirror mirror, CancellationToken cancellationToken)
     {
+        using var activity = MlflowTelemetry.Source.StartActivity("mlflow.offline.drain", ActivityKind.Internal);
+        activity?.SetTag("mlflow.run_id", run.Buffer.RunId);
         var (state, error, delivered, generation) = await _local.TryDrainAsync(mirror, cancellationToken).ConfigureAwait(false);
+        if (activity is not null)
+        {
+            activity.SetTag("mlflow.entries", delivered);
+            activity.SetTag("mlflow.outcome", state.ToString());
+            if (state != DrainState.Drained)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, error ?? state.ToString());
+            }
+        }
+
         _counters.MoveOfflineToSent(delivered);
         await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
+using Mlflow.Client.Diagnostics;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -24,13 +26,88 @@ internal sealed class ResilienceHandler : DelegatingHandler
         _requestTimeout = requestTimeout;
     }
 
+    /// <summary>
+    /// Sends the request through the pipeline inside one <c>mlflow.http</c> span and one
+    /// <c>mlflow.client.request.duration</c> measurement: method, path template (no query string, no user info),
+    /// status, attempts and failure kind; never a header or a body.
+    /// </summary>
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var state = new AttemptState(
+            this,
+            request,
+            EndpointClassifier.Classify(request.Method, request.RequestUri),
+            EndpointClassifier.IsDownload(request.Method, request.RequestUri),
+            EndpointClassifier.ExpectsJson(request.RequestUri),
+            cancellationToken);
+        var template = MlflowTelemetry.PathTemplate(request.RequestUri);
+        var method = request.Method.Method;
+        using var activity = MlflowTelemetry.Source.StartActivity("mlflow.http", ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.DisplayName = method + " " + template;
+            activity.SetTag("http.request.method", method);
+            activity.SetTag("url.template", template);
+            if (request.RequestUri is { IsAbsoluteUri: true } uri)
+            {
+                activity.SetTag("server.address", uri.Host); // the host only: never the user info
+                activity.SetTag("server.port", uri.Port);
+            }
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string? failure = null;
+        try
+        {
+            var response = await SendThroughPipelineAsync(request, state, cancellationToken).ConfigureAwait(false);
+            status = (int)response.StatusCode;
+            return response;
+        }
+        catch (MlflowException ex)
+        {
+            status = ex.StatusCode is { } code ? (int)code : null;
+            failure = ex.Kind.ToString();
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            failure = nameof(MlflowFailureKind.Cancelled);
+            throw;
+        }
+        finally
+        {
+            if (activity is not null)
+            {
+                activity.SetTag("http.response.status_code", status);
+                activity.SetTag("mlflow.attempts", state.Attempts);
+                if (failure is not null)
+                {
+                    activity.SetTag("mlflow.failure_kind", failure);
+                    activity.SetTag("error.type", failure);
+                    activity.SetStatus(ActivityStatusCode.Error, failure);
+                }
+            }
+
+            if (MlflowTelemetry.RequestDuration.Enabled)
+            {
+                MlflowTelemetry.RequestDuration.Record(
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    new KeyValuePair<string, object?>("http.request.method", method),
+                    new KeyValuePair<string, object?>("url.template", template),
+                    new KeyValuePair<string, object?>("http.response.status_code", status));
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendThroughPipelineAsync(HttpRequestMessage request, AttemptState state, CancellationToken cancellationToken)
     {
         if (request.Content is IStreamedRequestContent streamed)
         {
             // A caller's stream is never buffered whole; one that cannot be rewound gets exactly one attempt.
             if (!streamed.CanResend)
             {
+                state.Attempts++;
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -44,13 +121,6 @@ internal sealed class ResilienceHandler : DelegatingHandler
 #endif
         }
 
-        var state = new AttemptState(
-            this,
-            request,
-            EndpointClassifier.Classify(request.Method, request.RequestUri),
-            EndpointClassifier.IsDownload(request.Method, request.RequestUri),
-            EndpointClassifier.ExpectsJson(request.RequestUri),
-            cancellationToken);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(MlflowResilience.RequestKey, request);
         context.Properties.Set(MlflowResilience.KindKey, state.Kind);
@@ -124,6 +194,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private async Task<HttpResponseMessage> SendOnceAsync(AttemptState state, CancellationToken attemptToken)
     {
         HttpResponseMessage? response = null;
+        state.Attempts++;
         try
         {
             response = await base.SendAsync(state.Request, attemptToken).ConfigureAwait(false);
@@ -202,6 +273,9 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
         /// <summary>The MLflow error code and message of the latest error answer (read once, when the attempt got it).</summary>
         public (string? Code, string? Message) LastError { get; set; }
+
+        /// <summary>The attempts sent so far (one at a time: the pipeline awaits each before the next).</summary>
+        public int Attempts { get; set; }
 
         /// <summary>An earlier attempt of this write may have been applied.</summary>
         public bool MayHaveApplied { get; private set; }

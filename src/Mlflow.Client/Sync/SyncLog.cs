@@ -2,49 +2,27 @@ using Microsoft.Extensions.Logging;
 
 namespace Mlflow.Client.Sync;
 
-/// <summary>Log messages of sync. None carries a credential: URIs are shown without user info.</summary>
-internal static class SyncLog
+/// <summary>Log messages of sync (event ids 4201-4299). None carries a credential: URIs are shown without user info.</summary>
+internal static partial class SyncLog
 {
-    private static readonly Action<ILogger, string, string, SyncRunOutcome, string?, Exception?> RunDoneAction =
-        LoggerMessage.Define<string, string, SyncRunOutcome, string?>(LogLevel.Information, new EventId(4201, "SyncRunDone"),
-            "Run {LocalRunId} -> {ServerRunId}: {Outcome} {Error}");
+    [LoggerMessage(EventId = 4201, EventName = "SyncRunDone", Level = LogLevel.Information, Message = "Run {LocalRunId} -> {ServerRunId}: {Outcome} {Error}")]
+    public static partial void RunDone(ILogger logger, string localRunId, string serverRunId, SyncRunOutcome outcome, string? error);
 
-    private static readonly Action<ILogger, string, string, Exception?> ExperimentCreatedAction =
-        LoggerMessage.Define<string, string>(LogLevel.Information, new EventId(4202, "SyncExperimentCreated"),
-            "Created server experiment '{Name}' (id {ExperimentId}).");
+    [LoggerMessage(EventId = 4202, EventName = "SyncExperimentCreated", Level = LogLevel.Information, Message = "Created server experiment '{Name}' (id {ExperimentId}).")]
+    public static partial void ExperimentCreated(ILogger logger, string name, string experimentId);
 
-    private static readonly Action<ILogger, string, string, Exception?> RunFoundByTagAction =
-        LoggerMessage.Define<string, string>(LogLevel.Information, new EventId(4203, "SyncRunFoundByTag"),
-            "Run {LocalRunId} is already on the server as {ServerRunId} (found by its source tag); its data will be checked before anything is re-sent.");
+    [LoggerMessage(EventId = 4203, EventName = "SyncRunFoundByTag", Level = LogLevel.Information, Message = "Run {LocalRunId} is already on the server as {ServerRunId} (found by its source tag); its data will be checked before anything is re-sent.")]
+    public static partial void RunFoundByTag(ILogger logger, string localRunId, string serverRunId);
 
-    private static readonly Action<ILogger, string, string, Exception?> JournalStaleAction =
-        LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(4204, "SyncJournalStale"),
-            "Run {LocalRunId}: the server run {ServerRunId} named by the sync journal does not exist; starting over.");
+    [LoggerMessage(EventId = 4204, EventName = "SyncJournalStale", Level = LogLevel.Warning, Message = "Run {LocalRunId}: the server run {ServerRunId} named by the sync journal does not exist; starting over.")]
+    public static partial void JournalStale(ILogger logger, string localRunId, string serverRunId);
 
-    private static readonly Action<ILogger, string, int, string, Exception?> BatchUnclearAction =
-        LoggerMessage.Define<string, int, string>(LogLevel.Warning, new EventId(4205, "SyncBatchUnclear"),
-            "Run {LocalRunId}: a batch of {Count} metric points got no clear answer ({Message}); checking the server's history before re-sending.");
+    [LoggerMessage(EventId = 4205, EventName = "SyncBatchUnclear", Level = LogLevel.Warning, Message = "Run {LocalRunId}: a batch of {Count} metric points got no clear answer ({Message}); checking the server's history before re-sending.")]
+    public static partial void BatchUnclear(ILogger logger, string localRunId, int count, string message);
 
-    private static readonly Action<ILogger, string, string, int, int, Exception?> ReconciledAction =
-        LoggerMessage.Define<string, string, int, int>(LogLevel.Information, new EventId(4206, "SyncReconciled"),
-            "Run {LocalRunId}, metric '{Key}': {Checked} unacknowledged points checked, {Missing} were missing and are sent.");
+    [LoggerMessage(EventId = 4206, EventName = "SyncReconciled", Level = LogLevel.Information, Message = "Run {LocalRunId}, metric '{Key}': {Checked} unacknowledged points checked, {Missing} were missing and are sent.")]
+    public static partial void Reconciled(ILogger logger, string localRunId, string key, int @checked, int missing);
 
-    private static readonly Action<ILogger, string, int, string, Exception?> ArtifactsSkippedAction =
-        LoggerMessage.Define<string, int, string>(LogLevel.Warning, new EventId(4208, "SyncArtifactsSkipped"),
-            "Run {LocalRunId}: {Count} artifact files not uploaded: {Reason}");
-
-    public static void RunDone(ILogger logger, string localRunId, string serverRunId, SyncRunOutcome outcome, string? error)
-        => RunDoneAction(logger, localRunId, serverRunId, outcome, error, null);
-
-    public static void ExperimentCreated(ILogger logger, string name, string id) => ExperimentCreatedAction(logger, name, id, null);
-
-    public static void RunFoundByTag(ILogger logger, string localRunId, string serverRunId) => RunFoundByTagAction(logger, localRunId, serverRunId, null);
-
-    public static void JournalStale(ILogger logger, string localRunId, string serverRunId) => JournalStaleAction(logger, localRunId, serverRunId, null);
-
-    public static void BatchUnclear(ILogger logger, string localRunId, int count, string message) => BatchUnclearAction(logger, localRunId, count, message, null);
-
-    public static void Reconciled(ILogger logger, string localRunId, string key, int checkedCount, int missing) => ReconciledAction(logger, localRunId, key, checkedCount, missing, null);
-
-    public static void ArtifactsSkipped(ILogger logger, string localRunId, int count, string reason) => ArtifactsSkippedAction(logger, localRunId, count, reason, null);
+    [LoggerMessage(EventId = 4208, EventName = "SyncArtifactsSkipped", Level = LogLevel.Warning, Message = "Run {LocalRunId}: {Count} artifact files not uploaded: {Reason}")]
+    public static partial void ArtifactsSkipped(ILogger logger, string localRunId, int count, string reason);
 }
