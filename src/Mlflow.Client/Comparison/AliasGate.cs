@@ -33,6 +33,32 @@ internal sealed class ServerModelAliasRegistry(MlflowClient client) : IModelAlia
         => client.SetRegisteredModelAliasAsync(modelName, alias, version, cancellationToken);
 }
 
+/// <summary>
+/// The alias operations over a tracker's <see cref="MlflowModelRegistry"/> (used for a local store's file registry):
+/// a missing model or alias is read from the model's alias list, so no error text is matched.
+/// </summary>
+internal sealed class TrackerModelAliasRegistry(MlflowModelRegistry registry) : IModelAliasRegistry
+{
+    public async Task<ModelVersion?> GetVersionByAliasAsync(string modelName, string alias, CancellationToken cancellationToken)
+    {
+        RegisteredModel model;
+        try
+        {
+            model = await registry.GetRegisteredModelAsync(modelName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+        {
+            return null;
+        }
+
+        var entry = model.Aliases.FirstOrDefault(a => a.Alias == alias);
+        return entry is null ? null : await registry.GetModelVersionAsync(modelName, entry.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task SetAliasAsync(string modelName, string alias, string version, CancellationToken cancellationToken)
+        => registry.SetAliasAsync(modelName, alias, version, cancellationToken);
+}
+
 /// <summary>The gate against the run behind a registered model's alias.</summary>
 internal static class AliasGate
 {

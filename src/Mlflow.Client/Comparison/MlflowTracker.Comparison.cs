@@ -68,13 +68,11 @@ public sealed partial class MlflowTracker
     /// <param name="candidateVersion">The candidate's registered version; <see langword="null"/> never moves the alias.</param>
     /// <param name="cancellationToken">Cancels the calls.</param>
     /// <returns>The verdict.</returns>
-    /// <exception cref="NotSupportedException">The tracker logs to a local store, whose model registry is not available in this version.</exception>
     public Task<GateResult> CompareWithAliasAsync(EvaluationGate gate, string candidateRunId, string modelName, string alias, string? candidateVersion = null, CancellationToken cancellationToken = default)
     {
-        // MERGE SEAM: a local-store registry implements IModelAliasRegistry; choose it here when _store is the local store.
-        var registry = _store is Store.RestTrackingStore rest
+        IModelAliasRegistry registry = _store is Store.RestTrackingStore rest
             ? new ServerModelAliasRegistry(rest.Client)
-            : throw new NotSupportedException("Model aliases need a tracking server: the local store has no model registry in this version.");
+            : new TrackerModelAliasRegistry(Registry);
         return AliasGate.CompareAsync(gate, registry, _store.GetRunAsync, candidateRunId, modelName, alias, candidateVersion, cancellationToken);
     }
 
