@@ -21,8 +21,8 @@ internal static class ReviewData
     /// <summary>The file, copied beside each sample's binary.</summary>
     public static string CsvPath => Path.Combine(AppContext.BaseDirectory, "data", "reviews.csv");
 
-    /// <summary>The name the dataset is logged under as a run input.</summary>
-    public const string DatasetName = "reviews";
+    /// <summary>The name the evaluation split is logged under as a run input.</summary>
+    public const string DatasetName = "reviews-test";
 
     /// <summary>Reads every review (header <c>text,label</c>; a text with a comma is quoted).</summary>
     public static IReadOnlyList<Review> Load()

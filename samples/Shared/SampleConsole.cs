@@ -7,6 +7,15 @@ namespace Mlflow.Samples;
 /// <summary>Console output shared by the samples.</summary>
 internal static class SampleConsole
 {
+    static SampleConsole()
+    {
+        // Piped into a file or a CI log, Spectre.Console would wrap at 80 columns: keep lines and tables whole.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Profile.Width = 160;
+        }
+    }
+
     /// <summary>The experiment name: <c>MLFLOW_EXPERIMENT_NAME</c> when set, else the sample's own.</summary>
     public static string Experiment(string fallback)
         => Environment.GetEnvironmentVariable(MlflowEnvironmentVariables.ExperimentName) is { Length: > 0 } name ? name : fallback;

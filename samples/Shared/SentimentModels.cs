@@ -58,7 +58,7 @@ internal static class SentimentModels
         var features = ml.Transforms.Text.FeaturizeText("Features", nameof(Review.Text));
         ITransformer model = name switch
         {
-            "SdcaLogisticRegression" => features.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: iterations)).Fit(data),
+            "SdcaLogisticRegression" => features.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: iterations * 10)).Fit(data),
             "LbfgsLogisticRegression" => features.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression()).Fit(data),
             "AveragedPerceptron" => features.Append(ml.BinaryClassification.Trainers.AveragedPerceptron(learningRate: learningRate, numberOfIterations: iterations))
                 .Append(ml.BinaryClassification.Calibrators.Platt()).Fit(data),

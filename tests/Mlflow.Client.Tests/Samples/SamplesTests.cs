@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Mlflow.Client.FileStore;
+using Mlflow.Client.Tests.Infrastructure;
 using Mlflow.Client.Tests.Offline;
 using NUnit.Framework;
 
@@ -52,6 +54,34 @@ public class SamplesTests
         Assert.That(exit, Is.EqualTo(1), output);
         Assert.That(output, Does.Contain("Evaluation gate: REGRESSION").And.Contain("REGRESSED"));
         Assert.That(await ReadRunsAsync(store, Experiment), Has.Count.EqualTo(5), "two candidate runs beside the three models");
+    }
+
+    [Test]
+    public async Task MLflow_reads_what_ModelEvaluation_wrote_to_the_local_store()
+    {
+        MlflowPython.Require();
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", dir.Path, new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path });
+        Assert.That(exit, Is.Zero, output);
+
+        var script = Path.Combine(RepoPaths.RepoRoot, "tests", "Mlflow.Client.Tests", "Samples", "read_sample_store.py");
+        var theirs = JsonNode.Parse(await MlflowPython.RunAsync(script, dir.Path, Experiment))!;
+        var runs = theirs["runs"]!.AsArray();
+        Assert.That(runs, Has.Count.EqualTo(3));
+        foreach (var run in runs)
+        {
+            Assert.That(run!["status"]!.GetValue<string>(), Is.EqualTo("FINISHED"));
+            Assert.That(run["params"]!["task"]!.GetValue<string>(), Is.EqualTo("binary-sentiment-classification"));
+            Assert.That(run["metrics"]!["example_count"]!.GetValue<double>(), Is.EqualTo(80));
+            Assert.That(run["artifacts"]!.AsArray().Select(a => a!.GetValue<string>()), Is.SupersetOf(SampleChecks.Artifacts.Append("model")));
+            Assert.That(run["model_files"]!.AsArray().Select(a => a!.GetValue<string>()), Does.Contain("model/MLmodel"));
+            Assert.That(run["inputs"]![0]![0]!.GetValue<string>(), Is.EqualTo("reviews-test"));
+            Assert.That(run["table_rows"]!.GetValue<int>(), Is.EqualTo(80), "load_table reads the predictions table");
+            Assert.That(run["table_columns"]!.AsArray().Select(c => c!.GetValue<string>()), Is.SupersetOf(new[] { "text", "target", "outputs" }));
+        }
+
+        Assert.That(runs.Select(r => r!["run_id"]!.GetValue<string>()), Does.Contain(theirs["champion"]!["run_id"]!.GetValue<string>()));
     }
 
     [Test]
