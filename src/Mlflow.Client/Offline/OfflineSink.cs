@@ -123,14 +123,15 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
     public bool CanKeepOffline(RunBuffer run) => _runs.TryGetValue(run, out var t) && (t.Identity is not null || t.Mirror is not null);
 
     /// <summary>
-    /// Writes a file into the run's local copy (opened when needed; the run's data then goes there until a drain) and
-    /// marks the copy for the drain, which uploads it once: the one way artifacts reach the offline layer.
+    /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
+    /// needed; the run's data then goes there until a drain), forces it to disk and marks the copy for the drain, which
+    /// sends it once: the one way such data reaches the offline layer.
     /// </summary>
     /// <param name="run">The run.</param>
-    /// <param name="reason">Why the file is kept offline (for the one-time warning).</param>
-    /// <param name="write">Writes the file, given the local store and the local run id; called under the copy's gate.</param>
+    /// <param name="reason">Why the data is kept offline (for the one-time warning).</param>
+    /// <param name="write">Writes it, given the local store and the local run id; called under the copy's gate.</param>
     /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
-    public async Task KeepArtifactAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
+    public async Task KeepLocallyAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
     {
         var tracked = _runs.TryGetValue(run, out var t) ? t : throw new InvalidOperationException($"Run {run.RunId} is not followed by the offline layer.");
         var mirror = EnsureMirror(tracked, reason);
@@ -147,6 +148,8 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
                 mirror.Dirty = true;
                 mirror.Generation++;
             }
+
+            _local.FlushToDisk(force: true);
 
             if (mirror.NextAttempt <= _time.GetTimestamp())
             {

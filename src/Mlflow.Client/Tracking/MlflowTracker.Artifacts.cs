@@ -68,11 +68,11 @@ public sealed partial class MlflowTracker
     }
 
     /// <summary>
-    /// Copies one artifact into the run's offline copy through the offline layer (<see cref="Offline.OfflineSink.KeepArtifactAsync"/>),
+    /// Copies one artifact into the run's offline copy through the offline layer (<see cref="Offline.OfflineSink.KeepLocallyAsync"/>),
     /// which opens the copy when needed and marks it for the drain.
     /// </summary>
     private Task WriteOfflineArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, string reason, CancellationToken cancellationToken)
-        => _offlineSink!.KeepArtifactAsync(run.Buffer, reason, async (store, localRunId) =>
+        => _offlineSink!.KeepLocallyAsync(run.Buffer, reason, async (store, localRunId) =>
         {
             var content = open();
             await using (content.ConfigureAwait(false))
