@@ -50,11 +50,11 @@ await tracker.RunAsync($"candidate-{trainer}", async run =>
     run.LogParam("model_version", "candidate");
     run.LogParam("task", "binary-sentiment-classification");
     run.LogParam("train_size", train.Count);
-    SampleInputs.LogEvaluationDataset(run, ReviewData.WriteCsv(test, Path.Combine(work.FullName, "reviews-test.csv")));
+    SampleInputs.LogEvaluationDataset(run, test);
     var model = SentimentModels.Train(ml, trainer, train);
     var (predictions, scores) = model.Predict(ml, test);
     run.EvaluateClassifier(targets, predictions, new ClassifierEvaluationOptions { PositiveLabel = "positive", PositiveScores = scores });
-    SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, "model.zip")));
+    SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, "model.zip")), trainer);
     await run.FlushAsync();
 });
 

@@ -20,7 +20,6 @@ await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { Experi
 var ml = new MLContext(seed: 1);
 var (train, test) = ReviewData.Split(ReviewData.Load());
 var work = Directory.CreateTempSubdirectory("model-evaluation-");
-var testCsv = ReviewData.WriteCsv(test, Path.Combine(work.FullName, "reviews-test.csv"));
 var targets = test.Select(r => SentimentModels.LabelName(r.Label)).ToList();
 var renderer = new ScottPlotRenderer();
 ActiveRun? last = null;
@@ -42,7 +41,7 @@ AnsiConsole.Progress().Start(progress =>
             run.LogParam("framework", "ML.NET " + SentimentModels.MlNetVersion);
             run.LogParam("train_size", train.Count);
             run.LogParam("test_size", test.Count);
-            SampleInputs.LogEvaluationDataset(run, testCsv);
+            SampleInputs.LogEvaluationDataset(run, test);
 
             var model = SentimentModels.Train(ml, name, train);
             var (predictions, scores) = model.Predict(ml, test);
@@ -52,7 +51,7 @@ AnsiConsole.Progress().Start(progress =>
                 PositiveScores = scores,
                 Inputs = new Dictionary<string, IReadOnlyList<object?>> { ["text"] = test.Select(r => (object?)r.Text).ToList() },
             }, renderer);
-            SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, name + ".zip")));
+            SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, name + ".zip")), name);
         });
         bar.Increment(1);
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.ML.Data;
 
 namespace Mlflow.Samples;
@@ -53,21 +51,5 @@ internal static class ReviewData
     {
         var cut = all.Count * 3 / 4;
         return (all.Take(cut).ToList(), all.Skip(cut).ToList());
-    }
-
-    /// <summary>Writes reviews as a CSV file in the same format (for logging the test split as the evaluation dataset).</summary>
-    public static string WriteCsv(IReadOnlyList<Review> reviews, string path)
-    {
-        var sb = new StringBuilder("text,label\n");
-        foreach (var r in reviews)
-        {
-            var text = r.Text.Contains(',', StringComparison.Ordinal) || r.Text.Contains('"', StringComparison.Ordinal)
-                ? "\"" + r.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
-                : r.Text;
-            sb.Append(text).Append(',').Append((r.Label ? 1 : 0).ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-
-        File.WriteAllText(path, sb.ToString());
-        return path;
     }
 }

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
@@ -38,7 +39,7 @@ internal sealed record SentimentModel(string Name, ITransformer Model, DataViewS
 internal static class SentimentModels
 {
     /// <summary>The ML.NET version the models are trained with (logged as a param).</summary>
-    public static string MlNetVersion => typeof(MLContext).Assembly.GetName().Version?.ToString(3) ?? "unknown";
+    public static string MlNetVersion => (typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown").Split('+')[0];
 
     /// <summary>Label names used in the evaluation (the positive label is "positive").</summary>
     public static string LabelName(bool positive) => positive ? "positive" : "negative";

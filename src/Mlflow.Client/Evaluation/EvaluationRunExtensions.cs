@@ -11,7 +11,7 @@ public static class EvaluationRunExtensions
     /// <param name="run">The run.</param>
     /// <param name="result">The evaluation.</param>
     /// <param name="renderer">Draws the confusion matrix; <see langword="null"/> logs no image.</param>
-    /// <returns>The artifact files written to the run (none while this build has no artifact writer for runs).</returns>
+    /// <returns>The artifact files written to the run.</returns>
     public static IReadOnlyList<string> LogEvaluation(this ActiveRun run, EvaluationResult result, IPlotRenderer? renderer = null)
         => LogEvaluationWith(run, result, renderer, EvaluationArtifactSeam.Writer);
 
@@ -91,19 +91,27 @@ internal interface IEvaluationArtifactWriter
 }
 
 /// <summary>
-/// MERGE SEAM: where an evaluation's table and image files reach a run. This branch has no artifact API for runs yet
-/// (it is built on the <c>artifacts</c>/<c>tables</c> branches), so the default writer writes nothing and
-/// <see cref="EvaluationRunExtensions.LogEvaluation"/> returns an empty list. At merge, set <see cref="Writer"/>'s default to a writer over <c>ActiveRun.LogTable</c>/<c>LogImage</c>
-/// (or their equivalents) and the tests in EvaluationLoggingTests that use a recording writer keep covering the calls.
+/// Where an evaluation's table and image files reach a run: by default the run's own artifact methods
+/// (<see cref="ActiveRun.LogTable"/>, which lists each table in <c>mlflow.loggedArtifacts</c> as MLflow's evaluator
+/// does, and <see cref="ActiveRun.LogImage(byte[], string)"/>); tests pass a recording writer to
+/// <see cref="EvaluationRunExtensions.LogEvaluationWith"/>.
 /// </summary>
 internal static class EvaluationArtifactSeam
 {
-    internal static IEvaluationArtifactWriter Writer { get; } = new NoArtifactWriter();
+    internal static IEvaluationArtifactWriter Writer { get; } = new RunArtifactWriter();
 
-    private sealed class NoArtifactWriter : IEvaluationArtifactWriter
+    private sealed class RunArtifactWriter : IEvaluationArtifactWriter
     {
-        public bool WriteTable(ActiveRun run, string artifactFile, EvaluationTable table) => false;
+        public bool WriteTable(ActiveRun run, string artifactFile, EvaluationTable table)
+        {
+            run.LogTable(MlflowTable.FromRows(table.Columns, table.Rows), artifactFile);
+            return true;
+        }
 
-        public bool WriteImage(ActiveRun run, string artifactFile, byte[] png) => false;
+        public bool WriteImage(ActiveRun run, string artifactFile, byte[] png)
+        {
+            run.LogImage(png, artifactFile);
+            return true;
+        }
     }
 }

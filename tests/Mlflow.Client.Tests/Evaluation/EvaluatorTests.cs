@@ -144,15 +144,24 @@ public sealed class EvaluatorTests
     }
 
     [Test]
-    public async Task Until_the_artifact_api_is_wired_the_default_seam_writes_no_file()
+    public async Task By_default_the_evaluation_files_reach_the_run_and_the_table_is_listed_for_the_UI()
     {
         using var dir = new OfflineFallbackTests.Dir();
         await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = "eval" });
-        await using var run = tracker.StartRun("r");
+        string runId, experimentId;
+        await using (var run = tracker.StartRun("r"))
+        {
+            (runId, experimentId) = (run.RunId, run.ExperimentId);
+            var written = run.LogEvaluation(Evaluator.EvaluateClassifier(["a", "b"], ["a", "a"]), new FakeRenderer());
+            Assert.That(written, Is.EqualTo(new[] { "eval_results_table.json", "confusion_matrix.json", "confusion_matrix.png" }));
+        }
 
-        var written = run.LogEvaluation(Evaluator.EvaluateClassifier(["a"], ["a"]), new FakeRenderer());
-
-        Assert.That(written, Is.Empty);
+        var artifacts = Path.Combine(dir.Path, experimentId, runId, "artifacts");
+        Assert.That(File.ReadAllBytes(Path.Combine(artifacts, "confusion_matrix.png")), Is.EqualTo(FakeRenderer.Bytes));
+        Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(artifacts, "eval_results_table.json")))!["data"]!.ToJsonString(), Is.EqualTo("[[\"a\",\"a\"],[\"b\",\"a\"]]"));
+        using var store = new LocalFileStore(dir.Path);
+        var listed = (await store.GetRunAsync(runId, CancellationToken.None)).Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value;
+        Assert.That(JsonNode.Parse(listed)!.AsArray().Select(a => a!["path"]!.GetValue<string>()), Does.Contain("eval_results_table.json"));
     }
 
     private sealed class RecordingWriter : IEvaluationArtifactWriter
@@ -176,7 +185,7 @@ public sealed class EvaluatorTests
 
     private sealed class FakeRenderer : IPlotRenderer
     {
-        public static readonly byte[] Bytes = [0x89, 0x50, 0x4E, 0x47];
+        public static readonly byte[] Bytes = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00];
 
         public byte[] RenderConfusionMatrix(ConfusionMatrix matrix, string title) => Bytes;
     }

@@ -10,7 +10,7 @@ exp = client.get_experiment_by_name(sys.argv[2])
 runs = client.search_runs([exp.experiment_id])
 out = {"runs": []}
 for r in runs:
-    table = mlflow.load_table("eval_results_table.json", run_ids=[r.info.run_id])
+    table = client.load_table(exp.experiment_id, "eval_results_table.json", run_ids=[r.info.run_id])
     out["runs"].append({
         "run_id": r.info.run_id,
         "status": r.info.status,
