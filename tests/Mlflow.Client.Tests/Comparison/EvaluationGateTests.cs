@@ -85,15 +85,17 @@ public sealed class EvaluationGateTests
         Assert.That(result.BaselineRunId, Is.EqualTo(baseline));
         Assert.That(tracker.CompareRuns(Gate, baseline, candidate).ExitCode, Is.EqualTo(1), "the other way round f1 regressed by 0.05");
 
-        // The local store's registry (MLflow's file registry) holds the alias as a server does: the winner takes it.
-        var first = tracker.Registry.RegisterModel(baseline, "model", "m");
-        tracker.Registry.SetAlias("m", "champion", first.Version);
-        var second = tracker.Registry.RegisterModel(candidate, "model", "m");
-        var viaAlias = tracker.CompareWithAlias(Gate, candidate, "m", "champion", second.Version);
-        Assert.That(viaAlias.Verdict, Is.EqualTo(GateVerdict.Pass));
-        Assert.That(viaAlias.BaselineVersion, Is.EqualTo(first.Version));
-        Assert.That(viaAlias.AliasMoved, Is.True);
-        Assert.That(tracker.Registry.GetVersionByAlias("m", "champion").Version, Is.EqualTo(second.Version));
+        // The alias gate on the local store's file registry: no model, then a model without the alias, are no baseline.
+        Assert.That(tracker.CompareWithAlias(Gate, candidate, "m", "champion").NoBaseline, Is.True, "no registered model");
+        var v1 = tracker.Registry.RegisterModel(baseline, "model", "m");
+        Assert.That(tracker.CompareWithAlias(Gate, candidate, "m", "champion").NoBaseline, Is.True, "a model without the alias");
+        tracker.Registry.SetAlias("m", "champion", v1.Version);
+        var v2 = tracker.Registry.RegisterModel(candidate, "model", "m");
+        var byAlias = tracker.CompareWithAlias(Gate, candidate, "m", "champion", v2.Version);
+        Assert.That(byAlias.BaselineRunId, Is.EqualTo(baseline));
+        Assert.That(byAlias.BaselineVersion, Is.EqualTo(v1.Version));
+        Assert.That(byAlias.AliasMoved, Is.True);
+        Assert.That(tracker.Registry.GetVersionByAlias("m", "champion").Version, Is.EqualTo(v2.Version));
     }
 
     [Test]

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using Mlflow.Client.Tests.RealServer;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Samples;
+
+/// <summary>
+/// samples/ModelEvaluation against a real MLflow server (<c>MLFLOW_TEST_TRACKING_URI</c>), checked through the REST API
+/// where MLflow's UI looks: the runs with their params and metrics, the dataset input, the PNG and the tables listed in
+/// <c>mlflow.loggedArtifacts</c>, the logged model (<c>mlflow.log-model.history</c>, <c>model/MLmodel</c>) and the
+/// registered version behind the alias <c>champion</c>.
+/// </summary>
+[Category("RealServer")]
+[NonParallelizable]
+[CancelAfter(600_000)]
+public class SamplesRealServerTests
+{
+    [Test]
+    public async Task ModelEvaluation_against_a_server_puts_everything_where_MLflow_looks()
+    {
+        var uri = RealServerEnvironment.RequireTrackingUri();
+        var experiment = "sample-eval-" + Guid.NewGuid().ToString("N")[..10];
+        var work = Directory.CreateTempSubdirectory("sample-eval-");
+        try
+        {
+            var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", work.FullName, new Dictionary<string, string?>
+            {
+                [MlflowEnvironmentVariables.TrackingUri] = uri,
+                [MlflowEnvironmentVariables.ExperimentName] = experiment,
+            });
+            Assert.That(exit, Is.Zero, output);
+            Assert.That(output, Does.Contain("Logged to " + uri.TrimEnd('/')));
+            Assert.That(Directory.Exists(Path.Combine(work.FullName, "mlruns")), Is.False, "nothing kept locally when the server answers");
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri });
+        var exp = await client.GetExperimentByNameAsync(experiment);
+        Assert.That(exp, Is.Not.Null);
+        var runs = (await client.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [exp!.ExperimentId] })).Items;
+        Assert.That(runs, Has.Count.EqualTo(3));
+        foreach (var run in runs)
+        {
+            var root = (await client.ListArtifactsAsync(run.Info.RunId)).Select(f => f.Path).ToList();
+            SampleChecks.AssertEvaluationRun(run, root.Contains);
+
+            var input = run.Inputs.DatasetInputs.Single();
+            Assert.That(input.Dataset.Name, Is.EqualTo("reviews-test"), run.Info.RunName);
+            Assert.That(input.Tags.Single(t => t.Key == "mlflow.data.context").Value, Is.EqualTo("eval"), run.Info.RunName);
+
+            var logged = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value)!.AsArray();
+            Assert.That(logged.Select(a => (a!["path"]!.GetValue<string>(), a["type"]!.GetValue<string>())), Does.Contain(("eval_results_table.json", "table")), run.Info.RunName);
+
+            var history = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value)!.AsArray();
+            Assert.That(history.Select(h => h!["artifact_path"]!.GetValue<string>()), Does.Contain("model"), run.Info.RunName);
+            var model = (await client.ListArtifactsAsync(run.Info.RunId, "model")).Select(f => f.Path).ToList();
+            Assert.That(model, Does.Contain("model/MLmodel"), run.Info.RunName);
+
+            await using var png = await client.DownloadRunArtifactAsync(run.Info.RunId, "confusion_matrix.png");
+            var header = new byte[8];
+            await png.ReadExactlyAsync(header);
+            Assert.That(header, Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG");
+        }
+
+        var champion = await client.GetModelVersionByAliasAsync(SamplesTests.ModelName, "champion");
+        var best = runs.OrderByDescending(r => SampleChecks.Metric(r, "f1_score")).First();
+        Assert.That(SampleChecks.Metric(runs.Single(r => r.Info.RunId == champion.RunId), "f1_score"), Is.EqualTo(SampleChecks.Metric(best, "f1_score")));
+        Assert.That(champion.Source, Does.EndWith("/model"));
+        Assert.That(champion.Status, Is.EqualTo(ModelVersionStatus.Ready));
+    }
+}

@@ -1,0 +1,147 @@
+using System.Text.Json.Nodes;
+using Mlflow.Client.FileStore;
+using Mlflow.Client.Tests.Infrastructure;
+using Mlflow.Client.Tests.Offline;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Samples;
+
+/// <summary>
+/// The evaluation samples under samples/ (built with the tests), each run as a user would on a fresh machine with no
+/// server: <c>MLFLOW_TRACKING_URI</c> names a temp folder (the local store), and the test reads back what landed there.
+/// </summary>
+[Category("Samples")]
+[NonParallelizable]
+[CancelAfter(900_000)]
+public class SamplesTests
+{
+    internal const string Experiment = "sentiment-evaluation";
+    internal const string ModelName = "sentiment-classifier";
+
+    [Test]
+    public async Task ModelEvaluation_logs_one_run_per_model_and_registers_the_champion_then_the_gate_judges_candidates()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var env = new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path };
+
+        var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", dir.Path, env);
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("with alias champion").And.Contain("Logged to the local store " + dir.Path));
+
+        using var store = new LocalFileStore(dir.Path);
+        var runs = await ReadRunsAsync(store, Experiment);
+        Assert.That(runs.Select(r => r.Data.Params.Single(p => p.Key == "model_name").Value), Is.EquivalentTo(new[] { "SdcaLogisticRegression", "LbfgsLogisticRegression", "AveragedPerceptron" }));
+        foreach (var run in runs)
+        {
+            var artifacts = Path.Combine(dir.Path, run.Info.ExperimentId, run.Info.RunId, "artifacts");
+            SampleChecks.AssertEvaluationRun(run, p => File.Exists(Path.Combine(artifacts, p)));
+            var full = await store.GetRunAsync(run.Info.RunId, CancellationToken.None);
+            Assert.That(full.Inputs.DatasetInputs.Single().Dataset.Name, Is.EqualTo("reviews-test"), run.Info.RunName);
+            Assert.That(full.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value, Does.Contain("\"eval_results_table.json\""), run.Info.RunName);
+            Assert.That(full.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value, Does.Contain("\"artifact_path\": \"model\"").Or.Contain("\"artifact_path\":\"model\""), run.Info.RunName);
+            Assert.That(File.Exists(Path.Combine(artifacts, "model", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
+        }
+
+        // The champion is the run with the best f1_score, registered in the store's file registry.
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = Experiment }))
+        {
+            var champion = tracker.Registry.GetVersionByAlias(ModelName, "champion");
+            var best = runs.OrderByDescending(r => SampleChecks.Metric(r, "f1_score")).First();
+            Assert.That(SampleChecks.Metric(runs.Single(r => r.Info.RunId == champion.RunId), "f1_score"), Is.EqualTo(SampleChecks.Metric(best, "f1_score")));
+            Assert.That(champion.Source, Does.EndWith(champion.RunId + "/model").Or.Contain(champion.RunId));
+        }
+
+        // The gate: the champion's trainer retrained passes; a perceptron trained on 8 reviews regresses (exit 1).
+        (exit, output) = await SampleProcess.RunAsync("EvaluationGate", dir.Path, env);
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("Evaluation gate: PASS"));
+        (exit, output) = await SampleProcess.RunAsync("EvaluationGate", dir.Path, env, "--trainer", "AveragedPerceptron", "--train-size", "8");
+        Assert.That(exit, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("Evaluation gate: REGRESSION").And.Contain("REGRESSED"));
+        Assert.That(await ReadRunsAsync(store, Experiment), Has.Count.EqualTo(5), "two candidate runs beside the three models");
+    }
+
+    [Test]
+    public async Task MLflow_reads_what_ModelEvaluation_wrote_to_the_local_store()
+    {
+        MlflowPython.Require();
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", dir.Path, new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path });
+        Assert.That(exit, Is.Zero, output);
+
+        var script = Path.Combine(RepoPaths.RepoRoot, "tests", "Mlflow.Client.Tests", "Samples", "read_sample_store.py");
+        var theirs = JsonNode.Parse(await MlflowPython.RunAsync(script, dir.Path, Experiment))!;
+        var runs = theirs["runs"]!.AsArray();
+        Assert.That(runs, Has.Count.EqualTo(3));
+        foreach (var run in runs)
+        {
+            Assert.That(run!["status"]!.GetValue<string>(), Is.EqualTo("FINISHED"));
+            Assert.That(run["params"]!["task"]!.GetValue<string>(), Is.EqualTo("binary-sentiment-classification"));
+            Assert.That(run["metrics"]!["example_count"]!.GetValue<double>(), Is.EqualTo(80));
+            Assert.That(run["artifacts"]!.AsArray().Select(a => a!.GetValue<string>()), Is.SupersetOf(SampleChecks.Artifacts.Append("model")));
+            Assert.That(run["model_files"]!.AsArray().Select(a => a!.GetValue<string>()), Does.Contain("model/MLmodel"));
+            Assert.That(run["inputs"]![0]![0]!.GetValue<string>(), Is.EqualTo("reviews-test"));
+            Assert.That(run["table_rows"]!.GetValue<int>(), Is.EqualTo(80), "load_table reads the predictions table");
+            Assert.That(run["table_columns"]!.AsArray().Select(c => c!.GetValue<string>()), Is.SupersetOf(new[] { "text", "target", "outputs" }));
+        }
+
+        Assert.That(runs.Select(r => r!["run_id"]!.GetValue<string>()), Does.Contain(theirs["champion"]!["run_id"]!.GetValue<string>()));
+    }
+
+    [Test]
+    public async Task HyperparameterSweep_nests_a_child_per_grid_point_with_per_epoch_metrics_and_tags_the_best_on_the_parent()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var (exit, output) = await SampleProcess.RunAsync("HyperparameterSweep", dir.Path, new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path });
+        Assert.That(exit, Is.Zero, output);
+
+        using var store = new LocalFileStore(dir.Path);
+        var runs = await ReadRunsAsync(store, "sentiment-sweep");
+        var parent = runs.Single(r => r.Info.RunName == "perceptron-sweep");
+        var children = runs.Where(r => r.Info.RunId != parent.Info.RunId).ToList();
+        Assert.That(children, Has.Count.EqualTo(6), "3 learning rates x 2 epoch counts");
+        foreach (var child in children)
+        {
+            Assert.That(child.Data.Tags.Single(t => t.Key == "mlflow.parentRunId").Value, Is.EqualTo(parent.Info.RunId));
+            Assert.That(child.Info.Status, Is.EqualTo(RunStatus.Finished));
+            var epochs = int.Parse(child.Data.Params.Single(p => p.Key == "epochs").Value, System.Globalization.CultureInfo.InvariantCulture);
+            var history = await store.GetMetricHistoryAsync(child.Info.RunId, "epoch_accuracy", CancellationToken.None);
+            Assert.That(history.Select(m => m.Step), Is.EqualTo(Enumerable.Range(1, epochs).Select(i => (long)i)), child.Info.RunName);
+            Assert.That(SampleChecks.Metric(child, "f1_score"), Is.InRange(0.0, 1.0));
+        }
+
+        // Grid points can tie on f1_score: the tagged child must be one with the highest.
+        var bestF1 = children.Max(r => SampleChecks.Metric(r, "f1_score"));
+        var tagged = children.Single(r => r.Info.RunId == parent.Data.Tags.Single(t => t.Key == "best_run_id").Value);
+        Assert.That(SampleChecks.Metric(tagged, "f1_score"), Is.EqualTo(bestF1));
+        Assert.That(SampleChecks.Metric(parent, "best_f1_score"), Is.EqualTo(bestF1));
+        Assert.That(output, Does.Contain(tagged.Info.RunId));
+    }
+
+    [Test]
+    public async Task OfflineThenSync_keeps_the_run_offline_and_prints_the_sync_command()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var offline = Path.Combine(dir.Path, "offline");
+        var (exit, output) = await SampleProcess.RunAsync("OfflineThenSync", dir.Path, new Dictionary<string, string?> { [MlflowOfflineOptions.DirectoryVariable] = offline });
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("data location Offline").And.Contain("mlflow-sync --from " + offline).And.Contain("http://127.0.0.1:1"));
+
+        using var store = new LocalFileStore(offline);
+        var run = (await ReadRunsAsync(store, "offline-then-sync")).Single();
+        Assert.That(run.Data.Params.Select(p => p.Key), Is.SupersetOf(new[] { "trainer", "learning_rate", "epochs" }));
+        var history = await store.GetMetricHistoryAsync(run.Info.RunId, "epoch_f1", CancellationToken.None);
+        Assert.That(history.Select(m => m.Step), Is.EqualTo(Enumerable.Range(1, 10).Select(i => (long)i)));
+    }
+
+    internal static async Task<IReadOnlyList<Run>> ReadRunsAsync(LocalFileStore store, string experimentName)
+    {
+        var experiment = await store.GetExperimentByNameAsync(experimentName, CancellationToken.None);
+        Assert.That(experiment, Is.Not.Null, "experiment " + experimentName);
+        return (await store.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [experiment!.ExperimentId] }, null, CancellationToken.None)).Items;
+    }
+}

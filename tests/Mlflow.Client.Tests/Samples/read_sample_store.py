@@ -1,0 +1,27 @@
+# MLflow's own client reads what samples/ModelEvaluation wrote to a local store: argv[1] the store folder, argv[2] the experiment.
+import json, sys
+import mlflow
+
+root = sys.argv[1]
+uri = "file:" + root
+client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+mlflow.set_tracking_uri(uri)
+exp = client.get_experiment_by_name(sys.argv[2])
+runs = client.search_runs([exp.experiment_id])
+out = {"runs": []}
+for r in runs:
+    table = client.load_table(exp.experiment_id, "eval_results_table.json", run_ids=[r.info.run_id])
+    out["runs"].append({
+        "run_id": r.info.run_id,
+        "status": r.info.status,
+        "params": r.data.params,
+        "metrics": r.data.metrics,
+        "artifacts": sorted(a.path for a in client.list_artifacts(r.info.run_id)),
+        "model_files": sorted(a.path for a in client.list_artifacts(r.info.run_id, "model")),
+        "inputs": [(d.dataset.name, {t.key: t.value for t in d.tags}) for d in r.inputs.dataset_inputs],
+        "table_rows": len(table),
+        "table_columns": sorted(table.columns),
+    })
+mv = client.get_model_version_by_alias("sentiment-classifier", "champion")
+out["champion"] = {"version": mv.version, "run_id": mv.run_id}
+json.dump(out, sys.stdout)
