@@ -9,7 +9,7 @@ namespace Mlflow.Client;
 public sealed class MlflowClientOptions
 {
     /// <summary>Default per-request timeout, as MLflow's <c>MLFLOW_HTTP_REQUEST_TIMEOUT</c> (120 s).</summary>
-    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(120);
+    internal static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// The tracking URI: <c>http(s)://host[:port][/prefix]</c> for a server, <c>databricks</c> or

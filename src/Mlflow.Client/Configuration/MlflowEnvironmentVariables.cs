@@ -35,6 +35,8 @@ public static class MlflowEnvironmentVariables
     public const string RunId = "MLFLOW_RUN_ID";
     /// <summary>Root folder of the local file store.</summary>
     public const string TrackingDir = "MLFLOW_TRACKING_DIR";
+    /// <summary>Folder of the tracker's offline copies when <see cref="MlflowOfflineOptions.Directory"/> is unset (this SDK's own variable).</summary>
+    public const string OfflineDir = "MLFLOW_DOTNET_OFFLINE_DIR";
     /// <summary>Databricks workspace URL, for the <c>databricks</c> tracking URI.</summary>
     public const string DatabricksHost = "DATABRICKS_HOST";
     /// <summary>Databricks personal access token, for the <c>databricks</c> tracking URI.</summary>

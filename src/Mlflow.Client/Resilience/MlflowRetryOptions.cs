@@ -33,19 +33,19 @@ namespace Mlflow.Client;
 public sealed class MlflowRetryOptions
 {
     /// <summary>Default <see cref="MaxRetries"/>: 7, as MLflow's <c>MLFLOW_HTTP_REQUEST_MAX_RETRIES</c>.</summary>
-    public const int DefaultMaxRetries = 7;
+    internal const int DefaultMaxRetries = 7;
 
     /// <summary>The largest accepted <see cref="MaxRetries"/> (MLflow requires fewer than 10).</summary>
-    public const int MaxAllowedRetries = 9;
+    internal const int MaxAllowedRetries = 9;
 
     /// <summary>Default <see cref="BackoffFactor"/>: 2 s (<c>MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR</c>).</summary>
-    public static readonly TimeSpan DefaultBackoffFactor = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan DefaultBackoffFactor = TimeSpan.FromSeconds(2);
 
     /// <summary>Default <see cref="BackoffJitter"/>: 1 s (<c>MLFLOW_HTTP_REQUEST_BACKOFF_JITTER</c>).</summary>
-    public static readonly TimeSpan DefaultBackoffJitter = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan DefaultBackoffJitter = TimeSpan.FromSeconds(1);
 
     /// <summary>Default <see cref="MaxBackoff"/>: 120 s.</summary>
-    public static readonly TimeSpan DefaultMaxBackoff = TimeSpan.FromSeconds(120);
+    internal static readonly TimeSpan DefaultMaxBackoff = TimeSpan.FromSeconds(120);
 
     /// <summary>Whether retries, per-attempt timeouts and the circuit breaker are applied at all. Default <see langword="true"/>.</summary>
     public bool Enabled { get; set; } = true;

@@ -8,9 +8,6 @@ namespace Mlflow.Client;
 /// </summary>
 public sealed class MlflowOfflineOptions
 {
-    /// <summary>The environment variable that moves the local store of offline data (when <see cref="Directory"/> is unset).</summary>
-    public const string DirectoryVariable = "MLFLOW_DOTNET_OFFLINE_DIR";
-
     /// <summary>
     /// The folder of the local store that keeps what could not be sent. <see langword="null"/> means
     /// <c>MLFLOW_DOTNET_OFFLINE_DIR</c>, else <c>MLFLOW_TRACKING_DIR</c>, else <c>./mlruns</c> of the working directory.
@@ -66,7 +63,7 @@ public sealed class MlflowOfflineOptions
         var dir = Directory;
         if (string.IsNullOrWhiteSpace(dir))
         {
-            dir = env.Get(DirectoryVariable);
+            dir = env.Get(MlflowEnvironmentVariables.OfflineDir);
         }
 
         return FileStore.LocalFileStore.ResolveRoot(string.IsNullOrWhiteSpace(dir) ? null : dir);

@@ -320,7 +320,7 @@ internal sealed class OfflineFallbackTests
     [Test]
     public void Offline_directory_comes_from_the_option_or_the_environment()
     {
-        var env = EnvironmentReader.FromDictionary(new Dictionary<string, string> { [MlflowOfflineOptions.DirectoryVariable] = "/tmp/from-env" });
+        var env = EnvironmentReader.FromDictionary(new Dictionary<string, string> { [MlflowEnvironmentVariables.OfflineDir] = "/tmp/from-env" });
         Assert.That(new MlflowOfflineOptions().ResolveDirectory(env), Is.EqualTo(Path.GetFullPath("/tmp/from-env")));
         Assert.That(new MlflowOfflineOptions { Directory = "/tmp/from-option" }.ResolveDirectory(env), Is.EqualTo(Path.GetFullPath("/tmp/from-option")));
         var none = EnvironmentReader.FromDictionary(new Dictionary<string, string>());

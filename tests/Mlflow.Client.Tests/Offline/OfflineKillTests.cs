@@ -26,7 +26,7 @@ public class OfflineKillTests
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment[MlflowOfflineOptions.DirectoryVariable] = offlineDir;
+        start.Environment[MlflowEnvironmentVariables.OfflineDir] = offlineDir;
         return start;
     }
 
