@@ -127,7 +127,7 @@ public class SamplesTests
         using var dir = new OfflineFallbackTests.Dir();
         Directory.CreateDirectory(dir.Path);
         var offline = Path.Combine(dir.Path, "offline");
-        var (exit, output) = await SampleProcess.RunAsync("OfflineThenSync", dir.Path, new Dictionary<string, string?> { [MlflowOfflineOptions.DirectoryVariable] = offline });
+        var (exit, output) = await SampleProcess.RunAsync("OfflineThenSync", dir.Path, new Dictionary<string, string?> { [MlflowEnvironmentVariables.OfflineDir] = offline });
         Assert.That(exit, Is.Zero, output);
         Assert.That(output, Does.Contain("data location Offline").And.Contain("mlflow-sync --from " + offline).And.Contain("http://127.0.0.1:1"));
 
