@@ -209,36 +209,11 @@ internal static class DictSerializer
         _ => throw new InvalidOperationException("unexpected value"),
     };
 
-    /// <summary>A JSON string as Python's <c>json</c> writes it with <c>ensure_ascii=True</c>.</summary>
+    /// <summary>A JSON string as Python's <c>json</c> writes it with <c>ensure_ascii=True</c> (the one writer: <see cref="PythonJson.WriteString"/>).</summary>
     private static StringBuilder JsonString(StringBuilder sb, string s)
     {
-        sb.Append('"');
-        foreach (var ch in s)
-        {
-            switch (ch)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (ch < ' ' || ch > '~')
-                    {
-                        sb.Append("\\u").Append(((int)ch).ToString("x4", CultureInfo.InvariantCulture));
-                    }
-                    else
-                    {
-                        sb.Append(ch);
-                    }
-
-                    break;
-            }
-        }
-
-        return sb.Append('"');
+        PythonJson.WriteString(sb, s);
+        return sb;
     }
 
     private static void WriteYamlMapping(StringBuilder sb, List<KeyValuePair<string, object?>> map, int indent)
