@@ -50,8 +50,11 @@ internal static class AliasGate
         {
             return await registry.GetModelVersionByAliasAsync(modelName, alias, cancellationToken).ConfigureAwait(false);
         }
-        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist)
+        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist
+            || (ex.ErrorCode == MlflowErrorCode.InvalidParameterValue && ex.Message.Contains("not found", StringComparison.Ordinal)))
         {
+            // No such model (RESOURCE_DOES_NOT_EXIST), or no such alias: MLflow answers INVALID_PARAMETER_VALUE
+            // "Registered model alias <a> not found." from its server and its file registry alike.
             return null;
         }
     }
