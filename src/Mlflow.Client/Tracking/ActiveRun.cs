@@ -47,6 +47,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     private readonly bool _logsToLocalStore;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _params = new(StringComparer.Ordinal);
     private int _ending;
+    private volatile Offline.RunMirror? _mirror;
     private volatile RunStatus _status = RunStatus.Running;
 
     internal ActiveRun(MlflowTracker tracker, LogBatcher batcher, RunBuffer buffer, string runId, string experimentId, string runName)
@@ -100,8 +101,12 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 
     internal RunBuffer Buffer { get; }
 
-    /// <summary>The run's local copy (offline fallback), once it has one.</summary>
-    internal Offline.RunMirror? Mirror => _tracker.MirrorOf(Buffer);
+    /// <summary>
+    /// The run's local copy (offline fallback), once it has one; kept here once seen, because the offline layer forgets an
+    /// ended run when its copy is drained, and the run's <see cref="ServerRunId"/> and <see cref="DataLocation"/> are
+    /// read from it after that.
+    /// </summary>
+    internal Offline.RunMirror? Mirror => _mirror ??= _tracker.MirrorOf(Buffer);
 
     internal bool IsEnded => Volatile.Read(ref _ending) != 0;
 

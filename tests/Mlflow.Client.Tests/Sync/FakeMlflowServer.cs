@@ -136,13 +136,18 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public void StopListening()
     {
         Volatile.Write(ref _paused, true);
-        _listener.Stop();
+        // Abort, not Stop: a server that goes down also drops the connections it had accepted (Stop would leave them
+        // open and unserved, so a client reusing one would wait for its timeout instead of seeing the outage).
+        _listener.Abort();
     }
 
     /// <summary>Accepts connections again on the same port, with the same state (a restarted server with a persistent backend).</summary>
     public void StartListening()
     {
-        _listener.Start();
+        var fresh = new HttpListener();
+        fresh.Prefixes.Add(Url + "/");
+        fresh.Start();
+        Volatile.Write(ref _listener, fresh);
         Volatile.Write(ref _paused, false);
     }
 
@@ -163,15 +168,16 @@ internal sealed partial class FakeMlflowServer : IDisposable
             HttpListenerContext ctx;
             try
             {
-                ctx = await _listener.GetContextAsync().WaitAsync(_stop.Token);
+                ctx = await Volatile.Read(ref _listener).GetContextAsync().WaitAsync(_stop.Token);
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception) when (!_listener.IsListening || Volatile.Read(ref _paused))
+            catch (Exception)
             {
-                // stopped by StopListening (the server is "down"): wait for StartListening, bounded by disposal
+                // Stopped by StopListening (the server is "down"), or the listener it aborted failed just as StartListening
+                // put a fresh one in place: take the current listener again (waiting for StartListening, bounded by disposal).
                 await Task.Delay(10);
                 continue;
             }
@@ -498,7 +504,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Close();
+        ((IDisposable)Volatile.Read(ref _listener)).Dispose(); // also when already aborted by StopListening
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
