@@ -18,6 +18,7 @@ using Mlflow.Client;
 //   "drain-kill" logs 100 points to a server that answers, prints "ONLINE <run id>"; on a line on standard input (the
 //            server was stopped) logs 100 more and prints "OFFLINE <is offline>"; on a second line (the server is back
 //            but hangs) logs on, printing "DURABLE <points>" after each FlushAsync, until it is killed (at most 60 s).
+//            An optional third argument paces it: milliseconds to sleep after each flush of 200 points.
 // Points are only sent at shutdown: the flush interval is one hour.
 if (args.Length >= 2 && args[1] == "offline-kill")
 {
@@ -26,7 +27,7 @@ if (args.Length >= 2 && args[1] == "offline-kill")
 
 if (args.Length >= 2 && args[1] == "drain-kill")
 {
-    return DrainKill(args[0]);
+    return DrainKill(args[0], args.Length >= 3 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0);
 }
 
 if (args.Length >= 3 && args[1] == "end-offline")
@@ -116,7 +117,7 @@ static int OfflineKill(string uri)
     return 3;
 }
 
-static int DrainKill(string uri)
+static int DrainKill(string uri, int paceMilliseconds)
 {
     var options = new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = "drain-kill-exp" };
     options.Client.Retry.MaxRetries = 0;
@@ -162,6 +163,10 @@ static int DrainKill(string uri)
             run.FlushAsync().GetAwaiter().GetResult();
             Console.WriteLine($"DURABLE {i + 1}");
             Console.Out.Flush();
+            if (paceMilliseconds > 0)
+            {
+                Thread.Sleep(paceMilliseconds);
+            }
         }
     }
 

@@ -137,7 +137,7 @@ public class ServerRestartRealServerTests
         Assert.That(history.Select(m => m.Step).Order(), Is.EqualTo(Enumerable.Range(0, Steps).Select(i => (long)i)), "every step exactly once");
     }
 
-    private static void Signal(string signal, string processGroup)
+    internal static void Signal(string signal, string processGroup)
     {
         // The harness starts the server with setsid: its PID is its process group, gunicorn's workers included.
         using var p = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, "--", "-" + processGroup } })!;
