@@ -122,8 +122,11 @@ internal sealed class RunBuffer
 
             var taken = _entries;
             var count = _count;
-            // Ping-pong: the producers get the spare (the array the sender gave back), or one as large as the taken one.
-            _entries = _spare is { } s && s.Length >= Math.Min(taken.Length, 1 << 16) ? s : new LogEntry[Math.Min(taken.Length, 1 << 20)];
+            // Ping-pong: the producers get the spare (the array the sender gave back) when it is as large as the taken one
+            // (up to 2^20 entries), else a new one of that size, allocated here on the sender's thread: the logging threads
+            // grow their array only in a burst larger than any before, never again for one of a size already seen.
+            var wanted = Math.Min(taken.Length, 1 << 20);
+            _entries = _spare is { } s && s.Length >= wanted ? s : new LogEntry[wanted];
             _spare = null;
             _count = 0;
             return (taken, count);
