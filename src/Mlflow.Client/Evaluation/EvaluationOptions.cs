@@ -7,7 +7,7 @@ public enum TextModelType
     Text,
     /// <summary>MLflow's <c>"question-answering"</c>: adds <c>exact_match/v1</c> (and <c>token_f1/v1</c>, SQuAD F1) against the references.</summary>
     QuestionAnswering,
-    /// <summary>MLflow's <c>"text-summarization"</c>: adds <c>rouge1/v1</c>, <c>rouge2/v1</c>, <c>rougeL/v1</c> (and <c>bleu/v1</c>, corpus BLEU) against the references.</summary>
+    /// <summary>MLflow's <c>"text-summarization"</c>: adds <c>rouge1/v1</c>, <c>rouge2/v1</c>, <c>rougeL/v1</c>, <c>rougeLsum/v1</c> (and <c>bleu/v1</c>, corpus BLEU) against the references.</summary>
     TextSummarization,
 }
 
@@ -48,4 +48,14 @@ public sealed record TextEvaluationOptions : EvaluationOptions
 {
     /// <summary>The model type, which decides the reference metrics.</summary>
     public TextModelType ModelType { get; init; } = TextModelType.Text;
+
+    /// <summary>
+    /// Counts the tokens of one output, for the per-example <c>token_count</c> column. MLflow counts tiktoken's
+    /// <c>cl100k_base</c> tokens; the same count comes from the Microsoft.ML.Tokenizers package (with
+    /// Microsoft.ML.Tokenizers.Data.Cl100kBase): <c>var tokenizer = TiktokenTokenizer.CreateForEncoding("cl100k_base");</c>
+    /// then <c>TokenCounter = text =&gt; tokenizer.CountTokens(text)</c>.
+    /// Default: whitespace-separated words (<see cref="TextMetrics.WordCount"/>), which keeps this package free of that
+    /// vocabulary but does not compare with runs evaluated in Python.
+    /// </summary>
+    public Func<string, int>? TokenCounter { get; init; }
 }

@@ -11,8 +11,8 @@ namespace Mlflow.Client.Evaluation;
 /// Classifier (MLflow's <c>model_type="classifier"</c>): <c>example_count</c>, <c>accuracy_score</c>,
 /// <c>precision_score</c>, <c>recall_score</c>, <c>f1_score</c> (binary: of the positive label, with
 /// <c>true_negatives</c>, <c>false_positives</c>, <c>false_negatives</c>, <c>true_positives</c>; multiclass: weighted
-/// averages), and with binary scores <c>log_loss</c>, <c>roc_auc</c> and <c>precision_recall_auc</c> (average precision, as MLflow). Text: per example <c>token_count</c> (words;
-/// see <see cref="TextMetrics.WordCount"/>), <c>char_count</c>, <c>flesch_kincaid_grade_level/v1/score</c>,
+/// averages), and with binary scores <c>log_loss</c>, <c>roc_auc</c> and <c>precision_recall_auc</c> (average precision, as MLflow). Text: per example <c>token_count</c> (words unless
+/// <see cref="TextEvaluationOptions.TokenCounter"/> counts tiktoken tokens as MLflow), <c>char_count</c>, <c>flesch_kincaid_grade_level/v1/score</c>,
 /// <c>ari_grade_level/v1/score</c>, the reference metrics of the model type, and <c>latency</c> when timed; each
 /// per-example metric is aggregated as MLflow does: <c>/mean</c>, <c>/variance</c> (population) and <c>/p90</c>
 /// (linear interpolation). <c>exact_match/v1</c> and <c>bleu/v1</c> are single numbers. <c>token_f1/v1</c> and
@@ -84,12 +84,14 @@ public static class Evaluator
             PerExample("rouge1/v1", i => TextMetrics.RougeN(predictions[i], references[i], 1));
             PerExample("rouge2/v1", i => TextMetrics.RougeN(predictions[i], references[i], 2));
             PerExample("rougeL/v1", i => TextMetrics.RougeL(predictions[i], references[i]));
+            PerExample("rougeLsum/v1", i => TextMetrics.RougeLsum(predictions[i], references[i]));
             metrics["bleu/v1"] = TextMetrics.Bleu(predictions, references);
         }
 
         PerExample("flesch_kincaid_grade_level/v1", i => Readability.FleschKincaidGrade(predictions[i]));
         PerExample("ari_grade_level/v1", i => Readability.AutomatedReadabilityIndex(predictions[i]));
-        scoreColumns.Add(("token_count", predictions.Select(p => (object?)TextMetrics.WordCount(p)).ToList()));
+        var countTokens = options.TokenCounter ?? TextMetrics.WordCount;
+        scoreColumns.Add(("token_count", predictions.Select(p => (object?)countTokens(p)).ToList()));
         scoreColumns.Add(("char_count", predictions.Select(p => (object?)TextMetrics.CharacterCount(p)).ToList()));
         var table = Table(options, predictions.Count, references?.Cast<object?>().ToList(), predictions.Cast<object?>().ToList(), scoreColumns);
         return new EvaluationResult(metrics, table, null);

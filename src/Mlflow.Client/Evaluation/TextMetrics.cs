@@ -76,6 +76,51 @@ public static partial class TextMetrics
     }
 
     /// <summary>
+    /// ROUGE-Lsum F-measure (rouge_score's <c>rougeLsum</c>, as MLflow's <c>rougeLsum/v1</c> computes it): both texts are
+    /// split into lines on <c>'\n'</c>; each reference line takes the union of its longest common subsequences with every
+    /// predicted line, and a token counts at most as often as it occurs in each text. Without line breaks it equals
+    /// <see cref="RougeL"/>.
+    /// </summary>
+    /// <param name="prediction">The generated text.</param>
+    /// <param name="reference">The expected text.</param>
+    /// <returns>The F-measure, in [0, 1]; 0 when either text has no token.</returns>
+    public static double RougeLsum(string prediction, string reference)
+    {
+        var references = RougeLines(reference);
+        var predictions = RougeLines(prediction);
+        var referenceTokens = references.Sum(l => l.Count);
+        var predictionTokens = predictions.Sum(l => l.Count);
+        if (referenceTokens == 0 || predictionTokens == 0)
+        {
+            return 0;
+        }
+
+        var left = Counts(predictions.SelectMany(l => l));
+        var wanted = Counts(references.SelectMany(l => l));
+        var hits = 0;
+        foreach (var line in references)
+        {
+            var union = new SortedSet<int>();
+            foreach (var predicted in predictions)
+            {
+                union.UnionWith(LongestCommonSubsequenceIndices(line, predicted));
+            }
+
+            foreach (var token in union.Select(i => line[i]))
+            {
+                if (left.GetValueOrDefault(token) > 0 && wanted.GetValueOrDefault(token) > 0)
+                {
+                    hits++;
+                    left[token]--;
+                    wanted[token]--;
+                }
+            }
+        }
+
+        return FMeasure((double)hits / predictionTokens, (double)hits / referenceTokens);
+    }
+
+    /// <summary>
     /// rouge_score's default tokenizer: lower-case, every run of characters other than <c>a-z</c> and <c>0-9</c> becomes a
     /// separator (so letters outside ASCII are dropped, as in rouge_score), no stemming.
     /// </summary>
@@ -158,7 +203,10 @@ public static partial class TextMetrics
         return line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
     }
 
-    /// <summary>The number of whitespace-separated words (MLflow counts tiktoken <c>cl100k_base</c> tokens instead, which needs that vocabulary).</summary>
+    /// <summary>
+    /// The number of whitespace-separated words: the default of <see cref="TextEvaluationOptions.TokenCounter"/> (MLflow
+    /// counts tiktoken <c>cl100k_base</c> tokens, which needs that vocabulary: plug it in there).
+    /// </summary>
     /// <param name="text">The text.</param>
     /// <returns>The count.</returns>
     public static int WordCount(string text)
@@ -243,6 +291,48 @@ public static partial class TextMetrics
         }
 
         return previous[b.Count];
+    }
+
+    /// <summary>The non-empty lines of <paramref name="text"/>, each as <see cref="RougeTokens"/>.</summary>
+    private static List<IReadOnlyList<string>> RougeLines(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split('\n').Where(l => l.Length > 0).Select(RougeTokens).ToList();
+    }
+
+    /// <summary>The positions in <paramref name="reference"/> of one longest common subsequence with <paramref name="candidate"/>, chosen as rouge_score's backtracking does.</summary>
+    private static List<int> LongestCommonSubsequenceIndices(IReadOnlyList<string> reference, IReadOnlyList<string> candidate)
+    {
+        var table = new int[reference.Count + 1, candidate.Count + 1];
+        for (var i = 1; i <= reference.Count; i++)
+        {
+            for (var j = 1; j <= candidate.Count; j++)
+            {
+                table[i, j] = string.Equals(reference[i - 1], candidate[j - 1], StringComparison.Ordinal)
+                    ? table[i - 1, j - 1] + 1
+                    : Math.Max(table[i - 1, j], table[i, j - 1]);
+            }
+        }
+
+        var indices = new List<int>();
+        for (int i = reference.Count, j = candidate.Count; i > 0 && j > 0;)
+        {
+            if (string.Equals(reference[i - 1], candidate[j - 1], StringComparison.Ordinal))
+            {
+                indices.Add(--i);
+                j--;
+            }
+            else if (table[i, j - 1] > table[i - 1, j])
+            {
+                j--;
+            }
+            else
+            {
+                i--;
+            }
+        }
+
+        return indices;
     }
 
     [GeneratedRegex("[^a-z0-9]+", RegexOptions.CultureInvariant)]

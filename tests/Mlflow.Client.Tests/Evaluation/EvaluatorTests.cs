@@ -90,6 +90,23 @@ public sealed class EvaluatorTests
         Assert.That(result.Metrics["rouge1/v1/p90"], Is.EqualTo((2.0 / 3) + (0.9 * (1.0 / 6))).Within(Tol));
         Assert.That(result.Metrics, Does.ContainKey("rouge2/v1/mean").And.ContainKey("rougeL/v1/variance").And.ContainKey("bleu/v1"));
         Assert.That(result.PerExample.Column("rougeL/v1/score"), Has.Count.EqualTo(2));
+        // no line breaks: rougeLsum equals rougeL per example (5/6 and 2/3)
+        Assert.That(result.PerExample.Column("rougeLsum/v1/score"), Is.EqualTo(result.PerExample.Column("rougeL/v1/score")));
+        Assert.That(result.Metrics["rougeLsum/v1/mean"], Is.EqualTo(0.75).Within(Tol));
+    }
+
+    [Test]
+    public void Token_count_is_words_by_default_and_mlflows_tiktoken_count_when_the_tokenizer_is_plugged_in()
+    {
+        string[] outputs = ["tiktoken is great!", "Hello world"];
+        var byWords = Evaluator.EvaluateText(outputs, outputs);
+        Assert.That(byWords.PerExample.Column("token_count"), Is.EqualTo(new object?[] { 3, 2 }));
+
+        // The counts MLflow logs (tiktoken cl100k_base): OpenAI's cookbook "How to count tokens with tiktoken" shows
+        // "tiktoken is great!" as 6 tokens ([83, 1609, 5963, 374, 2294, 0]); "Hello world" is 2 ([9906, 1917]).
+        var tokenizer = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("cl100k_base");
+        var byTokens = Evaluator.EvaluateText(outputs, outputs, new TextEvaluationOptions { TokenCounter = text => tokenizer.CountTokens(text) });
+        Assert.That(byTokens.PerExample.Column("token_count"), Is.EqualTo(new object?[] { 6, 2 }));
     }
 
     [Test]

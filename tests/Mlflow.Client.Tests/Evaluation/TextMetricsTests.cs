@@ -28,6 +28,24 @@ public sealed class TextMetricsTests
     }
 
     [Test]
+    public void Rouge_lsum_takes_the_union_of_line_level_subsequences_and_counts_each_token_at_most_as_often_as_it_occurs()
+    {
+        // Lines swapped: "a b" / "c d" against "c d" / "a b". Each reference line finds its match in the other line of the
+        // prediction: hits 4 of 4 tokens on both sides -> 1 (ROUGE-L over the whole text: LCS 2 of 4 -> 0.5).
+        Assert.That(TextMetrics.RougeLsum("c d\na b", "a b\nc d"), Is.EqualTo(1.0).Within(Tol));
+        Assert.That(TextMetrics.RougeL("c d\na b", "a b\nc d"), Is.EqualTo(0.5).Within(Tol));
+        // reference "the cat sat" / "on the mat" (6 tokens, 'the' twice), prediction "the cat" / "sat on mat" (5 tokens, 'the' once).
+        // line 1: LCS with "the cat" = the cat, with "sat on mat" = sat -> union the cat sat: 3 hits ('the' now used up).
+        // line 2: LCS with "the cat" = the, with "sat on mat" = on mat -> union on the mat: on, mat hit; 'the' is not
+        // left in the prediction. hits 5: P = 5/5, R = 5/6 -> F = 2 * (5/6) / (11/6) = 10/11.
+        Assert.That(TextMetrics.RougeLsum("the cat\nsat on mat", "the cat sat\non the mat"), Is.EqualTo(10.0 / 11).Within(Tol));
+        // Without line breaks it is ROUGE-L; empty lines are skipped; no token on a side -> 0.
+        Assert.That(TextMetrics.RougeLsum("The cat sat on the mat.", "the cat is on the mat"), Is.EqualTo(5.0 / 6).Within(Tol));
+        Assert.That(TextMetrics.RougeLsum("c d\n\na b\n", "a b\nc d"), Is.EqualTo(1.0).Within(Tol));
+        Assert.That(TextMetrics.RougeLsum("...", "a b"), Is.Zero);
+    }
+
+    [Test]
     public void Token_f1_normalizes_as_squad()
     {
         // "The Cat sat!" -> cat sat; "a cat sat down" -> cat sat down; common 2 -> P = 1, R = 2/3, F1 = 2*(2/3)/(5/3) = 0.8
