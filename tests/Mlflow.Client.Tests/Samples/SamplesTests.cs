@@ -63,6 +63,37 @@ public class SamplesTests
     }
 
     [Test]
+    public async Task EvaluationGate_with_promote_registers_a_winning_candidate_as_champion_and_keeps_the_alias_for_an_equal_one()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var env = new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path };
+
+        // No champion yet: the candidate has no baseline, passes with every metric, and takes the alias as version 1.
+        var (exit, output) = await SampleProcess.RunAsync("EvaluationGate", dir.Path, env, "--promote");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain($"Promoted: {ModelName} version 1 is now champion."));
+        string? firstRunId;
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = Experiment }))
+        {
+            var champion = tracker.Registry.GetVersionByAlias(ModelName, "champion");
+            Assert.That(champion.Version, Is.EqualTo("1"));
+            firstRunId = champion.RunId;
+            Assert.That(tracker.SearchRuns(new Mlflow.Client.Comparison.RunQuery { ExperimentNames = [Experiment] }).Rows.Select(r => r.RunId), Does.Contain(firstRunId));
+        }
+
+        // The same trainer and seed again: it passes, but its f1_score is not better, so the alias stays where it was.
+        (exit, output) = await SampleProcess.RunAsync("EvaluationGate", dir.Path, env, "--promote");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("Evaluation gate: PASS").And.Not.Contain("Promoted"));
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = Experiment }))
+        {
+            var champion = tracker.Registry.GetVersionByAlias(ModelName, "champion");
+            Assert.That((champion.Version, champion.RunId), Is.EqualTo(("1", firstRunId)));
+        }
+    }
+
+    [Test]
     public async Task MLflow_reads_what_ModelEvaluation_wrote_to_the_local_store()
     {
         MlflowPython.Require();
