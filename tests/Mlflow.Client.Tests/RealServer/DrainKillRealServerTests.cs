@@ -34,12 +34,12 @@ public class DrainKillRealServerTests
         var durable = -1;
         try
         {
-            runId = (await ReadLineAsync(child, "ONLINE"))[1];
+            runId = (await EndOfflineRealServerTests.ReadLineAsync(child, "ONLINE"))[1];
             ServerRestartRealServerTests.Run(script, "stop", serverDir);
             stopped = true;
             await child.StandardInput.WriteLineAsync("down");
             await child.StandardInput.FlushAsync();
-            Assert.That(await ReadLineAsync(child, "OFFLINE"), Is.EqualTo(new[] { "OFFLINE", "True" }));
+            Assert.That(await EndOfflineRealServerTests.ReadLineAsync(child, "OFFLINE"), Is.EqualTo(new[] { "OFFLINE", "True" }));
 
             // Back, but frozen: the child's drain of its local copy connects and waits (its OfflineAfter is 60 s).
             ServerRestartRealServerTests.Run(script, "start", serverDir, port, backend);
@@ -51,7 +51,7 @@ public class DrainKillRealServerTests
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(6))
             {
-                var line = await ReadLineAsync(child, "DURABLE");
+                var line = await EndOfflineRealServerTests.ReadLineAsync(child, "DURABLE");
                 durable = int.Parse(line[1], CultureInfo.InvariantCulture);
                 if (durableAtBack < 0)
                 {
@@ -90,27 +90,5 @@ public class DrainKillRealServerTests
         var steps = (await client.GetMetricHistoryAsync(runId, "loss")).Select(m => m.Step).ToList();
         Assert.That(steps.Distinct().Count(), Is.EqualTo(steps.Count), "no step twice");
         Assert.That(Enumerable.Range(0, durable).Where(s => !steps.Contains(s)), Is.Empty, "every flushed step on the server");
-    }
-
-    /// <summary>The child's next line starting with <paramref name="prefix"/>, split on spaces (bounded: 60 s).</summary>
-    private static async Task<string[]> ReadLineAsync(Process child, string prefix)
-    {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            var line = await child.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            if (line is null)
-            {
-                break;
-            }
-
-            if (line.StartsWith(prefix + " ", StringComparison.Ordinal))
-            {
-                return line.Split(' ');
-            }
-        }
-
-        Assert.Fail($"the child printed no '{prefix}' line within 60 s");
-        return [];
     }
 }

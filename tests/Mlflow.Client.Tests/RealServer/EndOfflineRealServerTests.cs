@@ -66,7 +66,7 @@ public class EndOfflineRealServerTests
     }
 
     /// <summary>The child's next line starting with <paramref name="prefix"/>, split on spaces (bounded: 120 s).</summary>
-    private static async Task<string[]> ReadLineAsync(Process child, string prefix)
+    internal static async Task<string[]> ReadLineAsync(Process child, string prefix)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(120))
