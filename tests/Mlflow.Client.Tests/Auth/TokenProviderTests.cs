@@ -158,7 +158,7 @@ public class TokenProviderTests
         var provider = new RefreshingProvider(Old, New);
         using var client = new MlflowClient(Options(server, provider));
 
-        var ex = Assert.ThrowsAsync<MlflowException>(() => client.UploadArtifactAsync("mlflow-artifacts:/1/run/artifacts", "a.txt", new ForwardOnly("hello"u8.ToArray())));
+        var ex = Assert.ThrowsAsync<MlflowException>(() => client.UploadArtifactAsync("mlflow-artifacts:/1/run/artifacts", "a.txt", new Mlflow.Client.Tests.Infrastructure.NonSeekableStream("hello"u8.ToArray())));
 
         Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(server.Requests, Has.Count.EqualTo(1));
@@ -218,20 +218,5 @@ public class TokenProviderTests
 
             return Volatile.Read(ref _current);
         }
-    }
-
-    private sealed class ForwardOnly(byte[] data) : Stream
-    {
-        private readonly MemoryStream _inner = new(data);
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

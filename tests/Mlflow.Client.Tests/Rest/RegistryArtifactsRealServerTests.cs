@@ -99,7 +99,7 @@ public class RegistryArtifactsRealServerTests
         var bytes = new byte[5 * 1024 * 1024 + 11];
         new Random(3).NextBytes(bytes);
         await _client.UploadArtifactAsync(root, "outputs/blob.bin", new MemoryStream(bytes));
-        await _client.UploadArtifactAsync(root, "outputs/sub dir/ü.txt", new NonSeekable(new MemoryStream("hällo"u8.ToArray())));
+        await _client.UploadArtifactAsync(root, "outputs/sub dir/ü.txt", new Mlflow.Client.Tests.Infrastructure.NonSeekableStream("hällo"u8.ToArray()));
 
         var listed = await _client.ListProxiedArtifactsAsync(root, "outputs");
         Assert.That(listed.Select(f => f.Path).Order(), Is.EqualTo(new[] { "outputs/blob.bin", "outputs/sub dir" }));
@@ -132,19 +132,5 @@ public class RegistryArtifactsRealServerTests
     {
         var experimentId = await _client.CreateExperimentAsync("dotnet-reg-art-" + Guid.NewGuid().ToString("N")[..8]);
         return await _client.CreateRunAsync(experimentId, "registry-artifacts");
-    }
-
-    private sealed class NonSeekable(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
