@@ -17,21 +17,14 @@ internal sealed class SyncResumeTests
 {
     private const int PipelineRetries = 2;
 
+    /// <summary>A temp folder holding the local store under test.</summary>
     private sealed class Ctx : IDisposable
     {
-        public string Parent { get; } = Path.Combine(Path.GetTempPath(), "mlflow-sync-resume-tests", Guid.NewGuid().ToString("N"));
-        public string Root => Path.Combine(Parent, "mlruns");
+        private readonly Offline.OfflineFallbackTests.Dir _dir = new();
 
-        public void Dispose()
-        {
-            try
-            {
-                Directory.Delete(Parent, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        public string Root => Path.Combine(_dir.Path, "mlruns");
+
+        public void Dispose() => _dir.Dispose();
     }
 
     private static SyncOptions Options(Ctx c, FakeMlflowServer server) => new()
