@@ -17,7 +17,7 @@ using Mlflow.Client;
 //            (at most 120 s) without disposing the tracker.
 //   "drain-kill" logs 100 points to a server that answers, prints "ONLINE <run id>"; on a line on standard input (the
 //            server was stopped) logs 100 more and prints "OFFLINE <is offline>"; on a second line (the server is back
-//            but hangs) logs on, printing "DURABLE <points>" after each FlushAsync, until it is killed (at most 60 s).
+//            but hangs) logs on, printing "DURABLE <points> <is offline>" after each FlushAsync, until it is killed (at most 60 s).
 //            An optional third argument paces it: milliseconds to sleep after each flush of 200 points.
 // Points are only sent at shutdown: the flush interval is one hour.
 if (args.Length >= 2 && args[1] == "offline-kill")
@@ -161,7 +161,7 @@ static int DrainKill(string uri, int paceMilliseconds)
         if (i % 200 == 199)
         {
             run.FlushAsync().GetAwaiter().GetResult();
-            Console.WriteLine($"DURABLE {i + 1}");
+            Console.WriteLine($"DURABLE {i + 1} {run.IsOffline}");
             Console.Out.Flush();
             if (paceMilliseconds > 0)
             {

@@ -48,7 +48,7 @@ public class OfflineDrainKillTests
                     break;
                 }
 
-                if (line.Split(' ') is ["DURABLE", var n])
+                if (line.Split(' ') is ["DURABLE", var n, _])
                 {
                     durable = int.Parse(n, CultureInfo.InvariantCulture);
                     if (first < 0 && server.HungRequests > 0)

@@ -32,6 +32,7 @@ public class DrainKillRealServerTests
         string runId;
         var durableAtBack = -1;
         var durable = -1;
+        var offlineAtKill = "";
         try
         {
             runId = (await EndOfflineRealServerTests.ReadLineAsync(child, "ONLINE"))[1];
@@ -53,6 +54,7 @@ public class DrainKillRealServerTests
             {
                 var line = await EndOfflineRealServerTests.ReadLineAsync(child, "DURABLE");
                 durable = int.Parse(line[1], CultureInfo.InvariantCulture);
+                offlineAtKill = line[2];
                 if (durableAtBack < 0)
                 {
                     durableAtBack = durable;
@@ -76,6 +78,7 @@ public class DrainKillRealServerTests
 
         TestContext.Out.WriteLine($"flushed: {durableAtBack} points when the frozen server came back, {durable} when killed");
         Assert.That(durable - durableAtBack, Is.GreaterThanOrEqualTo(2000), "the child's flushes kept returning while its drain waited on the frozen server");
+        Assert.That(offlineAtKill, Is.EqualTo("True"), "the run was still offline when killed: its drain never got through to the frozen server");
 
         using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri });
         var clientKey = (await client.GetRunAsync(runId)).Data.Tags.Single(t => t.Key == OfflineMirror.ClientRunKeyTag).Value;
