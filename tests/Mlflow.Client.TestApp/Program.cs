@@ -19,7 +19,13 @@ using Mlflow.Client;
 //            server was stopped) logs 100 more and prints "OFFLINE <is offline>"; on a second line (the server is back
 //            but hangs) logs on, printing "DURABLE <points> <is offline>" after each FlushAsync, until it is killed (at most 60 s).
 //            An optional third argument paces it: milliseconds to sleep after each flush of 200 points.
+//   "burst" logs a burst faster than the server takes it and ends the run, exits, or is signalled or killed: see BurstMode.
 // Points are only sent at shutdown: the flush interval is one hour.
+if (args.Length >= 6 && args[1] == "burst")
+{
+    return await BurstMode.RunAsync(args[0], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args[5]);
+}
+
 if (args.Length >= 2 && args[1] == "offline-kill")
 {
     return OfflineKill(args[0]);

@@ -14,6 +14,9 @@ namespace Mlflow.Client.Batching;
 /// </remarks>
 internal sealed partial class LogBatcher
 {
+    /// <summary>Why entries go to the outbox when a run's end found the server no longer taking them.</summary>
+    internal const string OutboxReason = "the run ended and the server took no entry for MlflowBatchingOptions.ShutdownTimeout";
+
     /// <summary>Entries [From, To) of a drain that were not delivered and go to the sink's keeping.</summary>
     private readonly record struct KeptRange(int From, int To, bool UnknownOutcome, string Reason);
 
@@ -35,7 +38,7 @@ internal sealed partial class LogBatcher
             kept.Add(new KeptRange(0, count, UnknownOutcome: false, "queued while the run is offline"));
             if (await _sink.TryTakeAsync(run, entries, count).ConfigureAwait(false))
             {
-                Release(count);
+                Settle(run, count);
                 written = 1;
                 return;
             }
@@ -52,7 +55,7 @@ internal sealed partial class LogBatcher
             foreach (var range in kept)
             {
                 await _sink.KeepAsync(run, entries, range.From, range.To, range.UnknownOutcome, range.Reason).ConfigureAwait(false);
-                Release(range.To - range.From);
+                Settle(run, range.To - range.From);
                 written++;
             }
         }
@@ -70,7 +73,7 @@ internal sealed partial class LogBatcher
                     _counters.Reject(run, entries[i], reason);
                 }
 
-                Release(range.To - range.From);
+                Settle(run, range.To - range.From);
             }
 
             run.Complete(count);
@@ -90,6 +93,11 @@ internal sealed partial class LogBatcher
         var start = 0;
         while (start < count)
         {
+            if (run.OutboxRequested && _sink.CanKeep)
+            {
+                break; // the run ended and the server stopped taking entries: the rest goes to the outbox, in order
+            }
+
             var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, paramKeys);
             var barrier = HoldsTagWrites(entries, start, end);
             if (barrier)
@@ -115,7 +123,7 @@ internal sealed partial class LogBatcher
         await SettleAsync(inFlight, kept, all: true).ConfigureAwait(false);
         if (start < count)
         {
-            kept.Add(new KeptRange(start, count, UnknownOutcome: false, kept[0].Reason));
+            kept.Add(new KeptRange(start, count, UnknownOutcome: false, kept.Count > 0 ? kept[0].Reason : OutboxReason));
         }
 
         kept.Sort((a, b) => a.From.CompareTo(b.From));
@@ -144,6 +152,13 @@ internal sealed partial class LogBatcher
         }
     }
 
+    /// <summary>Entries of <paramref name="run"/> sent, kept or given up on: room in the queue, and progress for a run's end.</summary>
+    private void Settle(RunBuffer run, int n)
+    {
+        run.AddSettled(n);
+        Release(n);
+    }
+
     private static bool HoldsTagWrites(LogEntry[] entries, int start, int end)
     {
         for (var i = start; i < end; i++)
@@ -163,7 +178,7 @@ internal sealed partial class LogBatcher
         try
         {
             var (failedAt, unknown, reason) = await SendRangeAsync(run, entries, start, end).ConfigureAwait(false);
-            Release((failedAt < 0 ? end : failedAt) - start);
+            Settle(run, (failedAt < 0 ? end : failedAt) - start);
             return failedAt < 0 ? null : new KeptRange(failedAt, end, unknown, reason);
         }
         finally
@@ -178,7 +193,7 @@ internal sealed partial class LogBatcher
     /// </summary>
     private async Task<(int FailedAt, bool Unknown, string Reason)> SendRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end)
     {
-        var result = await _sink.SendAsync(run, entries, start, end, _abort.Token).ConfigureAwait(false);
+        var result = await _sink.SendAsync(run, entries, start, end, run.SendCancellation).ConfigureAwait(false);
         switch (result.Status)
         {
             case SendStatus.Delivered:

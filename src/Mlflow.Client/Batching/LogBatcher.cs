@@ -30,6 +30,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
     private readonly Task _loop;
     private RunBuffer[] _runs = [];
     private long _pending;
+    private long _lastProgress;
     private int _signaled;
     private int _spaceWaiters;
     private volatile bool _stopping;
@@ -85,7 +86,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 
     public RunBuffer Register(string runId)
     {
-        var run = new RunBuffer(runId);
+        var run = new RunBuffer(runId, _abort.Token);
         lock (_runsLock)
         {
             _runs = [.. _runs, run];
@@ -132,6 +133,58 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
         Signal();
         await run.WaitForAsync(target).WaitAsync(cancellationToken).ConfigureAwait(false);
         _sink.Persist(); // what was kept locally is on disk when a flush returns
+    }
+
+    /// <summary>
+    /// Waits until every entry of <paramref name="run"/> up to <paramref name="target"/> was delivered, kept by the sink
+    /// (and forced to disk) or given up on, for as long as the sender makes progress: <see langword="false"/> once no
+    /// entry of the tracker was settled for <paramref name="stall"/> (the server stopped taking them), or when
+    /// <paramref name="deadline"/> is cancelled. A healthy server slower than the caller is waited for, however long its
+    /// backlog.
+    /// </summary>
+    public async Task<bool> SettleRunAsync(RunBuffer run, long target, TimeSpan stall, CancellationToken deadline)
+    {
+        Signal();
+        var done = run.WaitForAsync(target);
+        var since = _time.GetTimestamp();
+        while (!done.IsCompleted && !deadline.IsCancellationRequested)
+        {
+            var idle = _time.GetElapsedTime(Math.Max(since, Interlocked.Read(ref _lastProgress)));
+            if (idle >= stall)
+            {
+                return false;
+            }
+
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+            var timer = Task.Delay(stall - idle, _time, wake.Token);
+            await Task.WhenAny(done, timer).ConfigureAwait(false);
+            await wake.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (!done.IsCompleted)
+        {
+            return false;
+        }
+
+        _sink.Persist();
+        return true;
+    }
+
+    /// <summary>
+    /// Sends what is left of <paramref name="run"/> to the sink's keeping (the outbox on disk) instead of the server:
+    /// its queue, and its sends in flight (cancelled; kept with an unknown outcome). <see langword="false"/> when the
+    /// sink keeps nothing.
+    /// </summary>
+    public bool MoveToOutbox(RunBuffer run)
+    {
+        if (!_sink.CanKeep)
+        {
+            return false;
+        }
+
+        run.RequestOutbox();
+        Signal();
+        return true;
     }
 
     /// <summary>Waits for every entry queued so far; <see langword="false"/> when the timeout passed first.</summary>
@@ -239,6 +292,11 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
     private void Release(int n)
     {
         Interlocked.Add(ref _pending, -n);
+        if (n > 0)
+        {
+            Interlocked.Exchange(ref _lastProgress, _time.GetTimestamp()); // progress: what a run's end waits on
+        }
+
         if (Volatile.Read(ref _spaceWaiters) > 0)
         {
             lock (_spaceLock)
@@ -316,6 +374,8 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
                 {
                     _runs = _runs.Where(r => !ReferenceEquals(r, run)).ToArray();
                 }
+
+                run.Forget();
 
                 continue;
             }

@@ -17,16 +17,40 @@ internal sealed class RunBuffer
     private int _count;
     private long _appended;
     private long _completed;
+    private long _settled;
     private bool _closed;
     private int _reported;
     private volatile bool _spillRequested;
+    private volatile bool _outboxRequested;
+    private readonly CancellationTokenSource _sends;
 
-    public RunBuffer(string runId) => RunId = runId;
+    /// <param name="runId">The run's id.</param>
+    /// <param name="abort">Cancels every send of the tracker (its shutdown).</param>
+    public RunBuffer(string runId, CancellationToken abort = default)
+    {
+        RunId = runId;
+        _sends = CancellationTokenSource.CreateLinkedTokenSource(abort);
+    }
 
     public string RunId { get; }
 
     /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>: the sink takes the run's next turn.</summary>
     public bool SpillRequested { get => _spillRequested; set => _spillRequested = value; }
+
+    /// <summary>
+    /// Set when the run ended and the server stopped taking its entries (or the end's deadline passed): the rest of its
+    /// queue, and its sends still in flight, go to the sink's keeping (the outbox on disk), in order.
+    /// </summary>
+    public bool OutboxRequested => _outboxRequested;
+
+    /// <summary>Cancelled by <see cref="RequestOutbox"/> or the tracker's shutdown: the run's sends in flight stop waiting.</summary>
+    public CancellationToken SendCancellation => _sends.Token;
+
+    /// <summary>Entries appended and not yet sent, kept or given up on (counted batch by batch).</summary>
+    public long Unsettled => Appended - Interlocked.Read(ref _settled);
+
+    /// <summary>Counts <paramref name="n"/> entries sent, kept or given up on (the batch's, before its turn completes).</summary>
+    public void AddSettled(int n) => Interlocked.Add(ref _settled, n);
 
     /// <summary>The sender's drain of this run now running, if any (read and written by the sender loop only).</summary>
     public Task? Drain { get; set; }
@@ -109,6 +133,23 @@ internal sealed class RunBuffer
             return _appended;
         }
     }
+
+    /// <summary>Sends the rest of the run to the outbox: see <see cref="OutboxRequested"/>.</summary>
+    public void RequestOutbox()
+    {
+        _outboxRequested = true;
+        try
+        {
+            _sends.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the run was forgotten: nothing is in flight
+        }
+    }
+
+    /// <summary>Releases the run's cancellation source once the sender forgot it.</summary>
+    public void Forget() => _sends.Dispose();
 
     /// <summary>Takes every waiting entry (the sender owns the array until <see cref="Return"/>).</summary>
     public (LogEntry[] Entries, int Count) TakeAll()
@@ -198,6 +239,18 @@ internal sealed class RunBuffer
         lock (_lock)
         {
             _rejections.Add(rejection);
+        }
+    }
+
+    /// <summary>Every rejection so far (a copy).</summary>
+    public IReadOnlyList<RejectedLogEntry> Rejections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _rejections];
+            }
         }
     }
 

@@ -14,7 +14,7 @@ namespace Mlflow.Client.Batching;
 /// <param name="time">The clock of the budget.</param>
 internal sealed class ServerSink(ITrackingStore store, TimeSpan? sendBudget, TimeProvider time) : ILogSink
 {
-    internal const string Aborted = "the shutdown timeout passed before the entries were sent";
+    internal const string Aborted = "sending was stopped at the end of the run or of the tracker (MlflowBatchingOptions.ShutdownTimeout)";
 
     public ITrackingStore Store => store;
 

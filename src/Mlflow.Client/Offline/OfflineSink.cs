@@ -95,6 +95,14 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
             return false;
         }
 
+        if (run.OutboxRequested && (tracked.Identity is not null || tracked.Mirror is not null))
+        {
+            // The run ended and the server stopped taking its entries: what is left goes to the local copy, in order,
+            // drained while the tracker lives (the next attempt after the reconnect interval), else by mlflow-sync.
+            var outbox = EnsureMirror(tracked, LogBatcher.OutboxReason);
+            return await WriteAsync(run, outbox, entries, 0, count, unknownOutcome: false, activate: Activation.ServerDown).ConfigureAwait(false);
+        }
+
         if (run.SpillRequested)
         {
             // The queue overflowed: this run's entries go to the local copy, in order, and are drained right after.
@@ -181,7 +189,7 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
             }
 
             var mirror = run.Mirror;
-            if (run.Ended && mirror is not { Active: true, Dirty: true })
+            if (run.Ended && run.Buffer.IsDrained && mirror is not { Active: true, Dirty: true })
             {
                 _runs.TryRemove(run.Buffer, out _);
                 continue;

@@ -33,6 +33,12 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 {
     private const int KeyCacheSize = 16;
 
+    /// <summary>
+    /// How long moving a stalled run's backlog to the outbox may go without progress: local disk writes, the cancelled
+    /// sends coming back, and a running drain of the run (bounded by <see cref="MlflowOfflineOptions.OfflineAfter"/>).
+    /// </summary>
+    private static readonly TimeSpan OutboxWriteStall = TimeSpan.FromSeconds(30);
+
     // Keys this thread already checked, one cache per rule: MLflow's, and MLflow's plus the local store's file names.
     [ThreadStatic]
     private static string?[]? t_validKeys;
@@ -49,6 +55,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
     private int _ending;
     private volatile Offline.RunMirror? _mirror;
     private volatile RunStatus _status = RunStatus.Running;
+    private readonly TaskCompletionSource<bool> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal ActiveRun(MlflowTracker tracker, LogBatcher batcher, RunBuffer buffer, string runId, string experimentId, string runName)
     {
@@ -153,57 +160,113 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         End(RunStatus.Failed);
     }
 
-    /// <summary>Flushes and ends the run as FINISHED unless it was already ended.</summary>
-    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
-    public void Dispose() => End(RunStatus.Finished);
+    /// <summary>
+    /// Flushes and ends the run as FINISHED unless it was already ended. Never throws, so in a <c>using</c> block it does
+    /// not replace the exception the body threw: entries the server rejected are logged, counted
+    /// (<see cref="MlflowTracker.Counters"/>) and listed in <see cref="RejectedEntries"/>; call <see cref="End"/> to have
+    /// them thrown.
+    /// </summary>
+    public void Dispose() => EndQuietlyAsync().GetAwaiter().GetResult();
 
-    /// <summary>Flushes and ends the run as FINISHED unless it was already ended.</summary>
+    /// <summary>Flushes and ends the run as FINISHED unless it was already ended; never throws (see <see cref="Dispose"/>).</summary>
     /// <returns>A task that completes when the run is ended.</returns>
-    /// <exception cref="MlflowRejectedEntriesException">Entries of this run were rejected (the run is ended anyway).</exception>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(EndQuietlyAsync());
+
+    /// <summary>Every entry of this run the server rejected so far (the other entries of their batches were delivered).</summary>
+    public IReadOnlyList<RejectedLogEntry> RejectedEntries => Buffer.Rejections;
+
+    private async Task EndQuietlyAsync()
     {
-        await EndCoreAsync(RunStatus.Finished, _tracker.ShutdownTimeout).ConfigureAwait(false);
-        ThrowIfRejected();
-    }
-
-    /// <summary>Stops intake, waits for queued entries within <paramref name="budget"/>, then sends the status once.</summary>
-    internal async Task EndCoreAsync(RunStatus status, TimeSpan budget)
-    {
-        if (Interlocked.Exchange(ref _ending, 1) != 0)
-        {
-            return;
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        var target = Buffer.Close();
-        using (var flushCts = new CancellationTokenSource(budget))
-        {
-            try
-            {
-                await _batcher.FlushRunAsync(Buffer, target, flushCts.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                TrackingLog.EndFlushTimedOut(_tracker.Logger, RunId, target, (long)budget.TotalMilliseconds);
-            }
-        }
-
-        // The status matters even when the flush took the whole budget: give the update at least a second.
-        var left = budget - Stopwatch.GetElapsedTime(started);
-        using var updateCts = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         try
         {
-            await _tracker.EndOnStoreAsync(this, status, updateCts.Token).ConfigureAwait(false);
+            await EndCoreAsync(RunStatus.Finished, _tracker.ShutdownTimeout).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // ending must not throw over the caller's own exception; the failure is logged
+#pragma warning disable CA1031 // a dispose must not replace the exception of the using block's body; the failure is logged
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            TrackingLog.EndFailed(_tracker.Logger, ex, RunId, status);
+            TrackingLog.EndFailed(_tracker.Logger, ex, RunId, RunStatus.Finished);
+        }
+    }
+
+    /// <summary>
+    /// Stops intake and waits for the queued entries for as long as the server takes them; when it took none for
+    /// <paramref name="stall"/> (or <paramref name="deadline"/> is cancelled) what is left goes to the outbox on disk
+    /// (the offline store), sent while the tracker lives or by <c>mlflow-sync</c>. Then sends the status once. A second
+    /// caller waits for the first one's end. Returns whether the server stalled.
+    /// </summary>
+    internal async Task<bool> EndCoreAsync(RunStatus status, TimeSpan stall, CancellationToken deadline = default)
+    {
+        if (Interlocked.Exchange(ref _ending, 1) != 0)
+        {
+            return await _ended.Task.ConfigureAwait(false);
         }
 
-        _status = status;
-        _tracker.OnRunEnded(this);
+        var stalled = false;
+        try
+        {
+            stalled = !await SettleForEndAsync(stall, deadline).ConfigureAwait(false);
+            // The status goes after the entries (or into the outbox after them); it is given at least a second.
+            var updateBudget = stalled || stall < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : stall;
+            using var updateCts = new CancellationTokenSource(updateBudget);
+            try
+            {
+                await _tracker.EndOnStoreAsync(this, status, updateCts.Token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // ending must not throw over the caller's own exception; the failure is logged
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                TrackingLog.EndFailed(_tracker.Logger, ex, RunId, status);
+            }
+
+            _status = status;
+            _tracker.OnRunEnded(this);
+        }
+        finally
+        {
+            _ended.TrySetResult(stalled);
+        }
+
+        return stalled;
+    }
+
+    /// <summary>
+    /// Waits while the server takes the run's queued entries; when it stops taking them, moves the rest to the outbox and
+    /// waits for the disk. <see langword="false"/> when the server stalled (or the deadline passed).
+    /// </summary>
+    private async Task<bool> SettleForEndAsync(TimeSpan stall, CancellationToken deadline)
+    {
+        var target = Buffer.Close();
+        if (await _batcher.SettleRunAsync(Buffer, target, stall, deadline).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        var pending = Buffer.Unsettled;
+        var logger = _tracker.Logger;
+        if (!_tracker.CanKeepOffline(this) || !_batcher.MoveToOutbox(Buffer))
+        {
+            TrackingLog.EndFlushStalled(logger, RunId, pending, (long)stall.TotalMilliseconds);
+            return false;
+        }
+
+        if (stall == TimeSpan.Zero)
+        {
+            TrackingLog.EndWithoutWaiting(logger, RunId, pending, _tracker.OfflineDirectory ?? "");
+        }
+        else
+        {
+            TrackingLog.EndMovedToOutbox(logger, RunId, pending, (long)stall.TotalMilliseconds, _tracker.OfflineDirectory ?? "");
+        }
+
+        var diskStall = stall > OutboxWriteStall ? stall : OutboxWriteStall;
+        if (!await _batcher.SettleRunAsync(Buffer, target, diskStall, CancellationToken.None).ConfigureAwait(false))
+        {
+            TrackingLog.EndNotKept(logger, RunId, Buffer.Unsettled, (long)diskStall.TotalMilliseconds);
+        }
+
+        return false;
     }
 
     private void ThrowIfRejected()

@@ -131,6 +131,9 @@ public sealed partial class MlflowTracker
             ? _store.UpdateRunAsync(run.RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, cancellationToken)
             : _offlineSink.EndRunAsync(run.Buffer, status, cancellationToken);
 
+    /// <summary>Whether what is left of a run can go to the outbox (the offline store): the fallback is on and follows the run.</summary>
+    internal bool CanKeepOffline(ActiveRun run) => _offlineSink?.CanKeepOffline(run.Buffer) == true;
+
     /// <summary>Throws when the run is offline and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> asks for it.</summary>
     internal void ThrowIfOffline(ActiveRun run)
     {

@@ -5,10 +5,13 @@ namespace Mlflow.Client;
 
 public sealed partial class MlflowTracker
 {
-    /// <summary>Ends active runs as FINISHED (bounded by the shutdown timeout), stops the sender and releases the store.</summary>
+    /// <summary>
+    /// Ends active runs as FINISHED (waiting while the server takes their entries; what is left after a stall of
+    /// <see cref="MlflowBatchingOptions.ShutdownTimeout"/> goes to the offline store), stops the sender and releases the store.
+    /// </summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>Ends active runs as FINISHED (bounded by the shutdown timeout), stops the sender and releases the store.</summary>
+    /// <summary>Ends active runs as FINISHED and releases the tracker, as <see cref="Dispose"/> does.</summary>
     /// <returns>A task that completes when the tracker is shut down.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -31,14 +34,17 @@ public sealed partial class MlflowTracker
     }
 
     /// <summary>
-    /// Flushes and ends every run still active with <paramref name="status"/>, children first, all within one budget
-    /// (each run's final status update is still given at least a second); runs already ending are skipped. A host calls
-    /// it when it stops (see <see cref="MlflowTrackerOptions.HandleProcessShutdown"/>); the tracker stays usable.
+    /// Flushes and ends every run still active with <paramref name="status"/>, children first; runs already ending are
+    /// waited for. The queued entries are waited for as long as the server takes them; once it took none for
+    /// <paramref name="timeout"/>, or when <paramref name="cancellationToken"/> is cancelled (a deadline of the host), what
+    /// is left goes to the offline store on disk, in order, and is sent while the tracker lives or by <c>mlflow-sync</c>.
+    /// A host calls it when it stops (see <see cref="MlflowTrackerOptions.HandleProcessShutdown"/>); the tracker stays usable.
     /// </summary>
     /// <param name="status">The final status, usually <see cref="RunStatus.Killed"/> (interrupted) or <see cref="RunStatus.Finished"/>.</param>
-    /// <param name="timeout">How long to wait for the runs' queued entries, in all.</param>
+    /// <param name="timeout">How long the server may take no entry before the rest goes to disk (a stall, not a backlog).</param>
+    /// <param name="cancellationToken">Stops waiting for the server: what is still queued goes to disk at once.</param>
     /// <returns>A task that completes when the runs are ended.</returns>
-    public async Task EndActiveRunsAsync(RunStatus status, TimeSpan timeout)
+    public async Task EndActiveRunsAsync(RunStatus status, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         ActiveRun[] runs;
@@ -47,12 +53,14 @@ public sealed partial class MlflowTracker
             runs = [.. _activeRuns];
         }
 
-        // Children first (they were started last), all within one shutdown budget.
-        var started = DateTime.UtcNow;
+        // Children first (they were started last). Once the server stalled for one run, the others go to disk at once.
+        var stall = timeout;
         foreach (var run in Enumerable.Reverse(runs))
         {
-            var left = timeout - (DateTime.UtcNow - started);
-            await run.EndCoreAsync(status, left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+            if (await run.EndCoreAsync(status, stall, cancellationToken).ConfigureAwait(false))
+            {
+                stall = TimeSpan.Zero;
+            }
         }
     }
 
@@ -72,6 +80,14 @@ public sealed partial class MlflowTracker
         if (count > 0)
         {
             TrackingLog.ProcessExiting(Logger, reason, count);
+        }
+
+        // A signal handler may run on a thread-pool thread, which it blocks for the whole wait: one more thread keeps the
+        // sender and its HTTP calls from starving (on 2 cores a starved pool looks like a stalled server).
+        if (Thread.CurrentThread.IsThreadPoolThread)
+        {
+            ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+            ThreadPool.SetMinThreads(workers + 1, completionPorts);
         }
 
         try

@@ -112,6 +112,12 @@ internal sealed partial class FakeMlflowServer : IDisposable
         _released.Set();
     }
 
+    /// <summary>
+    /// How long each log-batch request takes before it is applied (default none): a healthy server slower than the
+    /// caller. Requests are served side by side, as by a server's workers.
+    /// </summary>
+    public TimeSpan LogBatchServiceTime { get; set; }
+
     /// <summary>Requests a planned fault was played on.</summary>
     public int FaultsHit => Volatile.Read(ref _faultsHit);
 
@@ -214,6 +220,11 @@ internal sealed partial class FakeMlflowServer : IDisposable
             }
 
             return;
+        }
+
+        if (LogBatchServiceTime > TimeSpan.Zero && path.EndsWith("/runs/log-batch", StringComparison.Ordinal))
+        {
+            _stop.Token.WaitHandle.WaitOne(LogBatchServiceTime); // bounded by disposal
         }
 
         int status;

@@ -431,7 +431,7 @@ public class MlflowTrackerTests
         var run = tracker.StartRun("r");
         run.LogMetric("m", 1);
         run.LogMetric("n", 2);
-        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.Dispose());
+        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.End());
 
         Assert.That(attempts, Is.EqualTo(1), "one send per batch: no second retry layer");
         Assert.That(ex!.Rejected.Select(r => r.Key), Is.EquivalentTo(new[] { "m", "n" }));
@@ -455,7 +455,7 @@ public class MlflowTrackerTests
             run.LogMetric(i == 5 ? "bad" : "k" + i, i);
         }
 
-        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.Dispose());
+        var ex = Assert.Throws<MlflowRejectedEntriesException>(() => run.End());
         Assert.That(ex!.Rejected.Select(r => r.Key), Is.EqualTo(new[] { "bad" }));
         Assert.That(store.AllMetrics(run.RunId).Select(m => m.Key), Is.EqualTo(new[] { "k0", "k1", "k2", "k3", "k4", "k6", "k7" }));
     }

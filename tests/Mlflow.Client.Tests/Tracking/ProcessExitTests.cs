@@ -12,7 +12,7 @@ namespace Mlflow.Client.Tests.Tracking;
 [NonParallelizable]
 public class ProcessExitTests
 {
-    private static string TestAppPath()
+    internal static string TestAppPath()
     {
         // Same configuration as this test assembly: .../tests/Mlflow.Client.Tests/bin/<Config>/net10.0/
         var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
@@ -21,7 +21,7 @@ public class ProcessExitTests
         return path;
     }
 
-    private static void SendSignal(Process process, string signal)
+    internal static void SendSignal(Process process, string signal)
     {
         // Sent to the child itself (started directly, not through a shell, so SIGINT is not ignored).
         using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
