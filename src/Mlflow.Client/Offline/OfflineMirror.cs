@@ -10,10 +10,10 @@ namespace Mlflow.Client.Offline;
 /// tracking server has not acknowledged, and drains it to the server with <see cref="RunSynchronizer"/>.
 /// </summary>
 /// <remarks>
-/// <para>Identity: every run the tracker creates on the server carries tags <see cref="ClientRunKeyTag"/> and
-/// <c>mlflow.dotnet.sourceRunId</c> = a client key (32 hex digits). The local mirror of that run has the client key as
-/// its run id, so a sync (this drain, or a later <c>mlflow-sync</c> with or without the journal) finds the server run by
-/// its source tag and never creates a second one. A run started with the server unreachable exists only locally under
+/// <para>Identity: every run the tracker creates on the server carries tag <see cref="ClientRunKeyTag"/> = a client key
+/// (32 hex digits). The local mirror of that run has the client key as its run id, so a sync (this drain, or a later
+/// <c>mlflow-sync</c> with or without the journal) finds the server run by that tag (or by <c>mlflow.dotnet.sourceRunId</c>,
+/// which a sync sets on the runs it pushes) and never creates a second one. A run started with the server unreachable exists only locally under
 /// its client key until a drain creates its server run, exactly as <c>mlflow-sync</c> would.</para>
 /// <para>Exactly once: the mirror holds only what the server did not acknowledge. Points whose send had an unknown
 /// outcome are recorded as in flight in the sync journal, so the drain compares them with the server's history before

@@ -1,7 +1,7 @@
 namespace Mlflow.Client.Offline;
 
 /// <summary>Who a tracked run is on the server, kept so its local mirror can be created at any moment without asking the server.</summary>
-/// <param name="ClientKey">The client-side key: tag <c>mlflow.dotnet.clientRunKey</c> (and <c>mlflow.dotnet.sourceRunId</c>) of the server run, and the id of its local mirror.</param>
+/// <param name="ClientKey">The client-side key: tag <c>mlflow.dotnet.clientRunKey</c> of the server run, and the id of its local mirror.</param>
 /// <param name="ExperimentId">The server experiment id.</param>
 /// <param name="ExperimentName">The server experiment name, when known.</param>
 /// <param name="RunName">The run name.</param>

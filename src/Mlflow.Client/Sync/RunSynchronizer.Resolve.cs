@@ -123,12 +123,20 @@ internal sealed partial class RunSynchronizer
         return created;
     }
 
+    /// <summary>
+    /// The server run of a local run: tagged with its id as source (created by a sync), or as client key (created by a
+    /// tracker whose answer was lost, the run then started offline under that key).
+    /// </summary>
     private static async Task<Run?> FindBySourceTagAsync(MlflowClient target, string experimentId, string localRunId, CancellationToken ct)
+        => await FindByTagAsync(target, experimentId, SourceRunIdTag, localRunId, ct).ConfigureAwait(false)
+            ?? await FindByTagAsync(target, experimentId, Offline.OfflineMirror.ClientRunKeyTag, localRunId, ct).ConfigureAwait(false);
+
+    private static async Task<Run?> FindByTagAsync(MlflowClient target, string experimentId, string tag, string value, CancellationToken ct)
     {
         var page = await target.SearchRunsAsync(new RunSearchOptions
         {
             ExperimentIds = [experimentId],
-            Filter = $"tags.`{SourceRunIdTag}` = '{localRunId}'",
+            Filter = $"tags.`{tag}` = '{value}'",
             ViewType = ViewType.All,
             MaxResults = 10,
             OrderBy = ["attributes.start_time ASC"],

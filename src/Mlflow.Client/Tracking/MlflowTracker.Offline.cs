@@ -19,8 +19,9 @@ public sealed partial class MlflowTracker
     private async Task<ActiveRun> StartRunWithFallbackAsync(string name, Dictionary<string, string> merged, ActiveRun? parent, long startTime, CancellationToken cancellationToken, string? experimentIdOverride = null)
     {
         var key = Guid.NewGuid().ToString("N");
+        // Only the client key: mlflow.dotnet.sourceRunId marks runs pushed from a local store (the sync sets it), and a
+        // run that never was offline must not carry it (it shows as a column in mlflow.search_runs).
         merged[OfflineMirror.ClientRunKeyTag] = key;
-        merged[RunSynchronizer.SourceRunIdTag] = key;
         var tags = merged.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
         var experimentId = experimentIdOverride ?? parent?.ExperimentId;
         string? experimentName = null;
@@ -51,7 +52,7 @@ public sealed partial class MlflowTracker
                 {
                     // One retry budget (the HTTP pipeline's): the creation is read back once by its client key, and
                     // created once more only when it is not there. Unknown again: the run starts offline under the key,
-                    // which the drain (or mlflow-sync) finds by its source tag instead of creating a second run.
+                    // which the drain (or mlflow-sync) finds by its client-key tag instead of creating a second run.
                     Run? found;
                     using (RequestScope.Enter(RequestFlags.BypassCircuitBreaker))
                     {
@@ -70,7 +71,7 @@ public sealed partial class MlflowTracker
             catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // A creation sent without an answer may exist on the server: it carries the client key, so the drain
-                // (or mlflow-sync) finds it by its source tag instead of creating a second run.
+                // (or mlflow-sync) finds it by that tag instead of creating a second run.
                 reason = ServerSink.NoAnswerWithin(_offline.Options.OfflineAfter);
                 if (_offline.Options.ThrowOnConnectivityFailure)
                 {

@@ -63,6 +63,7 @@ internal sealed class SlowServerEndTests
             TestContext.Progress.WriteLine($"run end took {ended.TotalMilliseconds:0} ms; {tracker.Counters}; {run.DataLocation}; {server.Count("runs/log-batch")} log-batch requests");
             Assert.That(ServerSteps(server, runId, "m").Order(), Is.EqualTo(Enumerable.Range(0, points).Select(i => (long)i)).AsCollection, "every point on the server, once, when the run's end returned");
             Assert.That(server.Runs[runId].Status, Is.EqualTo("FINISHED"));
+            Assert.That(server.Runs[runId].Tags.Keys, Has.No.Member("mlflow.dotnet.sourceRunId"), "a run never pushed from a local store has no source tag");
             Assert.That(run.DataLocation, Is.EqualTo(RunDataLocation.Server));
             var counters = tracker.Counters;
             Assert.That((counters.Sent, counters.Failed, counters.Offline, counters.Pending), Is.EqualTo((points, 0L, 0L, 0L)));
