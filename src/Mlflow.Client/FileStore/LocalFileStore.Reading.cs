@@ -43,7 +43,7 @@ internal sealed partial class LocalFileStore
         }
     }
 
-    private Run BuildRun(string runDir, RunMeta meta)
+    private Run BuildRun(string runDir, RunMeta meta, bool withMetrics = true)
     {
         var tags = ReadKeyValueFiles(Path.Combine(runDir, "tags")).Select(kv => new Tag(kv.Key, kv.Value)).ToList();
         var info = meta.ToRunInfo();
@@ -57,7 +57,7 @@ internal sealed partial class LocalFileStore
             Info = info,
             Data = new RunData
             {
-                Metrics = ReadLatestMetrics(runDir),
+                Metrics = withMetrics ? ReadLatestMetrics(runDir) : [],
                 Params = ReadKeyValueFiles(Path.Combine(runDir, "params")).Select(kv => new Param(kv.Key, kv.Value)).ToList(),
                 Tags = tags,
             },

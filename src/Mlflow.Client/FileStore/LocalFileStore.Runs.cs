@@ -152,6 +152,17 @@ internal sealed partial class LocalFileStore
         return Task.FromResult(BuildRun(runDir, meta));
     }
 
+    /// <summary>
+    /// The run without its latest metrics (info, params, tags, inputs): what a sync needs, which reads the metric files
+    /// itself from where it last stopped instead of parsing each in full here.
+    /// </summary>
+    internal Run GetRunWithoutMetrics(string runId)
+    {
+        MlflowValidation.ValidateRunId(runId);
+        var runDir = LocateRun(runId);
+        return BuildRun(runDir, ReadRunMeta(runDir) ?? throw InvalidRunState(runId), withMetrics: false);
+    }
+
     /// <summary>The run's folder; cached, re-found by scanning every experiment (active and deleted) when it moved.</summary>
     private string LocateRun(string runId)
     {

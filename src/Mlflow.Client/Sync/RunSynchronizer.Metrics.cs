@@ -57,79 +57,167 @@ internal sealed partial class RunSynchronizer
         s.Journal.InFlight = inFlight.Count == 0 ? null : inFlight;
     }
 
+    /// <summary>
+    /// Sends the points the server lacks in log-batch requests, <see cref="SyncOptions.MaxConcurrentRequests"/> of them in
+    /// flight (as the tracker does). Write-ahead: before a batch goes out, the journal records per key the range from the
+    /// acknowledged count to the end of every batch in flight; a batch is acknowledged only once every earlier one was,
+    /// so the journal's count stays a prefix. A batch whose outcome is unknown sends the ranges in flight to
+    /// reconciliation (the server's history decides); a batch the server did not apply is thrown, with what may have
+    /// been applied after it left in flight for the next sync.
+    /// </summary>
     private async Task SendMetricsAsync(MlflowClient target, RunState s, CancellationToken ct)
     {
         var journal = s.Journal!;
         var batchSize = Math.Clamp(_settings.MetricBatchSize, 1, MlflowLimits.MaxMetricsPerBatch);
+        var maxInFlight = Math.Clamp(_settings.MaxConcurrentRequests, 1, 16);
+        var next = s.Points.ToDictionary(kv => kv.Key, kv => journal.Metrics.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
+        var inFlight = new Queue<MetricBatch>();
         var lastReport = DateTime.UtcNow;
+        var unsaved = false;
         while (true)
         {
-            var batch = new List<Metric>(batchSize);
-            var ranges = new Dictionary<string, long[]>(StringComparer.Ordinal);
-            foreach (var (key, points) in s.Points)
+            while (inFlight.Count < maxInFlight && CutBatch(s, next, batchSize) is { } batch)
             {
-                var acked = journal.Metrics.GetValueOrDefault(key);
-                var take = Math.Min(points.Count - acked, batchSize - batch.Count);
-                if (take <= 0)
-                {
-                    continue;
-                }
-
-                for (var i = acked; i < acked + take; i++)
-                {
-                    batch.Add(points[i]);
-                }
-
-                ranges[key] = [acked, acked + take];
-                if (batch.Count == batchSize)
-                {
-                    break;
-                }
+                inFlight.Enqueue(batch);
+                journal.InFlight = InFlightRanges(journal, inFlight); // write-ahead: unclear batches get checked, not re-sent blindly
+                journal.Save(s.JournalPath!);
+                unsaved = false;
+                batch.Send = target.LogBatchAsync(s.ServerRunId!, batch.Points, null, null, ct);
             }
 
-            if (batch.Count == 0)
+            if (inFlight.Count == 0)
             {
+                if (unsaved)
+                {
+                    journal.Save(s.JournalPath!);
+                }
+
                 return;
             }
 
-            // Write-ahead: should the answer never come (crash, cut connection), these ranges get checked, not re-sent blindly.
-            journal.InFlight = ranges;
-            journal.Save(s.JournalPath!);
+            var head = inFlight.Peek();
             try
             {
-                await target.LogBatchAsync(s.ServerRunId!, batch, null, null, ct).ConfigureAwait(false);
-                foreach (var (key, range) in ranges)
+                await head.Send!.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MlflowException or OperationCanceledException)
+            {
+                // The batches sent after it may have been applied: they are answered first, and stay in flight.
+                await SettleAsync(inFlight.Skip(1)).ConfigureAwait(false);
+                if (ex is MlflowException { Kind: MlflowFailureKind.NotApplied })
                 {
-                    s.Points[key].Acknowledge(journal, range[1]);
+                    inFlight.Dequeue(); // not applied: nothing of it to check
                 }
 
-                journal.InFlight = null;
+                journal.InFlight = InFlightRanges(journal, inFlight);
                 journal.Save(s.JournalPath!);
-                s.MetricSent += batch.Count;
-                s.MetricDone += batch.Count;
-            }
-            catch (MlflowException ex) when (ex.Kind == MlflowFailureKind.NotApplied)
-            {
-                // The client's pipeline spent its budget and nothing was applied: nothing to check next time either.
-                journal.InFlight = null;
-                journal.Save(s.JournalPath!);
-                throw;
-            }
-            catch (MlflowException ex) when (ex.OutcomeUnknown || MetricReconciler.IsDuplicateNanRefusal(ex))
-            {
-                // The server's history decides what of the batch it holds (no blind re-send: a file-backed server appends
-                // duplicates). Should the history not be readable now, the ranges stay in flight for the next sync.
-                SyncLog.BatchUnclear(_logger, s.LocalRunId, batch.Count, ex.Message);
+                if (ex is not MlflowException m || m.Kind == MlflowFailureKind.NotApplied || !(m.OutcomeUnknown || MetricReconciler.IsDuplicateNanRefusal(m)))
+                {
+                    throw;
+                }
+
+                // The server's history decides what of the ranges it holds (a file-backed server appends duplicates).
+                SyncLog.BatchUnclear(_logger, s.LocalRunId, head.Points.Count, m.Message);
                 Report(s, SyncPhase.Reconciling);
-                await ReconcileInFlightAsync(target, s, fromThisSession: true, deduplicating: MetricReconciler.IsDuplicateNanRefusal(ex), ct).ConfigureAwait(false);
+                inFlight.Clear();
+                await ReconcileInFlightAsync(target, s, fromThisSession: true, deduplicating: MetricReconciler.IsDuplicateNanRefusal(m), ct).ConfigureAwait(false);
+                foreach (var key in next.Keys.ToList())
+                {
+                    next[key] = journal.Metrics.GetValueOrDefault(key);
+                }
+
+                continue;
             }
 
+            inFlight.Dequeue();
+            foreach (var (key, end) in head.Ends)
+            {
+                s.Points[key].Acknowledge(journal, end);
+            }
+
+            journal.InFlight = InFlightRanges(journal, inFlight);
+            unsaved = true; // saved with the next write-ahead (a crash before it only re-checks this batch)
+            s.MetricSent += head.Points.Count;
+            s.MetricDone += head.Points.Count;
             if (DateTime.UtcNow - lastReport > TimeSpan.FromMilliseconds(250))
             {
                 Report(s, SyncPhase.Metrics);
                 lastReport = DateTime.UtcNow;
             }
         }
+    }
+
+    /// <summary>The next batch: up to <paramref name="batchSize"/> points from each key's cursor on, in key order; <see langword="null"/> when all were cut.</summary>
+    private static MetricBatch? CutBatch(RunState s, Dictionary<string, long> next, int batchSize)
+    {
+        MetricBatch? batch = null;
+        foreach (var (key, points) in s.Points)
+        {
+            var from = next[key];
+            var take = Math.Min(points.Count - from, batchSize - (batch?.Points.Count ?? 0));
+            if (take <= 0)
+            {
+                continue;
+            }
+
+            batch ??= new MetricBatch(new List<Metric>(batchSize));
+            for (var i = from; i < from + take; i++)
+            {
+                batch.Points.Add(points[i]);
+            }
+
+            next[key] = from + take;
+            batch.Ends[key] = from + take;
+            if (batch.Points.Count == batchSize)
+            {
+                break;
+            }
+        }
+
+        return batch;
+    }
+
+    /// <summary>Per key, from the acknowledged count to the end of the last batch in flight; <see langword="null"/> when none is.</summary>
+    private static Dictionary<string, long[]>? InFlightRanges(SyncJournal journal, IEnumerable<MetricBatch> inFlight)
+    {
+        Dictionary<string, long[]>? ranges = null;
+        foreach (var batch in inFlight)
+        {
+            foreach (var (key, end) in batch.Ends)
+            {
+                ranges ??= new Dictionary<string, long[]>(StringComparer.Ordinal);
+                var acked = journal.Metrics.GetValueOrDefault(key);
+                ranges[key] = [acked, Math.Max(end, ranges.TryGetValue(key, out var r) ? r[1] : 0)];
+            }
+        }
+
+        return ranges;
+    }
+
+    private static async Task SettleAsync(IEnumerable<MetricBatch> batches)
+    {
+        foreach (var batch in batches)
+        {
+            try
+            {
+                await batch.Send!.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // its outcome is settled by the journal (left in flight), whatever it was
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    /// <summary>One log-batch request of the sync: its points, the end of each key's range in it, and its send.</summary>
+    private sealed class MetricBatch(List<Metric> points)
+    {
+        public List<Metric> Points { get; } = points;
+
+        public Dictionary<string, long> Ends { get; } = new(StringComparer.Ordinal);
+
+        public Task? Send { get; set; }
     }
 
     /// <summary>

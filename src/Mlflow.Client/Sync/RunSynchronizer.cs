@@ -70,7 +70,7 @@ internal sealed partial class RunSynchronizer
         try
         {
             state.RunDir = source.GetRunDirectory(localRunId);
-            state.Local = await source.GetRunAsync(localRunId, cancellationToken).ConfigureAwait(false);
+            state.Local = source.GetRunWithoutMetrics(localRunId); // the metric files are read from the journal's offsets
             state.JournalPath = SyncJournal.PathFor(state.RunDir, _targetKey);
             state.Journal = SyncJournal.Load(state.JournalPath);
             state.Journal.Target = _targetKey;

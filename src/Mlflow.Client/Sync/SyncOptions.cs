@@ -36,6 +36,9 @@ public sealed record SyncOptions
     /// <summary>Wraps the HTTP handler of the client sync creates (tests inject lost answers with it).</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }
 
+    /// <summary>Log-batch requests of metric points in flight at once (default 2, as the tracker and <c>mlflow server</c>'s workers).</summary>
+    internal int MaxConcurrentRequests { get; init; } = 2;
+
     /// <summary>Metric points per log-batch request (the server allows 1000).</summary>
     internal int MetricBatchSize { get; init; } = 1000;
 }

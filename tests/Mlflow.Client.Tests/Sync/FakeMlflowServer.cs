@@ -29,6 +29,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private volatile string? _hung;
     private int _hungRequests;
     private int _faultsHit;
+    private int _logBatches;
+    private int _maxLogBatches;
 
     public FakeMlflowServer(bool deduplicating = false)
     {
@@ -117,6 +119,9 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// caller. Requests are served side by side, as by a server's workers.
     /// </summary>
     public TimeSpan LogBatchServiceTime { get; set; }
+
+    /// <summary>The most log-batch requests the server was serving at once.</summary>
+    public int MaxConcurrentLogBatches => Volatile.Read(ref _maxLogBatches);
 
     /// <summary>Requests a planned fault was played on.</summary>
     public int FaultsHit => Volatile.Read(ref _faultsHit);
@@ -222,10 +227,35 @@ internal sealed partial class FakeMlflowServer : IDisposable
             return;
         }
 
-        if (LogBatchServiceTime > TimeSpan.Zero && path.EndsWith("/runs/log-batch", StringComparison.Ordinal))
+        var logBatch = path.EndsWith("/runs/log-batch", StringComparison.Ordinal);
+        if (logBatch)
         {
-            _stop.Token.WaitHandle.WaitOne(LogBatchServiceTime); // bounded by disposal
+            var now = Interlocked.Increment(ref _logBatches);
+            for (var seen = Volatile.Read(ref _maxLogBatches); now > seen && Interlocked.CompareExchange(ref _maxLogBatches, now, seen) != seen; seen = Volatile.Read(ref _maxLogBatches))
+            {
+            }
         }
+
+        try
+        {
+            if (logBatch && LogBatchServiceTime > TimeSpan.Zero)
+            {
+                _stop.Token.WaitHandle.WaitOne(LogBatchServiceTime); // bounded by disposal
+            }
+
+            Serve(ctx, path, method, body);
+        }
+        finally
+        {
+            if (logBatch)
+            {
+                Interlocked.Decrement(ref _logBatches);
+            }
+        }
+    }
+
+    private void Serve(HttpListenerContext ctx, string path, string method, byte[] body)
+    {
 
         int status;
         string json;

@@ -228,4 +228,98 @@ internal sealed class SyncResumeTests
         Assert.That(server.Count("metrics/get-history"), Is.EqualTo(1), "the history decided");
         Assert.That(ServerSteps(server).Order(), Is.EqualTo(new long[] { 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }), "the copy once more, as in the local file; nothing else twice");
     }
+
+    [Test]
+    public async Task Two_metric_batches_are_in_flight_and_every_point_arrives_once()
+    {
+        using var c = new Ctx();
+        await BuildRunAsync(c.Root, points: 10_000);
+        using var server = new FakeMlflowServer();
+        var probe = new InFlightProbe(TimeSpan.FromMilliseconds(50));
+        var summary = await MlflowSync.SyncAsync(Options(c, server) with { WrapHandler = inner => probe.Wrap(new LostAnswerHandler(inner)) });
+
+        Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
+        Assert.That(probe.MaxInFlight, Is.EqualTo(2), "log-batch requests in flight like the tracker's, no more");
+        Assert.That(ServerSteps(server).Order(), Is.EqualTo(Enumerable.Range(0, 10_000).Select(i => (long)i)), "every point once");
+        Assert.That(summary.MetricPointsSent, Is.EqualTo(10_000));
+    }
+
+    /// <summary>Holds each log-batch request for a while on the client's side and counts how many are in flight at once.</summary>
+    private sealed class InFlightProbe(TimeSpan hold)
+    {
+        private readonly TimeSpan _hold = hold;
+        private int _now;
+        private int _max;
+
+        public int MaxInFlight => Volatile.Read(ref _max);
+
+        public HttpMessageHandler Wrap(HttpMessageHandler inner) => new Handler(this, inner);
+
+        private sealed class Handler(InFlightProbe probe, HttpMessageHandler inner) : DelegatingHandler(inner)
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.RequestUri?.AbsolutePath.EndsWith("/runs/log-batch", StringComparison.Ordinal) != true)
+                {
+                    return await base.SendAsync(request, cancellationToken);
+                }
+
+                var now = Interlocked.Increment(ref probe._now);
+                lock (probe)
+                {
+                    probe._max = Math.Max(probe._max, now);
+                }
+
+                try
+                {
+                    await Task.Delay(probe._hold, cancellationToken);
+                    return await base.SendAsync(request, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref probe._now);
+                }
+            }
+        }
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_lost_answer_with_two_batches_in_flight_is_reconciled_and_every_point_arrives_once(bool deduplicating)
+    {
+        using var c = new Ctx();
+        await BuildRunAsync(c.Root, points: 6_000);
+        using var server = new FakeMlflowServer(deduplicating) { LogBatchServiceTime = TimeSpan.FromMilliseconds(20) };
+        server.DropAnswerOf("runs/log-batch", 3); // applied, answer lost, while the fourth is in flight
+
+        var summary = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
+        Assert.That(server.FaultsHit, Is.EqualTo(1), "premise: the answer was lost");
+        Assert.That(ServerSteps(server).Order(), Is.EqualTo(Enumerable.Range(0, 6_000).Select(i => (long)i)), "once each: the server's history decided, no blind re-send");
+        var again = await MlflowSync.SyncAsync(Options(c, server));
+        Assert.That(again.MetricPointsSent, Is.Zero, "the journal holds the acknowledged prefix");
+    }
+
+    [Test]
+    public async Task A_batch_the_server_did_not_apply_leaves_the_batch_sent_after_it_in_flight_for_the_next_sync()
+    {
+        using var c = new Ctx();
+        await BuildRunAsync(c.Root, points: 4_000);
+        using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(20) };
+        for (var nth = 3; nth <= 13; nth++) // the first log-batch request holds the tags
+        {
+            server.Answer("runs/log-batch", nth, 503); // everything after the first batch: refused, never applied
+        }
+
+        var failed = await MlflowSync.SyncAsync(Options(c, server));
+        Assert.That(failed.RunsFailed, Is.EqualTo(1), "premise: the second batch failed");
+        Assert.That(ServerSteps(server), Has.Count.EqualTo(1_000), "premise: only the first batch was applied");
+
+        server.ClearFaults();
+        var summary = await MlflowSync.SyncAsync(Options(c, server));
+        Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
+        Assert.That(server.Count("metrics/get-history"), Is.EqualTo(1), "the batch in flight behind the failed one was checked against the history");
+        Assert.That(ServerSteps(server).Order(), Is.EqualTo(Enumerable.Range(0, 4_000).Select(i => (long)i)), "once each");
+    }
 }
