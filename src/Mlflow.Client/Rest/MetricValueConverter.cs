@@ -6,25 +6,30 @@ namespace Mlflow.Client.Rest;
 
 /// <summary>
 /// A metric value on the wire, the one format of every request that sends one: a finite value as the shortest JSON
-/// number that reads back as the same double (<see cref="FastDoubleFormatter"/>; zero keeps its sign as <c>-0.0</c>,
-/// which Python's json reads as negative zero, where <see cref="Utf8JsonWriter.WriteNumberValue(double)"/> writes
-/// <c>-0</c>, an integer), a non-finite one as the string <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c>.
+/// number that reads back as the same double (<see cref="Utf8JsonWriter.WriteNumberValue(double)"/>), except negative
+/// zero, written <c>-0.0</c> (Python's json reads <c>-0</c> as the integer 0 and loses the sign); a non-finite one as
+/// the string <c>"NaN"</c>, <c>"Infinity"</c> or <c>"-Infinity"</c>.
 /// </summary>
+/// <remarks>
+/// A hand-written Grisu2 formatter used to stand here: it saved about 0.2 ms of client time per 1,000-point request,
+/// against 40 to 70 ms of the server's (the ceiling benchmark measures the tracker against what the server takes).
+/// </remarks>
 internal sealed class MetricValueConverter : JsonConverter<double>
 {
     /// <summary>Writes <paramref name="value"/> as the current JSON value.</summary>
     internal static void WriteValue(Utf8JsonWriter writer, double value)
     {
-        if (double.IsFinite(value))
+        if (!double.IsFinite(value))
         {
-            // double.TryFormat (used by WriteNumberValue) costs 150-300 ns for full-precision values; Grisu2 a fraction.
-            Span<byte> number = stackalloc byte[FastDoubleFormatter.MaxLength];
-            var length = FastDoubleFormatter.Format(value, number);
-            writer.WriteRawValue(number[..length], skipInputValidation: true);
+            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+        }
+        else if (value == 0 && double.IsNegative(value))
+        {
+            writer.WriteRawValue("-0.0"u8, skipInputValidation: true);
         }
         else
         {
-            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+            writer.WriteNumberValue(value);
         }
     }
 

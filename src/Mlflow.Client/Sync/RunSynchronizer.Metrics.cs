@@ -58,8 +58,8 @@ internal sealed partial class RunSynchronizer
     }
 
     /// <summary>
-    /// Sends the points the server lacks in log-batch requests, <see cref="SyncOptions.MaxConcurrentRequests"/> of them in
-    /// flight (as the tracker does). Write-ahead: before a batch goes out, the journal records per key the range from the
+    /// Sends the points the server lacks in log-batch requests, <see cref="SyncOptions.MaxConcurrentRequests"/> of them
+    /// unanswered at any time (as the tracker does). Write-ahead: before a batch goes out, the journal records per key the range from the
     /// acknowledged count to the end of every batch in flight; a batch is acknowledged only once every earlier one was,
     /// so the journal's count stays a prefix. A batch whose outcome is unknown sends the ranges in flight to
     /// reconciliation (the server's history decides); a batch the server did not apply is thrown, with what may have
@@ -71,12 +71,14 @@ internal sealed partial class RunSynchronizer
         var batchSize = Math.Clamp(_settings.MetricBatchSize, 1, MlflowLimits.MaxMetricsPerBatch);
         var maxInFlight = Math.Clamp(_settings.MaxConcurrentRequests, 1, 16);
         var next = s.Points.ToDictionary(kv => kv.Key, kv => journal.Metrics.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
+        // In order of sending, not yet acknowledged; at most maxInFlight of them unanswered (the server is kept busy even
+        // when a later batch is answered before an earlier one), and a bounded number answered but waiting for an earlier.
         var inFlight = new Queue<MetricBatch>();
         var lastReport = DateTime.UtcNow;
         var unsaved = false;
         while (true)
         {
-            while (inFlight.Count < maxInFlight && CutBatch(s, next, batchSize) is { } batch)
+            while (inFlight.Count(b => !b.Send!.IsCompleted) < maxInFlight && inFlight.Count < 4 * maxInFlight && CutBatch(s, next, batchSize) is { } batch)
             {
                 inFlight.Enqueue(batch);
                 journal.InFlight = InFlightRanges(journal, inFlight); // write-ahead: unclear batches get checked, not re-sent blindly
@@ -96,9 +98,15 @@ internal sealed partial class RunSynchronizer
             }
 
             var head = inFlight.Peek();
+            if (!head.Send!.IsCompleted)
+            {
+                await Task.WhenAny(inFlight.Where(b => !b.Send!.IsCompleted).Select(b => b.Send!)).ConfigureAwait(false);
+                continue;
+            }
+
             try
             {
-                await head.Send!.ConfigureAwait(false);
+                await head.Send.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is MlflowException or OperationCanceledException)
             {

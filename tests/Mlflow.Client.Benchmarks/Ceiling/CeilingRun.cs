@@ -5,7 +5,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// <summary>
 /// How close the tracker gets to what a real MLflow server can take, in one run against that server:
 /// the server's ceiling (pre-serialized 1000-point log-batch bodies on 1 and 2 connections), then the tracker with 1 run
-/// and with 4 runs logging from 4 threads, the same number of points each, and their ratios. Every configuration logs to
+/// and with 4 runs logging from 4 threads, the same number of points each, then mlflow-sync of one local run holding that
+/// many points, and their ratios. Every configuration logs to
 /// fresh runs and reads them back (history count and latest step) to show nothing was lost. With several rounds, even
 /// rounds measure the configurations in reverse order.
 ///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- ceiling [--uri URI] [--points 100000] [--rounds 2] [--label sqlite]
@@ -19,12 +20,14 @@ internal static class CeilingRun
         ("ceiling.2conn.2runs", "server ceiling: raw log-batch, 2 connections, 2 runs"),
         ("tracker.1run", "tracker: 1 run, 1 thread"),
         ("tracker.4runs", "tracker: 4 runs, 4 threads"),
+        ("sync.1run", "mlflow-sync: 1 local run"),
     ];
 
     private static readonly (string Figure, string Numerator, string Denominator, string Note)[] Ratios =
     [
         ("ratio.tracker1run/ceiling2conn", "tracker.1run", "ceiling.2conn", "target >= 0.9"),
         ("ratio.tracker4runs/ceiling2conn", "tracker.4runs", "ceiling.2conn", "target >= 0.9"),
+        ("ratio.sync1run/ceiling2conn", "sync.1run", "ceiling.2conn", "target >= 0.9"),
         ("ratio.tracker1run/ceiling1conn", "tracker.1run", "ceiling.1conn", ""),
         ("ratio.tracker4runs/ceiling2conn2runs", "tracker.4runs", "ceiling.2conn.2runs", ""),
     ];
@@ -84,6 +87,7 @@ internal static class CeilingRun
         "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 2, runs: 2),
         "tracker.1run" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 1),
         "tracker.4runs" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 4),
+        "sync.1run" => SyncThroughput.MeasureAsync(settings, client, figure),
         _ => throw new ArgumentOutOfRangeException(nameof(figure), figure, "unknown configuration"),
     };
 

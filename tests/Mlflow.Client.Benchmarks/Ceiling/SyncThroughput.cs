@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Mlflow.Client.Sync;
+
+namespace Mlflow.Client.Benchmarks.Ceiling;
+
+/// <summary>
+/// mlflow-sync as a user runs it after working offline: a local store (MLflow's file layout) holding one finished run
+/// with the configuration's points, written by a tracker on the local store before the clock starts, then
+/// <see cref="MlflowSync.SyncAsync"/> to the server, timed until it returned (every point acknowledged, the status last).
+/// </summary>
+internal static class SyncThroughput
+{
+    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string figure)
+    {
+        using var cts = new CancellationTokenSource(settings.Timeout);
+        var root = Path.Combine(Path.GetTempPath(), "mlflow-bench-sync-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string localRunId;
+            await using (var local = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = root, ExperimentName = settings.Experiment }))
+            {
+                using var run = local.StartRun(figure);
+                localRunId = run.RunId;
+                for (long step = 0; step < settings.Points; step++)
+                {
+                    run.LogMetric(CeilingSettings.MetricKey, 1.0 / (step + 1), step);
+                }
+            }
+
+            var sw = Stopwatch.StartNew();
+            var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, cancellationToken: cts.Token);
+            var seconds = sw.Elapsed.TotalSeconds;
+            if (!summary.Complete || summary.MetricPointsSent != settings.Points)
+            {
+                throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.Points} points; errors: {string.Join("; ", summary.Errors)}");
+            }
+
+            var serverRunId = summary.Runs.Single().ServerRunId!;
+            var (readBack, complete) = await Measurement.ReadBackAsync(client, [serverRunId], settings.Points, cts.Token);
+            return new Measurement(figure, settings.Points, seconds, readBack, complete);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
