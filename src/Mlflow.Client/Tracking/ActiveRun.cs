@@ -11,13 +11,14 @@ namespace Mlflow.Client;
 /// in the order the calls were made.
 /// </summary>
 /// <remarks>
-/// <para>Disposing flushes (bounded by <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ends the run as
-/// FINISHED unless it was ended otherwise. C# cannot tell a dispose during exception unwinding from a normal one, so
+/// <para>Disposing waits for the queued entries while the server takes them (after a stall of
+/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/> the rest goes to the offline store on disk) and ends the run as
+/// FINISHED unless it was ended otherwise; it never throws. C# cannot tell a dispose during exception unwinding from a normal one, so
 /// a <c>using</c> block ends a throwing body as FINISHED too: use <see cref="MlflowTracker.Run"/> /
 /// <see cref="MlflowTracker.RunAsync"/>, or call <see cref="Fail"/> in your <c>catch</c>, to record FAILED.</para>
 /// <para>Entries the server rejects (for example a param re-logged with another value) do not take the rest of
-/// their batch with them; they are reported once by <see cref="FlushAsync"/>, <see cref="End"/> or disposal as a
-/// <see cref="MlflowRejectedEntriesException"/>.</para>
+/// their batch with them; they are listed in <see cref="RejectedEntries"/>, logged, and thrown once by
+/// <see cref="FlushAsync"/> or <see cref="End"/> as a <see cref="MlflowRejectedEntriesException"/>.</para>
 /// <para>Key rules, checked on the calling thread. Every metric, param and tag key follows MLflow's: letters, digits,
 /// '_', '-', '.', ' ' and '/', at most 250 code points, and a relative path in normal form (MLflow's
 /// <c>posixpath.normpath</c> check): not starting with '/' or '..' (so not <c>..a</c>), no '//', no '.' or '..'
@@ -136,7 +137,7 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
         _tracker.ThrowIfOffline(this);
     }
 
-    /// <summary>Flushes (bounded by the shutdown timeout) and ends the run with a status; later calls do nothing.</summary>
+    /// <summary>Waits for the queued entries (see <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ends the run with a status; later calls do nothing.</summary>
     /// <remarks>With the offline fallback, a status the server cannot take within the shutdown timeout is kept in the
     /// local store with the run's end time (a warning says so) and sent when the server answers, or by <c>mlflow-sync</c>.</remarks>
     /// <param name="status">The final status (default FINISHED).</param>

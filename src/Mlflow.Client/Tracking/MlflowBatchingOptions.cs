@@ -33,7 +33,13 @@ public sealed class MlflowBatchingOptions
     /// <summary>What a log call does when the queue is full (default <see cref="QueueFullPolicy.Wait"/>).</summary>
     public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Wait;
 
-    /// <summary>How long ending a run or the process waits for queued entries to be sent (default 5 s).</summary>
+    /// <summary>
+    /// How long ending a run, disposing the tracker or a process exit waits when the server takes <b>no</b> entry (default
+    /// 5 s): a stall, not a backlog. While the server makes progress the end waits for every queued entry; after a stall
+    /// the rest goes to the offline store on disk (sent while the tracker lives, or by <c>mlflow-sync</c>).
+    /// <see cref="TimeSpan.Zero"/>: never wait for the server at the end, write the backlog to disk at once (a process
+    /// that must exit quickly).
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     internal void Validate()

@@ -17,8 +17,8 @@ namespace Mlflow.Client;
 /// (the entry assembly), <c>mlflow.source.type</c> = <c>LOCAL</c>, <c>mlflow.source.git.commit</c> (when the entry
 /// assembly is inside a git tree), <c>mlflow.runName</c> and <c>mlflow.parentRunId</c> for child runs.</para>
 /// <para>On process exit, Ctrl+C (SIGINT), SIGTERM and SIGHUP (what <c>docker stop</c>, Kubernetes, systemd and CI runners
-/// send), runs still active are flushed to the server or the offline copy (bounded by
-/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/>) and ended as KILLED; then the signal takes its default course and
+/// send), runs still active are flushed to the server, or after a stall of
+/// <see cref="MlflowBatchingOptions.ShutdownTimeout"/> to the offline copy on disk, and ended as KILLED; then the signal takes its default course and
 /// the process ends with status 128 + signal (130, 143, 129). The tracker never cancels a signal nor exits the process
 /// itself.</para>
 /// <para>Under the generic host, whose lifetime cancels SIGTERM and SIGINT to stop the application gracefully, .NET calls
