@@ -1,12 +1,12 @@
-// Step 6, artifacts: files new or changed since the last sync, uploaded through the tracking server's artifact proxy.
+// Step 6, artifacts: files new or changed since the last sync, written where the server run keeps them (its proxy, or a folder on this machine).
 using System.Globalization;
+using Mlflow.Client.Artifacts;
 using Mlflow.Client.FileStore;
 
 namespace Mlflow.Client.Sync;
 
 internal sealed partial class RunSynchronizer
 {
-    private const string ProxyScheme = "mlflow-artifacts:";
     private static readonly TimeSpan JournalSaveInterval = TimeSpan.FromSeconds(2);
 
     private async Task SendArtifactsAsync(MlflowClient target, string? serverArtifactUri, RunState s, CancellationToken ct)
@@ -18,10 +18,18 @@ internal sealed partial class RunSynchronizer
             return;
         }
 
-        if (serverArtifactUri is null || !serverArtifactUri.StartsWith(ProxyScheme, StringComparison.OrdinalIgnoreCase))
+        // The one way to the server run's artifact root, as the tracker writes online: the server's proxy for
+        // mlflow-artifacts:, the folder itself for a local path on this machine (a server started with
+        // --default-artifact-root ./mlruns and no proxy).
+        IArtifactRepository destination;
+        try
+        {
+            destination = ArtifactRepositories.ForRoot(target, serverArtifactUri ?? "");
+        }
+        catch (NotSupportedException ex)
         {
             s.ArtifactsSkipped = pending.Count;
-            s.ArtifactsSkippedReason = $"the server run stores artifacts at '{serverArtifactUri ?? "(none)"}', which is not reachable through the tracking server (start it with --serve-artifacts to proxy artifacts); copy them with MLflow's own tools";
+            s.ArtifactsSkippedReason = ex.Message + " Copy them with MLflow's own tools.";
             SyncLog.ArtifactsSkipped(_logger, s.LocalRunId, pending.Count, s.ArtifactsSkippedReason);
             return;
         }
@@ -36,7 +44,7 @@ internal sealed partial class RunSynchronizer
                 await using (stream.ConfigureAwait(false))
                 {
                     // An upload is an idempotent write: the client's pipeline sends it again when that is safe.
-                    await target.UploadArtifactAsync(serverArtifactUri, relative, stream, ct).ConfigureAwait(false);
+                    await destination.WriteAsync(relative, stream, ct).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is MlflowException { Kind: MlflowFailureKind.Rejected } or MlflowValidationException or IOException or UnauthorizedAccessException)

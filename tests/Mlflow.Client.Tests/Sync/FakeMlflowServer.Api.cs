@@ -42,7 +42,8 @@ internal sealed partial class FakeMlflowServer
                     throw new FakeError(400, "INVALID_PARAMETER_VALUE", "experiment is deleted");
                 }
 
-                run.ArtifactUri = ProxiedArtifacts ? $"mlflow-artifacts:/{run.ExperimentId}/{run.RunId}/artifacts" : $"s3://bucket/{run.RunId}/artifacts";
+                run.ArtifactUri = LocalArtifactRoot is { } root ? Path.Combine(root, run.ExperimentId, run.RunId, "artifacts")
+                    : ProxiedArtifacts ? $"mlflow-artifacts:/{run.ExperimentId}/{run.RunId}/artifacts" : $"s3://bucket/{run.RunId}/artifacts";
                 foreach (var t in req["tags"]?.AsArray() ?? [])
                 {
                     run.Tags[(string)t!["key"]!] = (string?)t["value"] ?? "";

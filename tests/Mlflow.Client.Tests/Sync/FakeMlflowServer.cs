@@ -66,6 +66,12 @@ internal sealed partial class FakeMlflowServer : IDisposable
 
     public bool Deduplicating { get; }
 
+    /// <summary>
+    /// A folder on this machine under which new runs get their artifact root as a plain path, as a server started with
+    /// <c>--default-artifact-root ./mlruns</c> and no proxy gives them; <see langword="null"/>: <see cref="ProxiedArtifacts"/> decides.
+    /// </summary>
+    public string? LocalArtifactRoot { get; set; }
+
     /// <summary>Artifact root scheme given to new runs: proxied by default.</summary>
     public bool ProxiedArtifacts { get; set; } = true;
 

@@ -358,8 +358,28 @@ internal sealed class SyncTests
         Assert.That(summary.ArtifactsSkipped, Is.EqualTo(2));
         Assert.That(summary.Complete, Is.False, "not everything was sent");
         Assert.That(summary.RunsFailed, Is.Zero);
-        Assert.That(summary.Runs[0].ArtifactsSkippedReason, Does.Contain("s3://").And.Contain("--serve-artifacts"));
+        Assert.That(summary.Runs[0].ArtifactsSkippedReason, Does.Contain("'s3:'").And.Contain("--serve-artifacts"));
         Assert.That(server.Artifacts, Is.Empty);
+    }
+
+    [Test]
+    public async Task LocalFolderArtifactStore_ArtifactsAreWrittenThere()
+    {
+        // A server started as the tutorial starts it (--default-artifact-root ./mlruns, no proxy) on this machine: the
+        // tracker writes a run's files straight into that folder, and so does the sync.
+        using var c = new Ctx();
+        await BuildStoreAsync(c.Root);
+        var serverArtifacts = Path.Combine(Path.GetDirectoryName(c.Root)!, "server-artifacts");
+        using var server = new FakeMlflowServer { LocalArtifactRoot = serverArtifacts };
+
+        var summary = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
+        Assert.That(summary.ArtifactsSkipped, Is.Zero);
+        Assert.That(summary.ArtifactsSent, Is.EqualTo(2));
+        var written = Directory.EnumerateFiles(serverArtifacts, "*", SearchOption.AllDirectories).ToList();
+        Assert.That(written, Has.Count.EqualTo(2));
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).ArtifactsSent, Is.Zero, "sent once");
     }
 
     [Test]
