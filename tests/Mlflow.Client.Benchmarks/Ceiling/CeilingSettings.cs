@@ -9,7 +9,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// <param name="Experiment">The experiment logged to (<c>--experiment</c>, default <c>dotnet-bench-ceiling</c>).</param>
 /// <param name="Timeout">The most one configuration may take, delivery and read-back included (<c>--timeout</c> seconds, default 600).</param>
 /// <param name="Label">A name for the backend, repeated on every machine-readable line (<c>--label</c>, default <c>server</c>).</param>
-internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label)
+/// <param name="SyncPoints">Points of the local run mlflow-sync pushes (<c>--sync-points</c>, default <paramref name="Points"/>).</param>
+internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label, long SyncPoints)
 {
     /// <summary>Points in one log-batch body: the server's limit and the tracker's default batch.</summary>
     internal const int BatchPoints = 1000;
@@ -21,7 +22,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
     private const int MostRuns = 4;
 
     internal const string Usage =
-        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite]";
+        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--sync-points 1000000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite]";
 
     public static CeilingSettings Parse(string[] args)
     {
@@ -31,6 +32,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
         var experiment = "dotnet-bench-ceiling";
         var timeoutSeconds = 600.0;
         var label = "server";
+        long? syncPoints = null;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -48,6 +50,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
                 case "--experiment": experiment = value; break;
                 case "--timeout": timeoutSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--label": label = value; break;
+                case "--sync-points": syncPoints = long.Parse(value, CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown argument {name}. Usage: {Usage}");
             }
         }
@@ -65,6 +68,6 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
 
         const long unit = (long)BatchPoints * MostRuns;
         points = (points + unit - 1) / unit * unit;
-        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label);
+        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label, syncPoints is > 0 ? syncPoints.Value : points);
     }
 }

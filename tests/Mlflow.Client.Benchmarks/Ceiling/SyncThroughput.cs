@@ -5,7 +5,7 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 
 /// <summary>
 /// mlflow-sync as a user runs it after working offline: a local store (MLflow's file layout) holding one finished run
-/// with the configuration's points, written by a tracker on the local store before the clock starts, then
+/// with <see cref="CeilingSettings.SyncPoints"/> points, written by a tracker on the local store before the clock starts, then
 /// <see cref="MlflowSync.SyncAsync"/> to the server, timed until it returned (every point acknowledged, the status last).
 /// </summary>
 internal static class SyncThroughput
@@ -21,7 +21,7 @@ internal static class SyncThroughput
             {
                 using var run = local.StartRun(figure);
                 localRunId = run.RunId;
-                for (long step = 0; step < settings.Points; step++)
+                for (long step = 0; step < settings.SyncPoints; step++)
                 {
                     run.LogMetric(CeilingSettings.MetricKey, 1.0 / (step + 1), step);
                 }
@@ -30,14 +30,14 @@ internal static class SyncThroughput
             var sw = Stopwatch.StartNew();
             var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, cancellationToken: cts.Token);
             var seconds = sw.Elapsed.TotalSeconds;
-            if (!summary.Complete || summary.MetricPointsSent != settings.Points)
+            if (!summary.Complete || summary.MetricPointsSent != settings.SyncPoints)
             {
-                throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.Points} points; errors: {string.Join("; ", summary.Errors)}");
+                throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.SyncPoints} points; errors: {string.Join("; ", summary.Errors)}");
             }
 
             var serverRunId = summary.Runs.Single().ServerRunId!;
-            var (readBack, complete) = await Measurement.ReadBackAsync(client, [serverRunId], settings.Points, cts.Token);
-            return new Measurement(figure, settings.Points, seconds, readBack, complete);
+            var (readBack, complete) = await Measurement.ReadBackAsync(client, [serverRunId], settings.SyncPoints, cts.Token);
+            return new Measurement(figure, settings.SyncPoints, seconds, readBack, complete);
         }
         finally
         {
