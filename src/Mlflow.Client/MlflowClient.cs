@@ -155,7 +155,7 @@ public partial class MlflowClient : IDisposable
 
         if (!Uri.TryCreate(trackingUri.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new ArgumentException($"The tracking URI '{TrackingUriDisplay.Redact(trackingUri)}' is not an http(s) URI; MlflowClient talks to a tracking server only.", nameof(trackingUri));
+            throw new ArgumentException($"The tracking URI '{TrackingUriDisplay.Redact(trackingUri)}' is not an http(s) URI; MlflowClient talks to a tracking server only." + DatabaseTrackingUri.Advice(trackingUri), nameof(trackingUri));
         }
 
         var builder = new UriBuilder(uri) { UserName = "", Password = "", Query = "", Fragment = "" };

@@ -34,6 +34,8 @@ internal static class AliasGate
             result.BaselineVersion = version.Version;
         }
 
+        result.AliasTarget = (modelName, alias);
+        result.CandidateVersion = candidateVersion;
         if (candidateVersion is not null && result.CandidateWins && candidateVersion != result.BaselineVersion)
         {
             await registry.SetAliasAsync(modelName, alias, candidateVersion, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,16 @@ public sealed class GateResult
     /// <summary>Whether the alias was moved to the candidate's version.</summary>
     public bool AliasMoved { get; internal set; }
 
-    /// <summary>A readable report: the verdict, then one line per metric with both values and the delta.</summary>
+    /// <summary>The registered model and alias of an alias comparison (for the report).</summary>
+    internal (string ModelName, string Alias)? AliasTarget { get; set; }
+
+    /// <summary>The version the alias was to move to when the candidate won (for the report); <see langword="null"/> when none was given.</summary>
+    internal string? CandidateVersion { get; set; }
+
+    /// <summary>
+    /// A readable report: the verdict, then one line per metric with both values and the delta, then, when the gate was
+    /// given a candidate version to promote, whether the alias moved (from which version to which) or why not.
+    /// </summary>
     /// <returns>The text.</returns>
     public override string ToString()
     {
@@ -72,8 +81,22 @@ public sealed class GateResult
             sb.AppendLine();
         }
 
+        if (AliasTarget is var (model, alias) && CandidateVersion is { } version)
+        {
+            var was = BaselineVersion is null ? "it did not exist" : "was version " + BaselineVersion;
+            sb.Append(AliasMoved
+                ? $"Alias moved: {model}@{alias} now points at version {version} ({was})."
+                : $"Alias not moved: {model}@{alias} {(BaselineVersion is null ? "was not set" : "stays on version " + BaselineVersion)} ({WhyNotMoved(version)}).");
+            sb.AppendLine();
+        }
+
         return sb.ToString();
     }
+
+    private string WhyNotMoved(string version)
+        => version == BaselineVersion ? "it already points at the candidate's version"
+            : Verdict != GateVerdict.Pass ? "the candidate did not pass"
+            : "the candidate did not win: its first metric is not strictly better";
 
     private static string Num(double? value) => value?.ToString("G6", CultureInfo.InvariantCulture) ?? "-";
 }

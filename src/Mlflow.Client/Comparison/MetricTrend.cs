@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Mlflow.Client.Comparison;
 
 /// <summary>One run's value of a metric in a trend.</summary>
@@ -19,6 +21,21 @@ public sealed record TrendChange(double BaselineMean, double LatestMean, int Bas
 
     /// <summary><see cref="Delta"/> over the magnitude of the baseline mean (NaN when the baseline mean is 0).</summary>
     public double RelativeChange => BaselineMean == 0 ? double.NaN : Delta / Math.Abs(BaselineMean);
+
+    /// <summary>
+    /// One readable line, values to 6 significant digits: <c>latest 0.8125 (mean of 3 runs) vs baseline 0.825 (mean of 3
+    /// runs): delta -0.0125 (-1.52%)</c> (no percentage when the baseline mean is 0).
+    /// </summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        var relative = double.IsNaN(RelativeChange) ? "" : " (" + (RelativeChange * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%)";
+        return $"latest {Num(LatestMean)} ({Runs(LatestCount)}) vs baseline {Num(BaselineMean)} ({Runs(BaselineCount)}): delta {(Delta > 0 ? "+" : "")}{Num(Delta)}{relative}";
+
+        static string Runs(int count) => count == 1 ? "mean of 1 run" : "mean of " + count.ToString(CultureInfo.InvariantCulture) + " runs";
+    }
+
+    private static string Num(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
 }
 
 /// <summary>The series (run start time, value) of one metric over the runs of an experiment, oldest first, for drift checks of scheduled evaluations.</summary>

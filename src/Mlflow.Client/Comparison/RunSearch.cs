@@ -20,7 +20,7 @@ internal static class RunSearch
         foreach (var name in query.ExperimentNames)
         {
             var experiment = await store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
-                ?? throw new MlflowException($"No experiment named '{name}' in {store.Description}.");
+                ?? throw MlflowException.ResourceDoesNotExist($"No experiment named '{name}' in {store.Description}.");
             ids.Add(experiment.ExperimentId);
         }
 

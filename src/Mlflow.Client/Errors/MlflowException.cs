@@ -63,6 +63,21 @@ public class MlflowException : Exception
         Kind = kind;
     }
 
+    /// <summary>A refusal found without an HTTP answer of its own (a name looked up and not found), with MLflow's error code.</summary>
+    private MlflowException(string message, string rawErrorCode) : base(message)
+    {
+        RawErrorCode = rawErrorCode;
+        ErrorCode = ParseErrorCode(rawErrorCode);
+        ServerMessage = message;
+        Kind = MlflowFailureKind.Rejected;
+    }
+
+    /// <summary>
+    /// Something the caller named does not exist: <see cref="ErrorCode"/> is <see cref="MlflowErrorCode.ResourceDoesNotExist"/>
+    /// (<c>RESOURCE_DOES_NOT_EXIST</c>), as the server answers for it, and <see cref="Kind"/> is <see cref="MlflowFailureKind.Rejected"/>.
+    /// </summary>
+    internal static MlflowException ResourceDoesNotExist(string message) => new(message, "RESOURCE_DOES_NOT_EXIST");
+
     private const string OutcomeUnknownNote = " (outcome unknown: the server may have applied the request)";
 
     /// <summary>

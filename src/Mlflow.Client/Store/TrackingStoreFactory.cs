@@ -22,7 +22,7 @@ internal static class TrackingStoreFactory
 
         if (uri is not null && IsUnsupportedScheme(uri))
         {
-            throw new NotSupportedException($"The tracking URI '{TrackingUriDisplay.Redact(uri)}' names a database or hosted backend; Mlflow.Client talks to a tracking server (http/https) or a local folder.");
+            throw new NotSupportedException($"The tracking URI '{TrackingUriDisplay.Redact(uri)}' names a database or hosted backend; Mlflow.Client talks to a tracking server (http/https) or a local folder." + DatabaseTrackingUri.Advice(uri));
         }
 
         return new FileStore.LocalFileStore(FileStore.LocalFileStore.ResolveRoot(uri), loggerFactory.CreateLogger("Mlflow.Client.LocalFileStore"));

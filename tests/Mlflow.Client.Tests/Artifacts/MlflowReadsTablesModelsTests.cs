@@ -10,16 +10,21 @@ namespace Mlflow.Client.Tests.Artifacts;
 /// (<c>read_tables_models.py</c>, the source tree of <c>MLFLOW_SRC</c> with the shims of <c>MLFLOW_SHIMS</c>, run with
 /// <c>/usr/bin/python3</c>) reads them: <c>mlflow.load_table</c>, <c>run.inputs</c>, <c>mlflow.onnx.load_model</c>,
 /// <c>mlflow.models.get_model_info</c>. Against a local store (needs <c>MLFLOW_SRC</c>) and against the real server of
-/// <c>MLFLOW_TEST_TRACKING_URI</c>.
+/// <c>MLFLOW_TEST_TRACKING_URI</c>. Both need Python's <c>onnx</c> (Debian <c>python3-onnx</c>) and are skipped, saying so,
+/// without it.
 /// </summary>
 [Category("RealServer")]
 [NonParallelizable]
 internal sealed class MlflowReadsTablesModelsTests
 {
+    /// <summary><c>mlflow.onnx.load_model</c> imports Python's <c>onnx</c>; Debian 12 packages it as this.</summary>
+    internal const string OnnxDebianPackage = "python3-onnx";
+
     [Test]
     public async Task Mlflow_reads_what_a_local_store_run_logged()
     {
         RealMlflowReadTests.RequireMlflow();
+        MlflowPython.RequireModule("onnx", OnnxDebianPackage);
         var parent = Directory.CreateTempSubdirectory("tables-python-").FullName;
         try
         {
@@ -37,6 +42,7 @@ internal sealed class MlflowReadsTablesModelsTests
     {
         var uri = RealServer.RealServerEnvironment.RequireTrackingUri();
         RealMlflowReadTests.RequireMlflow();
+        MlflowPython.RequireModule("onnx", OnnxDebianPackage);
         await LogAndReadAsync(uri, uri);
     }
 

@@ -95,6 +95,7 @@ public sealed class EvaluationGateTests
         Assert.That(byAlias.BaselineRunId, Is.EqualTo(baseline));
         Assert.That(byAlias.BaselineVersion, Is.EqualTo(v1.Version));
         Assert.That(byAlias.AliasMoved, Is.True);
+        Assert.That(byAlias.ToString(), Does.Contain($"Alias moved: m@champion now points at version {v2.Version} (was version {v1.Version})."));
         Assert.That(tracker.Registry.GetVersionByAlias("m", "champion").Version, Is.EqualTo(v2.Version));
     }
 
@@ -116,6 +117,7 @@ public sealed class EvaluationGateTests
         Assert.That(result.BaselineVersion, Is.EqualTo("3"));
         Assert.That(result.BaselineRunId, Is.EqualTo("base"));
         Assert.That(result.AliasMoved, Is.True);
+        Assert.That(result.ToString(), Does.EndWith("Alias moved: clf@champion now points at version 4 (was version 3)." + Environment.NewLine));
         var set = server.Requests.Single(e => e.RequestMessage.Method == "POST");
         var body = FixtureServer.BodyJson(set)!;
         Assert.That(((string?)body["name"], (string?)body["alias"], (string?)body["version"]), Is.EqualTo(("clf", "champion", "4")));
@@ -138,11 +140,13 @@ public sealed class EvaluationGateTests
 
         Assert.That(lost.ExitCode, Is.EqualTo(1));
         Assert.That(lost.AliasMoved, Is.False);
+        Assert.That(lost.ToString(), Does.EndWith("Alias not moved: clf@champion stays on version 3 (the candidate did not pass)." + Environment.NewLine));
         Assert.That(server.Requests.Any(e => e.RequestMessage.Method == "POST"), Is.False);
         Assert.That(first.NoBaseline, Is.True);
         Assert.That(first.Verdict, Is.EqualTo(GateVerdict.Pass));
         Assert.That(first.CandidateWins, Is.True);
         Assert.That(first.AliasMoved, Is.False, "no version given: the alias is never moved");
+        Assert.That(first.ToString(), Does.Not.Contain("Alias"), "nothing to say about an alias the gate was not asked to move");
     }
 
     private static void StubRun(FixtureServer server, string id, double f1, double loss)

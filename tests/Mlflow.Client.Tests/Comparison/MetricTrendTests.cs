@@ -38,6 +38,18 @@ public sealed class MetricTrendTests
     }
 
     [Test]
+    public void A_change_prints_as_a_readable_line_not_a_raw_record()
+    {
+        // 0.8125 - 0.825 in binary floating point is -0.012500000000000067: shown rounded, with the windows and the relative change.
+        var change = new TrendChange(BaselineMean: 0.825, LatestMean: 0.8125, BaselineCount: 3, LatestCount: 2);
+        Assert.That(change.Delta, Is.Not.EqualTo(-0.0125), "the premise: the raw delta has binary noise");
+
+        Assert.That(change.ToString(), Is.EqualTo("latest 0.8125 (mean of 2 runs) vs baseline 0.825 (mean of 3 runs): delta -0.0125 (-1.52%)"));
+        Assert.That(new TrendChange(0, 0.5, 1, 1).ToString(), Is.EqualTo("latest 0.5 (mean of 1 run) vs baseline 0 (mean of 1 run): delta +0.5"));
+        Assert.That(new TrendChange(0.9, 0.9, 4, 4).ToString(), Does.EndWith("delta 0 (0%)"));
+    }
+
+    [Test]
     public async Task The_tracker_reads_a_trend_from_its_local_store()
     {
         using var dir = new OfflineFallbackTests.Dir();

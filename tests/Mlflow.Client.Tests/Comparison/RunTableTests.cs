@@ -1,6 +1,7 @@
 using Mlflow.Client.Comparison;
 using Mlflow.Client.Tests.Infrastructure;
 using Mlflow.Client.Tests.Offline;
+using Mlflow.Client.Tests.Sync;
 using NUnit.Framework;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -65,7 +66,20 @@ public sealed class RunTableTests
         using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = "cmp" });
 
         var ex = Assert.ThrowsAsync<MlflowException>(() => tracker.SearchRunsAsync(new RunQuery { ExperimentNames = ["nope"] }));
-        Assert.That(ex!.Message, Does.Contain("'nope'"));
+        Assert.That(ex!.Message, Does.Contain("No experiment named 'nope'"));
+        Assert.That((ex.ErrorCode, ex.RawErrorCode, ex.Kind), Is.EqualTo((MlflowErrorCode.ResourceDoesNotExist, "RESOURCE_DOES_NOT_EXIST", MlflowFailureKind.Rejected)));
+    }
+
+    [Test]
+    public void An_unknown_experiment_on_a_server_is_resource_does_not_exist()
+    {
+        using var server = new FakeMlflowServer();
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url });
+
+        var ex = Assert.ThrowsAsync<MlflowException>(() => client.SearchRunTableAsync(new RunQuery { ExperimentNames = ["nope"] }));
+        Assert.That(ex!.Message, Does.Contain("No experiment named 'nope'"));
+        Assert.That(ex.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
+        Assert.That(ex.IsTransient, Is.False);
     }
 
     [Test]

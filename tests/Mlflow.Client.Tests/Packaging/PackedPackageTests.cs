@@ -108,7 +108,7 @@ public sealed class PackedPackageTests
             ? set
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
-    private static async Task<string> RunAsync(string workingDirectory, Dictionary<string, string>? environment, params string[] args)
+    internal static async Task<string> RunAsync(string workingDirectory, Dictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)

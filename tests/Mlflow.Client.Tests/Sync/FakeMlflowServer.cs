@@ -18,7 +18,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
     internal const string FaultHeader = "X-Fake-Fault";
     private const string Api = "/api/2.0/mlflow/";
     private const string ArtifactsApi = "/api/2.0/mlflow-artifacts/artifacts/";
-    private HttpListener _listener = new();
+    private readonly HttpListener _listener;
+    private readonly TcpFront _front;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -34,18 +35,21 @@ internal sealed partial class FakeMlflowServer : IDisposable
 
     public FakeMlflowServer(bool deduplicating = false)
     {
+        _listener = new HttpListener();
         Deduplicating = deduplicating;
-        // A free port is found by probing; another listener of this process may still hold the one the probe
-        // returned, so a bounded number of fresh ports is tried.
+        // The HttpListener serves a private port for the server's whole life; clients reach it through the front on
+        // Url's port, which StopListening/StartListening close and open (see TcpFront for why the listener itself is never
+        // restarted). A free private port is found by probing; another listener of this process may still hold the one
+        // the probe returned, so a bounded number of fresh ports is tried.
+        int backendPort;
         for (var attempt = 1; ; attempt++)
         {
             var probe = new TcpListener(IPAddress.Loopback, 0);
             probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            backendPort = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
-            Url = $"http://127.0.0.1:{port}";
             _listener.Prefixes.Clear();
-            _listener.Prefixes.Add(Url + "/");
+            _listener.Prefixes.Add($"http://127.0.0.1:{backendPort}/");
             try
             {
                 _listener.Start();
@@ -58,6 +62,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
             }
         }
 
+        _front = new TcpFront(new IPEndPoint(IPAddress.Loopback, backendPort));
+        Url = $"http://127.0.0.1:{_front.Port}";
         Experiments["0"] = new FakeExperiment("0", "Default");
         _loop = Task.Run(LoopAsync);
     }
@@ -148,22 +154,19 @@ internal sealed partial class FakeMlflowServer : IDisposable
         }
     }
 
-    /// <summary>Stops accepting connections (clients get "connection refused"); the state is kept.</summary>
+    /// <summary>Stops accepting connections (clients get "connection refused") and drops the open ones; the state is kept.</summary>
     public void StopListening()
     {
         Volatile.Write(ref _paused, true);
-        // Abort, not Stop: a server that goes down also drops the connections it had accepted (Stop would leave them
-        // open and unserved, so a client reusing one would wait for its timeout instead of seeing the outage).
-        _listener.Abort();
+        // A server that goes down also drops the connections it had accepted (keeping them open and unserved would make
+        // a client reusing one wait for its timeout instead of seeing the outage).
+        _front.Stop();
     }
 
     /// <summary>Accepts connections again on the same port, with the same state (a restarted server with a persistent backend).</summary>
     public void StartListening()
     {
-        var fresh = new HttpListener();
-        fresh.Prefixes.Add(Url + "/");
-        fresh.Start();
-        Volatile.Write(ref _listener, fresh);
+        _front.Start(_front.Port);
         Volatile.Write(ref _paused, false);
     }
 
@@ -184,7 +187,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
             HttpListenerContext ctx;
             try
             {
-                ctx = await Volatile.Read(ref _listener).GetContextAsync().WaitAsync(_stop.Token);
+                ctx = await _listener.GetContextAsync().WaitAsync(_stop.Token);
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
@@ -192,8 +195,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
             }
             catch (Exception)
             {
-                // Stopped by StopListening (the server is "down"), or the listener it aborted failed just as StartListening
-                // put a fresh one in place: take the current listener again (waiting for StartListening, bounded by disposal).
+                // the listener failed to take a connection: go on with the next (bounded by disposal)
                 await Task.Delay(10);
                 continue;
             }
@@ -344,7 +346,8 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        ((IDisposable)Volatile.Read(ref _listener)).Dispose(); // also when already aborted by StopListening
+        _front.Dispose();
+        ((IDisposable)_listener).Dispose();
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
