@@ -24,7 +24,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<Fault> _faults = [];
-    private readonly ManualResetEventSlim _released = new(true);
+    private TaskCompletionSource _releasedTask = CompletedRelease();
     private int _nextExperiment = 1;
     private bool _paused;
     private volatile string? _hung;
@@ -115,7 +115,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// </summary>
     public void Hang(string endpoint = "*")
     {
-        _released.Reset();
+        Volatile.Write(ref _releasedTask, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         _hung = endpoint;
     }
 
@@ -123,7 +123,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public void Release()
     {
         _hung = null;
-        _released.Set();
+        Volatile.Read(ref _releasedTask).TrySetResult();
     }
 
     /// <summary>
@@ -200,11 +200,13 @@ internal sealed partial class FakeMlflowServer : IDisposable
                 continue;
             }
 
-            _ = Task.Run(() => Handle(ctx));
+            _ = Task.Run(() => HandleAsync(ctx));
         }
     }
 
-    private void Handle(HttpListenerContext ctx)
+    // Waits (a hung request, the service time) are awaited, never blocking a pool thread: tests that hang one server
+    // must not starve the threads another test's server needs.
+    private async Task HandleAsync(HttpListenerContext ctx)
     {
         var path = ctx.Request.Url!.AbsolutePath;
         var method = ctx.Request.HttpMethod;
@@ -218,7 +220,15 @@ internal sealed partial class FakeMlflowServer : IDisposable
         if (_hung is { } hung && (hung == "*" || path.EndsWith("/" + hung, StringComparison.Ordinal)))
         {
             Interlocked.Increment(ref _hungRequests);
-            _released.Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                await Volatile.Read(ref _releasedTask).Task.WaitAsync(TimeSpan.FromSeconds(30), _stop.Token);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+            {
+                // at most 30 s, or until disposal
+            }
+
             try
             {
                 // HttpListener cannot cut a connection: an aborted response reaches the client as an empty 200. The
@@ -248,7 +258,14 @@ internal sealed partial class FakeMlflowServer : IDisposable
         {
             if (logBatch && LogBatchServiceTime > TimeSpan.Zero)
             {
-                _stop.Token.WaitHandle.WaitOne(LogBatchServiceTime); // bounded by disposal
+                try
+                {
+                    await Task.Delay(LogBatchServiceTime, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // disposed
+                }
             }
 
             Serve(ctx, path, method, body);
@@ -343,6 +360,13 @@ internal sealed partial class FakeMlflowServer : IDisposable
         }
     }
 
+    private static TaskCompletionSource CompletedRelease()
+    {
+        var done = new TaskCompletionSource();
+        done.SetResult();
+        return done;
+    }
+
     public void Dispose()
     {
         _stop.Cancel();
@@ -357,8 +381,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
         }
 
         _stop.Dispose();
-        _released.Set();
-        _released.Dispose();
+        Volatile.Read(ref _releasedTask).TrySetResult();
     }
 
     private sealed record Fault(string Endpoint, int Nth, bool Apply, int Status)

@@ -9,7 +9,7 @@ namespace Mlflow.Client.Tests.Tracking;
 
 /// <summary>
 /// Issue 18, in a real process: a child logs a burst faster than a healthy server takes it (the fake server serves each
-/// log-batch in 50 ms, two at a time: a backlog of 2.5 s at least, longer than the 1.5 s ShutdownTimeout), then ends its run and exits normally, is stopped by SIGTERM with the burst still
+/// log-batch in 50 ms, two at a time: a backlog of 5 s at least, longer than the 3 s ShutdownTimeout), then ends its run and exits normally, is stopped by SIGTERM with the burst still
 /// queued, or is killed with SIGKILL right after its run ended. Every point ends on the server exactly once, directly or
 /// after mlflow-sync of the offline store; counted by the server.
 /// </summary>
@@ -18,7 +18,7 @@ namespace Mlflow.Client.Tests.Tracking;
 [CancelAfter(300_000)]
 internal sealed class BurstProcessTests
 {
-    private const int Points = 100_000;
+    private const int Points = 200_000;
 
     /// <summary>Runs the test app's burst mode to its end (or its kill); returns the run id, the server run and the child's output.</summary>
     internal static async Task<(string RunId, string Output)> RunBurstAsync(string uri, string offlineDir, string experiment, int points, int shutdownTimeoutMs, string ending, Func<Task>? beforeKill = null)
@@ -84,9 +84,9 @@ internal sealed class BurstProcessTests
         return await MlflowSync.SyncAsync(new SyncOptions { From = offlineDir, To = uri, WrapHandler = wrap });
     }
 
-    [TestCase("exit", 1500, "FINISHED")]
-    [TestCase("signal", 1500, "KILLED")]
-    [TestCase("kill", 1500, "FINISHED")]
+    [TestCase("exit", 3000, "FINISHED")]
+    [TestCase("signal", 3000, "KILLED")]
+    [TestCase("kill", 3000, "FINISHED")]
     [TestCase("kill", 0, "FINISHED")] // ShutdownTimeout 0: the quick-exit setting, the backlog goes to disk at the end
     public async Task Every_point_of_a_burst_faster_than_the_server_reaches_it_once(string ending, int shutdownTimeoutMs, string status)
     {
