@@ -95,7 +95,7 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
             return false;
         }
 
-        if (run.OutboxRequested && (tracked.Identity is not null || tracked.Mirror is not null))
+        if (run.OutboxRequested && tracked.CanKeepOffline)
         {
             // The run ended and the server stopped taking its entries: what is left goes to the local copy, in order,
             // drained while the tracker lives (the next attempt after the reconnect interval), else by mlflow-sync.
@@ -128,7 +128,7 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
     public void Persist() => _local.FlushToDisk(force: true);
 
     /// <summary>Whether the run can be kept offline: created on the server by this tracker, or already with a local copy.</summary>
-    public bool CanKeepOffline(RunBuffer run) => _runs.TryGetValue(run, out var t) && (t.Identity is not null || t.Mirror is not null);
+    public bool CanKeepOffline(RunBuffer run) => _runs.TryGetValue(run, out var t) && t.CanKeepOffline;
 
     /// <summary>
     /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
@@ -370,6 +370,9 @@ internal sealed partial class OfflineSink : ILogSink, IDisposable
         public RunIdentity? Identity { get; } = identity;
 
         public RunMirror? Mirror { get => _mirror; set => _mirror = value; }
+
+        /// <summary>Created on the server by this tracker (a copy can be opened), or already with a local copy.</summary>
+        public bool CanKeepOffline => Identity is not null || _mirror is not null;
 
         /// <summary>The run ended: the layer forgets it once its copy is drained.</summary>
         public bool Ended { get => _ended; set => _ended = value; }

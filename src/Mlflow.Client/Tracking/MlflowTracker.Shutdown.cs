@@ -82,14 +82,6 @@ public sealed partial class MlflowTracker
             TrackingLog.ProcessExiting(Logger, reason, count);
         }
 
-        // A signal handler may run on a thread-pool thread, which it blocks for the whole wait: one more thread keeps the
-        // sender and its HTTP calls from starving (on 2 cores a starved pool looks like a stalled server).
-        if (Thread.CurrentThread.IsThreadPoolThread)
-        {
-            ThreadPool.GetMinThreads(out var workers, out var completionPorts);
-            ThreadPool.SetMinThreads(workers + 1, completionPorts);
-        }
-
         try
         {
             EndActiveRunsAsync(RunStatus.Killed, ShutdownTimeout).GetAwaiter().GetResult();

@@ -93,12 +93,12 @@ internal sealed class BurstProcessTests
         using var dir = new OfflineFallbackTests.Dir();
         using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(50) };
         var (runId, output) = await RunBurstAsync(server.Url, dir.Path, "burst-exp", Points, shutdownTimeoutMs, ending);
-        var direct = Steps(server, runId).Count;
+        var direct = SlowServerEndTests.ServerSteps(server, runId, "m").Count;
         var summary = await SyncLeftoversAsync(dir.Path, server.Url, inner => new LostAnswerHandler(inner));
         TestContext.Progress.WriteLine($"{direct} points on the server when the child was gone; mlflow-sync: {summary?.ToString() ?? "nothing to send"}");
 
         Assert.That(summary?.RunsFailed ?? 0, Is.Zero);
-        Assert.That(Steps(server, runId).Order(), Is.EqualTo(Enumerable.Range(0, Points).Select(i => (long)i)).AsCollection, "every point once");
+        Assert.That(SlowServerEndTests.ServerSteps(server, runId, "m").Order(), Is.EqualTo(Enumerable.Range(0, Points).Select(i => (long)i)).AsCollection, "every point once");
         Assert.That(server.Runs[runId].Status, Is.EqualTo(status));
         Assert.That(server.Runs.Values.Count(r => r.ExperimentId != "0"), Is.EqualTo(1), "one run");
         if (shutdownTimeoutMs == 0)
@@ -109,14 +109,6 @@ internal sealed class BurstProcessTests
         {
             Assert.That(output, Does.Contain(" Server "), "the run's end waited for the healthy server: DataLocation says Server");
             Assert.That(direct, Is.EqualTo(Points), "delivered by the child itself");
-        }
-    }
-
-    private static List<long> Steps(FakeMlflowServer server, string runId)
-    {
-        lock (server.Runs)
-        {
-            return server.Runs.TryGetValue(runId, out var run) && run.Metrics.TryGetValue("m", out var points) ? [.. points.Select(p => p.Step)] : [];
         }
     }
 }

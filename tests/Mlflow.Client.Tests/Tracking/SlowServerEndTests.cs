@@ -24,7 +24,8 @@ internal sealed class SlowServerEndTests
             o.Batching.FlushInterval = TimeSpan.FromHours(1); // only full batches and the end send
         });
 
-    private static List<long> ServerSteps(FakeMlflowServer server, string runId, string key)
+    /// <summary>The steps of metric <paramref name="key"/> the fake server holds for a run, in arrival order.</summary>
+    internal static List<long> ServerSteps(FakeMlflowServer server, string runId, string key)
     {
         lock (server.Runs)
         {
