@@ -1,24 +1,21 @@
 namespace Mlflow.Client.Batching;
 
 /// <summary>
-/// How one run's queued entries reach the store: cut into log-batch requests and sent with up to
+/// How one run's queued entries reach the exporter: cut into log-batch requests and exported with up to
 /// <see cref="MlflowBatchingOptions.MaxConcurrentRequests"/> requests in flight (shared by all runs of the tracker).
 /// </summary>
 /// <remarks>
 /// Batches of metrics and params overlap: the order of a metric's history rows does not matter to either backend (the
 /// latest value is chosen by step, timestamp and value), and a param key is sent once. A batch holding a tag or a tag
 /// deletion is a barrier: it goes out alone, after every earlier batch of the run was answered, so the last write of a
-/// tag wins as logged. A batch the server could not take (unreachable beyond the retry budget) stops the dispatch when
-/// the sink can keep entries (<see cref="ILogSink.CanKeep"/>): it and every entry not yet sent are handed to
-/// <see cref="ILogSink.KeepAsync"/>, in order.
+/// tag wins as logged. Each batch is settled by the outcome of its one export call: delivered, rejected (bisected when
+/// the server names the input, so only the offending entries are reported) or kept on disk by the exporter; where the
+/// entries go (the server, or the outbox once the server stopped taking them) is the exporter's decision alone.
 /// </remarks>
 internal sealed partial class LogBatcher
 {
     /// <summary>Why entries go to the outbox when a run's end found the server no longer taking them.</summary>
     internal const string OutboxReason = "the run ended and the server took no entry for MlflowBatchingOptions.ShutdownTimeout";
-
-    /// <summary>Entries [From, To) of a drain that were not delivered and go to the sink's keeping.</summary>
-    private readonly record struct KeptRange(int From, int To, bool UnknownOutcome, string Reason);
 
     private async Task DrainRunAsync(RunBuffer run)
     {
@@ -28,127 +25,53 @@ internal sealed partial class LogBatcher
             return;
         }
 
-        // Every entry taken is settled exactly once: delivered or rejected (released by the batch that sent it), or
-        // kept by the sink (released here); what a failure leaves unsettled is reported, never dropped.
-        List<KeptRange> kept = [];
-        var written = 0;
-        var reason = "internal error of the background sender";
+        // Every entry taken is settled exactly once, by the batch that exports it.
         try
         {
-            kept.Add(new KeptRange(0, count, UnknownOutcome: false, "queued while the run is offline"));
-            if (await _sink.TryTakeAsync(run, entries, count).ConfigureAwait(false))
-            {
-                Settle(run, count);
-                written = 1;
-                return;
-            }
-
-            kept.Clear();
-            kept = await SendConcurrentlyAsync(run, entries, count).ConfigureAwait(false);
-            if (kept.Count == 0)
-            {
-                return;
-            }
-
-            // The server is unreachable: what was not acknowledged, and everything after it, is kept by the sink.
-            reason = "the server is unreachable and the local store failed";
-            foreach (var range in kept)
-            {
-                await _sink.KeepAsync(run, entries, range.From, range.To, range.UnknownOutcome, range.Reason).ConfigureAwait(false);
-                Settle(run, range.To - range.From);
-                written++;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or MlflowException or InvalidOperationException)
-        {
-            reason += ": " + ex.Message;
+            await ExportConcurrentlyAsync(run, entries, count).ConfigureAwait(false);
         }
         finally
         {
-            // Only reachable through a bug or a failing disk: account for the rest so flushes do not hang, and say so.
-            foreach (var range in kept.Skip(written))
-            {
-                for (var i = range.From; i < range.To; i++)
-                {
-                    _counters.Reject(run, entries[i], reason);
-                }
-
-                Settle(run, range.To - range.From);
-            }
-
             run.Complete(count);
             run.Return(entries, count);
         }
     }
 
-    /// <summary>
-    /// Sends entries [0, count) in batches with requests in flight; returns the ranges that were not delivered (the
-    /// server is unreachable), in order, empty when every entry was delivered or rejected.
-    /// </summary>
-    private async Task<List<KeptRange>> SendConcurrentlyAsync(RunBuffer run, LogEntry[] entries, int count)
+    /// <summary>Exports entries [0, count) in batches with requests in flight; returns when every batch was settled.</summary>
+    private async Task ExportConcurrentlyAsync(RunBuffer run, LogEntry[] entries, int count)
     {
-        var inFlight = new List<Task<KeptRange?>>();
-        var kept = new List<KeptRange>();
+        var inFlight = new List<Task>();
         var paramKeys = new HashSet<string>(StringComparer.Ordinal);
         var start = 0;
-        while (start < count)
+        try
         {
-            if (run.OutboxRequested && _sink.CanKeep)
+            while (start < count)
             {
-                break; // the run ended and the server stopped taking entries: the rest goes to the outbox, in order
-            }
-
-            var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, paramKeys);
-            var barrier = HoldsTagWrites(entries, start, end);
-            if (barrier)
-            {
-                await SettleAsync(inFlight, kept, all: true).ConfigureAwait(false);
-            }
-
-            if (kept.Count > 0)
-            {
-                break;
-            }
-
-            await _requests.WaitAsync().ConfigureAwait(false);
-            inFlight.Add(SendBatchAsync(run, entries, start, end));
-            start = end;
-            await SettleAsync(inFlight, kept, all: barrier).ConfigureAwait(false);
-            if (kept.Count > 0)
-            {
-                break;
-            }
-        }
-
-        await SettleAsync(inFlight, kept, all: true).ConfigureAwait(false);
-        if (start < count)
-        {
-            kept.Add(new KeptRange(start, count, UnknownOutcome: false, kept.Count > 0 ? kept[0].Reason : OutboxReason));
-        }
-
-        kept.Sort((a, b) => a.From.CompareTo(b.From));
-        return kept;
-    }
-
-    /// <summary>Collects the answered batches (all of them when <paramref name="all"/>), adding those that were not delivered to <paramref name="kept"/>.</summary>
-    private static async Task SettleAsync(List<Task<KeptRange?>> inFlight, List<KeptRange> kept, bool all)
-    {
-        if (all)
-        {
-            await Task.WhenAll(inFlight).ConfigureAwait(false);
-        }
-
-        for (var i = inFlight.Count - 1; i >= 0; i--)
-        {
-            if (inFlight[i].IsCompleted)
-            {
-                if (await inFlight[i].ConfigureAwait(false) is { } range)
+                var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, paramKeys);
+                var barrier = HoldsTagWrites(entries, start, end);
+                if (barrier)
                 {
-                    kept.Add(range);
+                    await Task.WhenAll(inFlight).ConfigureAwait(false);
+                    inFlight.Clear();
                 }
 
-                inFlight.RemoveAt(i);
+                await _requests.WaitAsync().ConfigureAwait(false);
+                var batch = ExportBatchAsync(run, entries, start, end);
+                start = end;
+                if (barrier)
+                {
+                    await batch.ConfigureAwait(false);
+                }
+                else
+                {
+                    inFlight.Add(batch);
+                    inFlight.RemoveAll(t => t.IsCompleted);
+                }
             }
+        }
+        finally
+        {
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
         }
     }
 
@@ -172,14 +95,26 @@ internal sealed partial class LogBatcher
         return false;
     }
 
-    /// <summary>Sends one batch holding a request slot; returns what was not delivered, or <see langword="null"/>.</summary>
-    private async Task<KeptRange?> SendBatchAsync(RunBuffer run, LogEntry[] entries, int start, int end)
+    /// <summary>Exports one batch holding a request slot and settles each of its entries, also when the exporter fails (a bug).</summary>
+    private async Task ExportBatchAsync(RunBuffer run, LogEntry[] entries, int start, int end)
     {
+        var settled = start;
         try
         {
-            var (failedAt, unknown, reason) = await SendRangeAsync(run, entries, start, end).ConfigureAwait(false);
-            Settle(run, (failedAt < 0 ? end : failedAt) - start);
-            return failedAt < 0 ? null : new KeptRange(failedAt, end, unknown, reason);
+            await ExportRangeAsync(run, entries, start, end, done => settled = done).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // an exporter failure is a bug: its entries are reported, never left unsettled (a flush would hang)
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TrackingLog.SenderFailed(_logger, ex);
+            var reason = "internal error of the background sender: " + ex.Message;
+            for (var i = settled; i < end; i++)
+            {
+                _counters.Reject(run, entries[i], reason);
+            }
+
+            Settle(run, end - settled);
         }
         finally
         {
@@ -187,25 +122,23 @@ internal sealed partial class LogBatcher
         }
     }
 
-    /// <summary>
-    /// Sends entries [start, end); returns -1 when each was delivered or rejected, else the index from which the server
-    /// could not be reached, whether that send may have been applied, and why.
-    /// </summary>
-    private async Task<(int FailedAt, bool Unknown, string Reason)> SendRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end)
+    /// <summary>Exports entries [start, end) and settles them by the outcome; reports how far it settled through <paramref name="settledTo"/>.</summary>
+    private async Task ExportRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end, Action<int> settledTo)
     {
-        var result = await _sink.SendAsync(run, entries, start, end, run.SendCancellation).ConfigureAwait(false);
-        switch (result.Status)
+        var result = await _exporter.ExportAsync(run, entries, start, end, run.SendCancellation).ConfigureAwait(false);
+        switch (result.Outcome)
         {
-            case SendStatus.Delivered:
+            case ExportOutcome.Delivered:
                 _counters.AddSent(end - start);
-                return (-1, false, "");
-            case SendStatus.NotDelivered when _sink.CanKeep:
-                return (start, result.Unknown, result.Reason);
-            case SendStatus.Rejected when result.InputFault && end - start > 1:
+                break;
+            case ExportOutcome.Kept:
+                break; // counted offline (or rejected by the local store) by the exporter
+            case ExportOutcome.Rejected when result.InputFault && end - start > 1:
                 // The server validates a whole batch before writing: halves find the offending entries, order is kept.
                 var mid = start + ((end - start) / 2);
-                var first = await SendRangeAsync(run, entries, start, mid).ConfigureAwait(false);
-                return first.FailedAt >= 0 ? first : await SendRangeAsync(run, entries, mid, end).ConfigureAwait(false);
+                await ExportRangeAsync(run, entries, start, mid, settledTo).ConfigureAwait(false);
+                await ExportRangeAsync(run, entries, mid, end, settledTo).ConfigureAwait(false);
+                return;
             default:
                 if (!result.InputFault && end - start > 1)
                 {
@@ -217,7 +150,10 @@ internal sealed partial class LogBatcher
                     _counters.Reject(run, entries[i], result.Reason);
                 }
 
-                return (-1, false, "");
+                break;
         }
+
+        Settle(run, end - start);
+        settledTo(end);
     }
 }

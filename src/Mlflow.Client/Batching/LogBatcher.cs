@@ -6,15 +6,14 @@ namespace Mlflow.Client.Batching;
 
 /// <summary>
 /// The background sender of one tracker: one long-running loop that takes each run's queued entries, cuts them into
-/// log-batch requests (<see cref="BatchBuilder"/>) and hands them to its sink (<see cref="ILogSink"/>: the server, or the
-/// offline layer around it). It wakes when a batch is full, on the flush interval, when the sink has work due, on a
-/// flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the server rejects is bisected until the
+/// log-batch requests (<see cref="BatchBuilder"/>) and hands each to its exporter (<see cref="ILogExporter"/>: the server,
+/// or the offline layer around it). It wakes when a batch is full, on the flush interval, on a flush and on shutdown. Retries are the HTTP pipeline's alone; a batch the server rejects is bisected until the
 /// offending entries are isolated, which are then reported through their run while every other entry is delivered.
 /// </summary>
 internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 {
     private readonly ITrackingStore _store;
-    private readonly ILogSink _sink;
+    private readonly ILogExporter _exporter;
     private readonly LogCounters _counters;
     private readonly TimeProvider _time;
     private readonly bool _spill;
@@ -36,26 +35,25 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
     private volatile bool _stopping;
 
     /// <param name="store">The store (for its retry count).</param>
-    /// <param name="sink">Where batches go.</param>
-    /// <param name="counters">The tracker's counters, shared with the sink.</param>
+    /// <param name="exporter">Where batches go.</param>
+    /// <param name="counters">The tracker's counters, shared with the exporter.</param>
     /// <param name="options">Queueing and batching settings.</param>
     /// <param name="time">The clock of the flush interval.</param>
     /// <param name="logger">Where failures go.</param>
-    public LogBatcher(ITrackingStore store, ILogSink sink, LogCounters counters, MlflowBatchingOptions options, TimeProvider time, ILogger logger)
+    public LogBatcher(ITrackingStore store, ILogExporter exporter, LogCounters counters, MlflowBatchingOptions options, TimeProvider time, ILogger logger)
     {
         _store = store;
-        _sink = sink;
+        _exporter = exporter;
         _counters = counters;
         _time = time;
         _spill = options.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore
-            ? sink.CanKeep ? true : throw new ArgumentException("SpillToLocalStore needs the offline store (it is off when the tracker logs to a local store).", nameof(sink))
+            ? exporter.KeepsLocally ? true : throw new ArgumentException("SpillToLocalStore needs the offline store (it is off when the tracker logs to a local store).", nameof(exporter))
             : false;
         _logger = logger;
         _maxQueue = options.MaxQueueEntries;
         _batchSize = options.MaxBatchEntries;
         _interval = options.FlushInterval;
         _requests = new SemaphoreSlim(options.MaxConcurrentRequests, options.MaxConcurrentRequests);
-        sink.Attach(Signal);
         _loop = Task.Run(LoopAsync);
         MlflowTelemetry.Track(this);
     }
@@ -73,9 +71,6 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
             return new MlflowTrackerCounters(sent + failed + offline + pending, sent, _store.RetriedRequests, failed, _counters.Spilled) { Offline = offline };
         }
     }
-
-    /// <summary>Where batches go.</summary>
-    public ILogSink Sink => _sink;
 
     /// <summary>The counts the SDK's meter reads (retries are the client's: <see cref="MlflowClient.RetriedRequests"/>).</summary>
     TelemetryCounts ITelemetryCounted.ReadCounts()
@@ -126,17 +121,17 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 
     /// <summary>
     /// Completes when every entry of <paramref name="run"/> up to <paramref name="target"/> was delivered, kept by the
-    /// sink (and forced to disk) or given up on. Never waits for the sink's own work (a drain of a local copy).
+    /// exporter (and forced to disk) or given up on. Never waits for the exporter's own work (a drain of a local copy).
     /// </summary>
     public async Task FlushRunAsync(RunBuffer run, long target, CancellationToken cancellationToken)
     {
         Signal();
         await run.WaitForAsync(target).WaitAsync(cancellationToken).ConfigureAwait(false);
-        _sink.Persist(); // what was kept locally is on disk when a flush returns
+        _exporter.Flush(); // what was kept locally is on disk when a flush returns
     }
 
     /// <summary>
-    /// Waits until every entry of <paramref name="run"/> up to <paramref name="target"/> was delivered, kept by the sink
+    /// Waits until every entry of <paramref name="run"/> up to <paramref name="target"/> was delivered, kept by the exporter
     /// (and forced to disk) or given up on, for as long as the sender makes progress: <see langword="false"/> once no
     /// entry of the tracker was settled for <paramref name="stall"/> (the server stopped taking them), or when
     /// <paramref name="deadline"/> is cancelled. A healthy server slower than the caller is waited for, however long its
@@ -166,18 +161,18 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
             return false;
         }
 
-        _sink.Persist();
+        _exporter.Flush();
         return true;
     }
 
     /// <summary>
-    /// Sends what is left of <paramref name="run"/> to the sink's keeping (the outbox on disk) instead of the server:
+    /// Sends what is left of <paramref name="run"/> to the exporter's keeping (the outbox on disk) instead of the server:
     /// its queue, and its sends in flight (cancelled; kept with an unknown outcome). <see langword="false"/> when the
-    /// sink keeps nothing.
+    /// exporter keeps nothing.
     /// </summary>
     public bool MoveToOutbox(RunBuffer run)
     {
-        if (!_sink.CanKeep)
+        if (!_exporter.KeepsLocally)
         {
             return false;
         }
@@ -196,7 +191,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
         try
         {
             await Task.WhenAll(waits).WaitAsync(timeout).ConfigureAwait(false);
-            _sink.Persist();
+            _exporter.Flush();
             return true;
         }
         catch (TimeoutException)
@@ -318,8 +313,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
     {
         while (true)
         {
-            var wait = _sink.NextWake is { } due && due < _interval ? due : _interval;
-            await WaitForSignalAsync(wait).ConfigureAwait(false);
+            await WaitForSignalAsync(_interval).ConfigureAwait(false);
             Volatile.Write(ref _signaled, 0);
             var stopping = _stopping;
             try
@@ -335,7 +329,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 
             if (stopping && (_abort.IsCancellationRequested || Volatile.Read(ref _runs).All(r => r.IsDrained)))
             {
-                _sink.Persist();
+                _exporter.Flush();
                 return;
             }
         }
@@ -387,11 +381,9 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
         {
             await Task.WhenAll(Volatile.Read(ref _runs).Select(r => r.Drain ?? Task.CompletedTask)).ConfigureAwait(false);
         }
-
-        _sink.AfterPass(_stopping);
     }
 
-    /// <summary>One run's turn: what is queued goes to the sink.</summary>
+    /// <summary>One run's turn: what is queued goes to the exporter.</summary>
     private async Task DrainAndFollowUpAsync(RunBuffer run)
     {
         await Task.Yield(); // the loop goes on starting the other runs' drains

@@ -20,7 +20,7 @@ namespace Mlflow.Client.Offline;
 /// sending (a file-backed server appends duplicates).</para>
 /// <para>All I/O happens on the tracker's background sender, a drain, or the thread that ends a run; never on a log
 /// call. This class does the local store's work; when to write, drain and flip a run's flags is the offline layer's
-/// (<see cref="OfflineSink"/>).</para>
+/// (<see cref="OfflineExporter"/>).</para>
 /// </remarks>
 internal sealed class OfflineMirror : IDisposable
 {
@@ -347,25 +347,27 @@ internal sealed class OfflineMirror : IDisposable
             await Task.Delay(SettleDelay < Options.OfflineAfter / 4 ? SettleDelay : Options.OfflineAfter / 4, Time, cancellationToken).ConfigureAwait(false);
         }
 
-        // The sync reads the whole local run (run, journal, metric files) before it reports its first phase, and sends
-        // from that snapshot: the gate is let go at that report, never held over a network call.
+        // The sync reads what the server lacks under the gate (no network call), and sends from that snapshot without it.
+        var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger);
+        RunSynchronizer.RunState read;
+        long generation;
         await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var readDone = new GateRelease(mirror.Gate);
-        var generation = mirror.Generation;
-        var sync = new RunSynchronizer(_drainClient, TargetKey, DrainSettings, _logger) { Progress = readDone };
-        SyncRunResult result;
         try
         {
-            // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
-            // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
-            using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
-            {
-                result = await sync.SyncRunAsync(Store, mirror.LocalRunId, cancellationToken).ConfigureAwait(false);
-            }
+            generation = mirror.Generation;
+            read = sync.Read(Store, mirror.LocalRunId);
         }
         finally
         {
-            readDone.Report(null!);
+            mirror.Gate.Release();
+        }
+
+        SyncRunResult result;
+        // The offline layer has its own reconnection schedule (ReconnectInterval): a breaker opened by the outage must
+        // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
+        using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
+        {
+            result = await sync.SendAsync(Store, read, cancellationToken).ConfigureAwait(false);
         }
 
         if (result.ServerRunId is { } serverRunId)
@@ -380,20 +382,6 @@ internal sealed class OfflineMirror : IDisposable
         }
 
         return result.Outcome == SyncRunOutcome.Failed ? (DrainState.Failed, result.Error, delivered, generation) : (DrainState.Drained, null, delivered, generation);
-    }
-
-    /// <summary>Lets go of a mirror's gate at the sync's first progress report (its reading of the local run is done), once.</summary>
-    private sealed class GateRelease(SemaphoreSlim gate) : IProgress<SyncProgress>
-    {
-        private int _released;
-
-        public void Report(SyncProgress value)
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                gate.Release();
-            }
-        }
     }
 
     /// <summary>Saves a journal the tracker wrote (not the drain's progress): forced to disk with the next durable write.</summary>

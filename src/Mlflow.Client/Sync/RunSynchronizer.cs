@@ -61,11 +61,17 @@ internal sealed partial class RunSynchronizer
     public bool LastFailureTransient { get; private set; }
 
     /// <summary>Syncs one run; failures are reported in the result (cancellation is thrown).</summary>
-    public async Task<SyncRunResult> SyncRunAsync(LocalFileStore source, string localRunId, CancellationToken cancellationToken, int runIndex = 1, int runCount = 1)
+    public Task<SyncRunResult> SyncRunAsync(LocalFileStore source, string localRunId, CancellationToken cancellationToken, int runIndex = 1, int runCount = 1)
+        => SendAsync(source, Read(source, localRunId, runIndex, runCount), cancellationToken);
+
+    /// <summary>
+    /// Reads what of the local run the server lacks (the run, its journal, its metric files from the journal's offsets),
+    /// without a network call: a caller that serializes writers of the local run holds them off only for this.
+    /// </summary>
+    /// <returns>The read run, to pass to <see cref="SendAsync"/>; a failure to read is reported there.</returns>
+    public RunState Read(LocalFileStore source, string localRunId, int runIndex = 1, int runCount = 1)
     {
         ArgumentNullException.ThrowIfNull(source);
-        ServerUnreachable = false;
-        LastFailureTransient = false;
         var state = new RunState(localRunId, runIndex, runCount);
         try
         {
@@ -75,24 +81,45 @@ internal sealed partial class RunSynchronizer
             state.Journal = SyncJournal.Load(state.JournalPath);
             state.Journal.Target = _targetKey;
             LoadMetrics(source, state);
+        }
+        catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
+        {
+            state.Errors.Add(ex.Message);
+        }
+
+        return state;
+    }
+
+    /// <summary>Sends a run read by <see cref="Read"/>; failures are reported in the result (cancellation is thrown).</summary>
+    public async Task<SyncRunResult> SendAsync(LocalFileStore source, RunState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(state);
+        ServerUnreachable = false;
+        LastFailureTransient = false;
+        if (state.Errors.Count == 0)
+        {
             if (_target is null)
             {
                 return DryRun(state);
             }
 
-            using var gate = AcquireLock(state);
-            await RunAsync(source, state, _target, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException
-                                   && !cancellationToken.IsCancellationRequested)
-        {
-            ServerUnreachable = ex is MlflowException { StatusCode: null, IsTransient: true } && _target is not null;
-            LastFailureTransient = ex is MlflowException { IsTransient: true } && _target is not null;
-            state.Errors.Add(ex.Message);
+            try
+            {
+                using var gate = AcquireLock(state);
+                await RunAsync(source, state, _target, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException
+                                       && !cancellationToken.IsCancellationRequested)
+            {
+                ServerUnreachable = ex is MlflowException { StatusCode: null, IsTransient: true };
+                LastFailureTransient = ex is MlflowException { IsTransient: true };
+                state.Errors.Add(ex.Message);
+            }
         }
 
         var result = state.ToResult();
-        SyncLog.RunDone(_logger, localRunId, result.ServerRunId ?? "-", result.Outcome, result.Error);
+        SyncLog.RunDone(_logger, state.LocalRunId, result.ServerRunId ?? "-", result.Outcome, result.Error);
         Report(state, result.Outcome == SyncRunOutcome.Failed ? SyncPhase.Failed : SyncPhase.Done);
         return result;
     }
@@ -191,8 +218,8 @@ internal sealed partial class RunSynchronizer
             ArtifactsTotal = s.ArtifactsTotal,
         });
 
-    /// <summary>The working state of one run's sync.</summary>
-    private sealed class RunState(string localRunId, int runIndex, int runCount)
+    /// <summary>The working state of one run's sync: what <see cref="Read"/> read, and what <see cref="SendAsync"/> sent.</summary>
+    internal sealed class RunState(string localRunId, int runIndex, int runCount)
     {
         public string LocalRunId { get; } = localRunId;
         public int RunIndex { get; } = runIndex;

@@ -19,7 +19,7 @@ public sealed partial class MlflowTracker
     /// <param name="cancellationToken">Cancels the write.</param>
     internal async Task WriteArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, CancellationToken cancellationToken)
     {
-        if (_offlineSink is not null && run.Mirror is { Active: true })
+        if (_offlineLayer is not null && run.Mirror is { Active: true })
         {
             await WriteOfflineArtifactAsync(run, artifactPath, open, "the run's data is kept offline", cancellationToken).ConfigureAwait(false);
             return;
@@ -39,7 +39,7 @@ public sealed partial class MlflowTracker
 
             return;
         }
-        catch (MlflowException ex) when (CanGoOffline(ex) && _offlineSink?.CanKeepOffline(run.Buffer) == true)
+        catch (MlflowException ex) when (CanGoOffline(ex) && _offlineLayer?.CanKeepOffline(run.Buffer) == true)
         {
             reason = ex.ShortReason;
         }
@@ -70,11 +70,11 @@ public sealed partial class MlflowTracker
     }
 
     /// <summary>
-    /// Copies one artifact into the run's offline copy through the offline layer (<see cref="Offline.OfflineSink.KeepLocallyAsync"/>),
+    /// Copies one artifact into the run's offline copy through the offline layer (<see cref="Offline.OfflineExporter.KeepLocallyAsync"/>),
     /// which opens the copy when needed and marks it for the drain.
     /// </summary>
     private Task WriteOfflineArtifactAsync(ActiveRun run, string artifactPath, Func<Stream> open, string reason, CancellationToken cancellationToken)
-        => _offlineSink!.KeepLocallyAsync(run.Buffer, reason, async (store, localRunId) =>
+        => _offlineLayer!.KeepLocallyAsync(run.Buffer, reason, async (store, localRunId) =>
         {
             var content = open();
             await using (content.ConfigureAwait(false))

@@ -35,7 +35,7 @@ public sealed partial class MlflowTracker
         {
             if (ex is OperationCanceledException && _offline!.Options.ThrowOnConnectivityFailure)
             {
-                throw new MlflowException("The tracking server did not answer: " + ServerSink.NoAnswerWithin(_offline.Options.OfflineAfter) + ".", ex);
+                throw new MlflowException("The tracking server did not answer: " + ServerExporter.NoAnswerWithin(_offline.Options.OfflineAfter) + ".", ex);
             }
 
             Volatile.Write(ref _offlineExperimentName, name);

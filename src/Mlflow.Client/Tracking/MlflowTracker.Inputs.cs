@@ -10,20 +10,20 @@ public sealed partial class MlflowTracker
     internal async Task LogInputsAsync(ActiveRun run, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
     {
         string reason = "the run's data is kept offline";
-        if (_offlineSink is null || run.Mirror is not { Active: true })
+        if (_offlineLayer is null || run.Mirror is not { Active: true })
         {
             try
             {
                 await _store.LogInputsAsync(run.RunId, inputs, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (MlflowException ex) when (CanGoOffline(ex) && _offlineSink?.CanKeepOffline(run.Buffer) == true)
+            catch (MlflowException ex) when (CanGoOffline(ex) && _offlineLayer?.CanKeepOffline(run.Buffer) == true)
             {
                 reason = ex.ShortReason;
             }
         }
 
-        await _offlineSink!.KeepLocallyAsync(run.Buffer, reason, (store, localRunId) => store.LogInputsAsync(localRunId, inputs, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await _offlineLayer!.KeepLocallyAsync(run.Buffer, reason, (store, localRunId) => store.LogInputsAsync(localRunId, inputs, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The value of a run tag as the store has it now, or <see langword="null"/> when unset or the store cannot be read.</summary>

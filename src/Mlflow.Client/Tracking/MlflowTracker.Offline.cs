@@ -1,5 +1,5 @@
 // The offline fallback as the tracker sees it: starting a run offline when the server cannot be reached; the rest (local
-// copies, drains, the end of a run while offline) is the offline layer's (OfflineSink).
+// copies, drains, the end of a run while offline) is the offline layer's (OfflineExporter).
 using Mlflow.Client.Batching;
 using Mlflow.Client.Offline;
 using Mlflow.Client.Resilience;
@@ -72,7 +72,7 @@ public sealed partial class MlflowTracker
             {
                 // A creation sent without an answer may exist on the server: it carries the client key, so the drain
                 // (or mlflow-sync) finds it by that tag instead of creating a second run.
-                reason = ServerSink.NoAnswerWithin(_offline.Options.OfflineAfter);
+                reason = ServerExporter.NoAnswerWithin(_offline.Options.OfflineAfter);
                 if (_offline.Options.ThrowOnConnectivityFailure)
                 {
                     throw new MlflowException("The tracking server did not answer: " + reason + ".");
@@ -100,13 +100,13 @@ public sealed partial class MlflowTracker
         var (mirror, localExperiment) = _offline!.CreateLocalRun(key, localExperimentId, experimentName, serverExperimentId, name, startTime, tags, _user);
         _offline.WarnOnce(_store.Description, key, reason);
         var local = _batcher.Register(key);
-        _offlineSink!.Track(local, null, mirror);
+        _offlineLayer!.Track(local, null, mirror);
         return new ActiveRun(this, _batcher, local, key, localExperiment, name);
 
         ActiveRun Register(string runId, string expId, string? expName, string clientKey, string runName)
         {
             var buffer = _batcher.Register(runId);
-            _offlineSink!.Track(buffer, new RunIdentity(clientKey, expId, expName, runName), null);
+            _offlineLayer!.Track(buffer, new RunIdentity(clientKey, expId, expName, runName), null);
             return new(this, _batcher, buffer, runId, expId, runName);
         }
     }
@@ -128,12 +128,12 @@ public sealed partial class MlflowTracker
     /// copy when the server cannot take it within <paramref name="cancellationToken"/>'s budget).
     /// </summary>
     internal Task EndOnStoreAsync(ActiveRun run, RunStatus status, CancellationToken cancellationToken)
-        => _offlineSink is null
+        => _offlineLayer is null
             ? _store.UpdateRunAsync(run.RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, cancellationToken)
-            : _offlineSink.EndRunAsync(run.Buffer, status, cancellationToken);
+            : _offlineLayer.EndRunAsync(run.Buffer, status, cancellationToken);
 
     /// <summary>Whether what is left of a run can go to the outbox (the offline store): the fallback is on and follows the run.</summary>
-    internal bool CanKeepOffline(ActiveRun run) => _offlineSink?.CanKeepOffline(run.Buffer) == true;
+    internal bool CanKeepOffline(ActiveRun run) => _offlineLayer?.CanKeepOffline(run.Buffer) == true;
 
     /// <summary>Throws when the run is offline and <see cref="MlflowOfflineOptions.ThrowOnConnectivityFailure"/> asks for it.</summary>
     internal void ThrowIfOffline(ActiveRun run)

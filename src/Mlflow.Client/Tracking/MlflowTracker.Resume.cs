@@ -134,16 +134,16 @@ public sealed partial class MlflowTracker
         }
         catch (OperationCanceledException ex) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw Unreachable(runId, ServerSink.NoAnswerWithin(_offline!.Options.OfflineAfter), ex);
+            throw Unreachable(runId, ServerExporter.NoAnswerWithin(_offline!.Options.OfflineAfter), ex);
         }
 
         var runName = run.Info.RunName ?? "";
         var buffer = _batcher.Register(runId);
-        if (_offlineSink is not null)
+        if (_offlineLayer is not null)
         {
             // A later outage keeps its data in a local copy named by a fresh client key; the copy's journal names this server run.
             var identity = new RunIdentity(Guid.NewGuid().ToString("N"), run.Info.ExperimentId, await ExperimentNameAsync(run.Info.ExperimentId, cancellationToken).ConfigureAwait(false), runName);
-            _offlineSink.Track(buffer, identity, null);
+            _offlineLayer.Track(buffer, identity, null);
         }
 
         var active = new ActiveRun(this, _batcher, buffer, runId, run.Info.ExperimentId, runName);

@@ -24,7 +24,7 @@ public sealed partial class MlflowTracker
         await EndActiveRunsAsync(RunStatus.Finished, ShutdownTimeout).ConfigureAwait(false);
         _batcher.Stop(ShutdownTimeout);
         _batcher.Dispose();
-        _offlineSink?.Dispose();
+        _offlineLayer?.Dispose();
         _offline?.Dispose();
         _experimentLock.Dispose();
         if (_ownsStore)
@@ -86,6 +86,7 @@ public sealed partial class MlflowTracker
         {
             EndActiveRunsAsync(RunStatus.Killed, ShutdownTimeout).GetAwaiter().GetResult();
             _batcher.Stop(ShutdownTimeout);
+            _offlineLayer?.StopDraining(); // the process is going: what is local stays local, for mlflow-sync
         }
 #pragma warning disable CA1031 // never throw from a process exit handler
         catch (Exception ex)

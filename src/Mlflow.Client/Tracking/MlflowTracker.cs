@@ -44,7 +44,7 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
     private readonly List<ActiveRun> _activeRuns = [];
     private readonly ProcessShutdownHooks? _processHooks;
     private readonly OfflineMirror? _offline;
-    private readonly OfflineSink? _offlineSink;
+    private readonly OfflineExporter? _offlineLayer;
     private readonly ConcurrentDictionary<string, string> _experimentNames = new(StringComparer.Ordinal) { ["0"] = "Default" };
     private string? _experimentId;
     private string? _offlineExperimentName;
@@ -61,13 +61,13 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
         Logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MlflowTracker>();
         _user = SystemTags.ResolveUser(user ?? _options.Client?.Username ?? _env.Get(MlflowEnvironmentVariables.TrackingUsername));
         _offline = offline;
-        // One line: the sender queues and cuts batches; the server sink sends them; the offline layer (when on) wraps
-        // the server sink and keeps what it does not take.
+        // One line: the sender queues and cuts batches; the server exporter sends them; the offline layer (when on) wraps
+        // the server exporter and keeps what it does not take.
         var time = _options.TimeProvider;
         var counters = new LogCounters(Logger);
-        var server = new ServerSink(store, offline?.Options.OfflineAfter, time);
-        _offlineSink = offline is null ? null : new OfflineSink(server, offline, counters, time, Logger);
-        _batcher = new LogBatcher(store, _offlineSink ?? (ILogSink)server, counters, _options.Batching, time, Logger);
+        var server = new ServerExporter(store, offline?.Options.OfflineAfter, time);
+        _offlineLayer = offline is null ? null : new OfflineExporter(server, offline, counters, time, Logger);
+        _batcher = new LogBatcher(store, _offlineLayer ?? (ILogExporter)server, counters, _options.Batching, time, Logger);
         _processHooks = handleProcessExit ? new ProcessShutdownHooks(ShutdownForExit) : null;
     }
 
@@ -82,7 +82,7 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
     internal OfflineMirror? Offline => _offline;
 
     /// <summary>The local copy of a run, once it has one.</summary>
-    internal RunMirror? MirrorOf(RunBuffer buffer) => _offlineSink?.MirrorOf(buffer);
+    internal RunMirror? MirrorOf(RunBuffer buffer) => _offlineLayer?.MirrorOf(buffer);
 
     internal TimeSpan ShutdownTimeout => _options.Batching.ShutdownTimeout;
 

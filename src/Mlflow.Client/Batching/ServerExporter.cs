@@ -4,37 +4,51 @@ using Mlflow.Client.Store;
 
 namespace Mlflow.Client.Batching;
 
+/// <summary>How one send to the server ended.</summary>
+internal enum SendStatus
+{
+    /// <summary>The server took every entry.</summary>
+    Delivered,
+    /// <summary>The server refused the batch: bisect it when <see cref="SendResult.InputFault"/>, else report every entry.</summary>
+    Rejected,
+    /// <summary>The server could not be reached within the budget: the entries were not delivered, or the outcome is unknown.</summary>
+    NotDelivered,
+}
+
+/// <summary>The server's verdict on one batch.</summary>
+/// <param name="Status">Delivered, rejected or not delivered.</param>
+/// <param name="Reason">Why, when not delivered (never a credential).</param>
+/// <param name="InputFault">Rejected because of the input (the server names it): halves find the offending entries.</param>
+/// <param name="Unknown">Not delivered, but the request may have been applied: reconcile before sending it again.</param>
+internal readonly record struct SendResult(SendStatus Status, string Reason = "", bool InputFault = false, bool Unknown = false)
+{
+    public static SendResult Delivered => new(SendStatus.Delivered);
+
+    /// <summary>The export outcome when nothing keeps what the server did not take: not delivered is reported as rejected.</summary>
+    public ExportResult ToExport() => Status == SendStatus.Delivered ? ExportResult.Delivered : new ExportResult(ExportOutcome.Rejected, Reason, InputFault);
+}
+
 /// <summary>
 /// Sends batches to the store through its client. The HTTP pipeline below is the only retry layer; this only reads its
 /// verdict: delivered, rejected (bisect when the server names the input), or not delivered (transient beyond the
-/// pipeline's budget, no answer within <paramref name="sendBudget"/>, or cut by shutdown), with whether it may have been applied.
+/// pipeline's budget, no answer within <paramref name="sendBudget"/>, or cut by shutdown), with whether it may have been
+/// applied. Alone (no offline layer) what is not delivered is reported as rejected.
 /// </summary>
 /// <param name="store">The tracking store.</param>
 /// <param name="sendBudget">The longest one batch waits for the server, HTTP retries included; <see langword="null"/>: the pipeline's own budget.</param>
 /// <param name="time">The clock of the budget.</param>
-internal sealed class ServerSink(ITrackingStore store, TimeSpan? sendBudget, TimeProvider time) : ILogSink
+internal sealed class ServerExporter(ITrackingStore store, TimeSpan? sendBudget, TimeProvider time) : ILogExporter
 {
     internal const string Aborted = "sending was stopped at the end of the run or of the tracker (MlflowBatchingOptions.ShutdownTimeout)";
 
     public ITrackingStore Store => store;
 
-    public bool CanKeep => false;
+    public bool KeepsLocally => false;
 
-    public TimeSpan? NextWake => null;
+    public async Task<ExportResult> ExportAsync(RunBuffer run, LogEntry[] entries, int start, int end, CancellationToken cancellationToken)
+        => (await SendAsync(run, entries, start, end, cancellationToken).ConfigureAwait(false)).ToExport();
 
-    public void Attach(Action wakeSender)
-    {
-    }
-
-    public Task<bool> TryTakeAsync(RunBuffer run, LogEntry[] entries, int count) => Task.FromResult(false);
-
-    public Task KeepAsync(RunBuffer run, LogEntry[] entries, int from, int to, bool unknownOutcome, string reason) => throw new NotSupportedException("The server sink keeps nothing.");
-
-    public void AfterPass(bool stopping)
-    {
-    }
-
-    public void Persist()
+    public void Flush()
     {
     }
 

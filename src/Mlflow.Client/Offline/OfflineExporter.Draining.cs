@@ -1,12 +1,129 @@
-// Draining a run's local copy to the server: on the layer's schedule (ReconnectInterval), and at the end of a run.
+// Draining a run's local copy to the server: the layer's worker (on its schedule, ReconnectInterval), and the end of a run.
 using System.Diagnostics;
 using Mlflow.Client.Batching;
 using Mlflow.Client.Diagnostics;
 
 namespace Mlflow.Client.Offline;
 
-internal sealed partial class OfflineSink
+internal sealed partial class OfflineExporter
 {
+    /// <summary>
+    /// The layer's worker, apart from the sender (the shape of OpenTelemetry's batch export worker): wakes when a copy
+    /// was written, a drain ended or a run ended, else when the next drain or durable write is due; forces what was kept
+    /// to disk every <see cref="MlflowOfflineOptions.DurableWriteInterval"/>, starts the drains that are due and forgets
+    /// ended runs once everything they logged is settled and their copy is clean.
+    /// </summary>
+    private async Task WorkAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            using (var timer = new CancellationTokenSource(NextWake(), _time))
+            using (var either = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, _stop.Token))
+            {
+                try
+                {
+                    await _wake.WaitAsync(either.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+                {
+                    // due
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            Volatile.Write(ref _woken, 0);
+            try
+            {
+                Pass();
+            }
+#pragma warning disable CA1031 // the worker must survive anything; the failure is logged and the next pass tries again
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                OfflineLog.DrainFailed(_logger, "-", ex.GetType().Name + ": " + ex.Message);
+            }
+        }
+    }
+
+    /// <summary>One pass of the worker: durable write when due, due drains started, ended runs forgotten.</summary>
+    private void Pass()
+    {
+        _local.FlushToDisk(force: false);
+        var now = _time.GetTimestamp();
+        foreach (var run in _runs.Values)
+        {
+            if (run.Drain is { IsCompleted: false })
+            {
+                continue;
+            }
+
+            var mirror = run.Mirror;
+            if (run.Ended && run.Buffer.IsDrained && mirror is not { Active: true, Dirty: true })
+            {
+                _runs.TryRemove(run.Buffer, out _);
+                continue;
+            }
+
+            if (mirror is { Active: true, Dirty: true } && _local.CanDrain && now >= mirror.NextAttempt && !_stopping)
+            {
+                run.Drain = DrainInBackgroundAsync(run, mirror);
+            }
+        }
+    }
+
+    /// <summary>The longest the worker sleeps: until the next durable write or drain, at most a reconnect interval (an ended run is forgotten by then).</summary>
+    private TimeSpan NextWake()
+    {
+        var wake = _local.Options.ReconnectInterval;
+        var now = _time.GetTimestamp();
+        foreach (var run in _runs.Values)
+        {
+            if (run.Mirror is not { Active: true } mirror)
+            {
+                continue;
+            }
+
+            wake = Min(wake, _local.Options.DurableWriteInterval);
+            if (mirror.Dirty && _local.CanDrain && run.Drain is not { IsCompleted: false })
+            {
+                var due = mirror.NextAttempt > now ? _time.GetElapsedTime(now, mirror.NextAttempt) : TimeSpan.Zero;
+                wake = Min(wake, due < TimeSpan.FromMilliseconds(10) ? TimeSpan.FromMilliseconds(10) : due);
+            }
+        }
+
+        return wake;
+
+        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+
+    /// <summary>Wakes the worker (something changed that may make work due).</summary>
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _woken, 1) == 0 && !_stop.IsCancellationRequested)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // disposed meanwhile
+            }
+        }
+    }
+
+    /// <summary>Wakes the worker when a drain of <paramref name="mirror"/> is due (just went offline, or spilled).</summary>
+    private void WakeWhenDue(RunMirror mirror)
+    {
+        if (mirror.NextAttempt <= _time.GetTimestamp())
+        {
+            Wake();
+        }
+    }
+
     /// <summary>
     /// One drain started by the sender's pass, off the sender: bounded by <see cref="MlflowOfflineOptions.OfflineAfter"/>
     /// (a server that hangs gets the next attempt after the reconnect interval). The run's new entries keep reaching its
@@ -33,27 +150,39 @@ internal sealed partial class OfflineSink
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
             // What it sent without an answer is in the sync journal as in flight.
-            mirror.ServerDown = true;
-            RetryDrainLater(mirror);
+            await ApplyAsync(mirror, MirrorEvent.DrainUnreachable).ConfigureAwait(false);
             OfflineLog.DrainTimedOut(_logger, run.Buffer.RunId, _local.Options.OfflineAfter);
         }
 #pragma warning disable CA1031 // a drain must not end the process; the failure is logged and the drain tried again later
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            RetryDrainLater(mirror);
+            await ApplyAsync(mirror, MirrorEvent.DrainCrashed).ConfigureAwait(false);
             OfflineLog.DrainFailed(_logger, run.Buffer.RunId, ex.GetType().Name + ": " + ex.Message);
         }
         finally
         {
             mirror.DrainLock.Release();
-            _wakeSender(); // the next attempt (or the next drain) is scheduled by the sender's pass
+            Wake(); // the next attempt (or the next drain) is scheduled by the worker
         }
     }
 
-    /// <summary>No drain of <paramref name="mirror"/> before one <see cref="MlflowOfflineOptions.ReconnectInterval"/> from now.</summary>
-    private void RetryDrainLater(RunMirror mirror)
-        => mirror.NextAttempt = _time.GetTimestamp() + (long)(_local.Options.ReconnectInterval.TotalSeconds * _time.TimestampFrequency);
+    /// <summary>One <see cref="MlflowOfflineOptions.ReconnectInterval"/> from now: when a failed drain is tried again.</summary>
+    private long RetryAt() => _time.GetTimestamp() + (long)(_local.Options.ReconnectInterval.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>Applies a drain failure to <paramref name="mirror"/> under its gate (outside the drain's own locked section).</summary>
+    private async Task ApplyAsync(RunMirror mirror, MirrorEvent change)
+    {
+        await mirror.Gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            mirror.Apply(change, RetryAt());
+        }
+        finally
+        {
+            mirror.Gate.Release();
+        }
+    }
 
     /// <summary>
     /// One drain attempt (the caller holds the copy's drain lock). Delivered: a copy of a server run goes back to direct
@@ -81,32 +210,17 @@ internal sealed partial class OfflineSink
             switch (state)
             {
                 case DrainState.Drained:
-                    if (mirror.ServerDown)
+                    if (mirror.Apply(MirrorEvent.Drained, generationRead: generation) == MirrorMode.Offline)
                     {
                         OfflineLog.BackOnline(_logger, run.Buffer.RunId);
                     }
 
-                    mirror.ServerDown = false;
-                    if (mirror.Generation != generation)
-                    {
-                        mirror.NextAttempt = 0; // written while the drain ran: the rest goes next
-                        break;
-                    }
-
-                    mirror.Dirty = false;
-                    if (!mirror.LocalOnly)
-                    {
-                        mirror.Active = false; // nothing is left locally: the next entries go straight to the server, in order
-                    }
-
                     break;
                 case DrainState.Unreachable:
-                    mirror.ServerDown = true;
-                    RetryDrainLater(mirror);
+                    mirror.Apply(MirrorEvent.DrainUnreachable, RetryAt());
                     break;
                 default:
-                    mirror.ServerDown = false;
-                    RetryDrainLater(mirror);
+                    mirror.Apply(MirrorEvent.DrainRefused, RetryAt());
                     if (error is not null && mirror.ReportedErrors.Add(error))
                     {
                         OfflineLog.DrainFailed(_logger, run.Buffer.RunId, error);
@@ -178,7 +292,7 @@ internal sealed partial class OfflineSink
         finally
         {
             run.Ended = true; // drained on the layer's schedule while the tracker lives, then forgotten
-            _wakeSender();
+            Wake();
         }
     }
 
@@ -202,9 +316,8 @@ internal sealed partial class OfflineSink
                 _local.SetStatus(mirror, status, endTime, onServer);
                 if (!onServer)
                 {
-                    mirror.Active = true;
-                    mirror.Dirty = true;
-                    mirror.Generation++;
+                    mirror.Apply(MirrorEvent.ServerDown); // the status waits in the copy: so does what the run logs after
+                    mirror.Apply(MirrorEvent.Written);
                 }
             }
             finally
@@ -264,7 +377,7 @@ internal sealed partial class OfflineSink
             {
                 // The data went as far as the server accepts it (the refusals are reported): the status goes directly.
                 await _server.Store.UpdateRunAsync(run.Buffer.RunId, status, endTime, null, cancellationToken).ConfigureAwait(false);
-                mirror.Dirty = false;
+                await ApplyAsync(mirror, MirrorEvent.EndedOnServer).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (KeepsEndOffline(ex, cancellationToken, out _))
