@@ -17,6 +17,10 @@ internal sealed partial class LocalFileStore
         return Artifacts(runId).ListAsync(string.IsNullOrEmpty(path) ? null : ArtifactPaths.Check(path), cancellationToken);
     }
 
+    /// <inheritdoc />
+    public Task<IArtifactRepository> GetRunArtifactsAsync(string runId, string? knownArtifactUri, Action<string>? artifactUriRead, CancellationToken cancellationToken)
+        => Task.FromResult<IArtifactRepository>(Artifacts(runId));
+
     /// <summary>The run's artifact files (its local artifact folder, <see cref="ArtifactDirectory"/>).</summary>
     internal LocalArtifactRepository Artifacts(string runId) => new(ArtifactDirectory(runId));
 

@@ -80,6 +80,15 @@ internal sealed partial class LocalFileStore : ITrackingStore
     /// <inheritdoc />
     public string Description => "local store " + _root;
 
+    /// <inheritdoc />
+    public string Destination => _root;
+
+    /// <inheritdoc />
+    public bool IsLocal => true;
+
+    /// <inheritdoc />
+    public MlflowModelRegistry CreateRegistry() => new(this, new LocalModelRegistry(this), null);
+
     /// <summary>How long experiment creation, deletion and restore wait for the store's lock held elsewhere.</summary>
     internal TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -1,3 +1,4 @@
+using Mlflow.Client.Artifacts;
 using Mlflow.Client.FileStore;
 using Mlflow.Client.Store;
 
@@ -36,6 +37,12 @@ internal sealed class InMemoryTrackingStore : ITrackingStore
 
     public string Description => "in-memory store";
 
+    /// <inheritdoc />
+    public string Destination => Description;
+
+    /// <inheritdoc />
+    public bool IsLocal => true;
+
     /// <summary>The store's model registry, also in memory.</summary>
     public InMemoryModelRegistryStore Registry { get; }
 
@@ -56,6 +63,14 @@ internal sealed class InMemoryTrackingStore : ITrackingStore
             return result;
         }
     }
+
+    /// <inheritdoc />
+    /// <remarks>The registry downloads a version's <c>memory:</c> files from this store.</remarks>
+    public MlflowModelRegistry CreateRegistry() => new(this, Registry, null) { InMemoryArtifacts = this };
+
+    /// <inheritdoc />
+    public Task<IArtifactRepository> GetRunArtifactsAsync(string runId, string? knownArtifactUri, Action<string>? artifactUriRead, CancellationToken cancellationToken)
+        => Task.FromResult<IArtifactRepository>(Artifacts(runId));
 
     /// <summary>The artifact files of one run.</summary>
     internal InMemoryArtifactRepository Artifacts(string runId)

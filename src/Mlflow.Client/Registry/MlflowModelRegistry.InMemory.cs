@@ -6,6 +6,9 @@ namespace Mlflow.Client;
 // Downloading a model version of an in-memory tracker (MlflowTracker.CreateInMemory): its files are run artifacts in memory.
 public sealed partial class MlflowModelRegistry
 {
+    /// <summary>The in-memory store whose runs' <c>memory:</c> artifacts the versions name (set by <see cref="InMemoryTrackingStore.CreateRegistry"/>); <see langword="null"/> for any other registry.</summary>
+    internal InMemoryTrackingStore? InMemoryArtifacts { get; init; }
+
     /// <summary>
     /// Writes the files an in-memory location names (a file, or a folder with everything under it, relative paths kept)
     /// into <paramref name="target"/>, as a local copy would; <see langword="false"/> when the registry is not in memory or the location is not a <c>memory:</c> URI.
@@ -13,7 +16,7 @@ public sealed partial class MlflowModelRegistry
     /// <exception cref="MlflowException">The location names no artifact of the in-memory store.</exception>
     private async Task<bool> TryDownloadInMemoryAsync(string location, string target, CancellationToken cancellationToken)
     {
-        if (_tracking is not InMemoryTrackingStore memory || !location.StartsWith(InMemoryTrackingStore.ArtifactScheme + ":", StringComparison.OrdinalIgnoreCase))
+        if (InMemoryArtifacts is not { } memory || !location.StartsWith(InMemoryTrackingStore.ArtifactScheme + ":", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }

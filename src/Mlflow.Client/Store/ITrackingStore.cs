@@ -1,9 +1,12 @@
+using Mlflow.Client.Artifacts;
+
 namespace Mlflow.Client.Store;
 
 /// <summary>
 /// Where tracking data lives: a tracking server (<see cref="RestTrackingStore"/>) or a local folder in MLflow's own
 /// on-disk format (the local file store). The fluent API, the batcher, the offline fallback and sync sit on this; it
-/// holds only what they use.
+/// holds only what they use. What differs between stores (where data lands, the artifact folder of a run, the model
+/// registry, a server to fall back from) is asked of the store, so nothing above it tests its type.
 /// Single-entity writes are batches of one: the store has one write path.
 /// </summary>
 internal interface ITrackingStore : IDisposable
@@ -13,6 +16,43 @@ internal interface ITrackingStore : IDisposable
 
     /// <summary>Requests the store's retry pipeline sent again after a transient failure (none for a local store).</summary>
     long RetriedRequests => 0;
+
+    /// <summary>
+    /// Where the data goes, as <see cref="MlflowTracker.Destination"/> shows it: a local store's root folder, or
+    /// <see cref="Description"/> (a server's URI without credentials, <c>in-memory store</c>).
+    /// </summary>
+    string Destination => Description;
+
+    /// <summary>
+    /// Whether the data stays on this machine with no server behind it (a local folder, or memory): keys must then be
+    /// valid file names, and there is no server to fall back from offline.
+    /// </summary>
+    bool IsLocal => false;
+
+    /// <summary>
+    /// The client of the tracking server this store talks to (which the offline fallback drains through);
+    /// <see langword="null"/> for a store without a server.
+    /// </summary>
+    MlflowClient? ServerClient => null;
+
+    /// <summary>
+    /// Where one run's artifact files are written and read: a local store's run folder, or the repository of a server
+    /// run's artifact root (<see cref="ArtifactRepositories.ForRoot"/>), whose URI is read from the run when not known.
+    /// </summary>
+    /// <param name="runId">The run's id in this store.</param>
+    /// <param name="knownArtifactUri">The run's artifact URI when the caller already read it; a local store ignores it.</param>
+    /// <param name="artifactUriRead">Called with the artifact URI this call read from the store, for the caller to keep.</param>
+    /// <param name="cancellationToken">Cancels the read of the run.</param>
+    /// <exception cref="NotSupportedException">The store keeps no artifacts, or the run's artifact root cannot be reached from here.</exception>
+    Task<IArtifactRepository> GetRunArtifactsAsync(string runId, string? knownArtifactUri, Action<string>? artifactUriRead, CancellationToken cancellationToken)
+        => Task.FromException<IArtifactRepository>(new NotSupportedException($"The tracking store {Description} does not keep artifacts."));
+
+    /// <summary>
+    /// A model registry beside this store's runs: the server's registry, or a local store's file-based one
+    /// (<c>models/</c> in the same folder), or the in-memory store's.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The store has no model registry.</exception>
+    MlflowModelRegistry CreateRegistry() => throw new NotSupportedException($"The store {Description} has no model registry.");
 
     Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken);
 

@@ -1,3 +1,5 @@
+using Mlflow.Client.Artifacts;
+
 namespace Mlflow.Client.Store;
 
 /// <summary>The tracking store of a tracking server: a thin adapter over <see cref="MlflowClient"/>.</summary>
@@ -17,6 +19,34 @@ internal sealed class RestTrackingStore : ITrackingStore
     public string Description => _client.TrackingUri.ToString();
 
     public long RetriedRequests => _client.RetriedRequests;
+
+    /// <inheritdoc />
+    public string Destination => Description;
+
+    /// <inheritdoc />
+    public bool IsLocal => false;
+
+    /// <inheritdoc />
+    public MlflowClient? ServerClient => _client;
+
+    /// <inheritdoc />
+    public async Task<IArtifactRepository> GetRunArtifactsAsync(string runId, string? knownArtifactUri, Action<string>? artifactUriRead, CancellationToken cancellationToken)
+    {
+        var uri = knownArtifactUri;
+        if (uri is null)
+        {
+            uri = (await _client.GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Info.ArtifactUri;
+            if (uri is not null)
+            {
+                artifactUriRead?.Invoke(uri);
+            }
+        }
+
+        return ArtifactRepositories.ForRoot(_client, uri ?? "");
+    }
+
+    /// <inheritdoc />
+    public MlflowModelRegistry CreateRegistry() => new(this, new RestModelRegistryStore(_client), _client);
 
     public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)
         => _client.GetExperimentAsync(experimentId, cancellationToken);

@@ -31,11 +31,11 @@ internal static class TrackingStoreFactory
     /// <summary>
     /// The offline fallback of a tracker logging to a server: a local store (created on first use) drained through the
     /// tracker's own client, whose reconnection follows <see cref="MlflowOfflineOptions.ReconnectInterval"/> rather than
-    /// a circuit breaker. <see langword="null"/> for a local store (nothing to fall back from).
+    /// a circuit breaker. <see langword="null"/> for a store without a server (nothing to fall back from).
     /// </summary>
     public static OfflineMirror? CreateOfflineMirror(ITrackingStore store, MlflowOfflineOptions options, EnvironmentReader env, ILoggerFactory loggerFactory)
-        => store is RestTrackingStore rest
-            ? new OfflineMirror(options.ResolveDirectory(env), options, rest.Client, ownsDrainClient: false, rest.Client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"))
+        => store.ServerClient is { } client
+            ? new OfflineMirror(options.ResolveDirectory(env), options, client, ownsDrainClient: false, client.TrackingUri.ToString(), loggerFactory.CreateLogger("Mlflow.Client.Offline"))
             : null;
 
     private static MlflowClient CreateClient(MlflowClientOptions resolved, Func<HttpMessageHandler, HttpMessageHandler>? wrapHandler, IHttpClientFactory? httpClientFactory)

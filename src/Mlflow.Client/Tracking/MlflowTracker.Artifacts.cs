@@ -2,7 +2,6 @@
 // path), or the run's offline copy while the server cannot take them.
 using Mlflow.Client.Artifacts;
 using Mlflow.Client.Resilience;
-using Mlflow.Client.Store;
 
 namespace Mlflow.Client;
 
@@ -50,23 +49,12 @@ public sealed partial class MlflowTracker
     /// <summary>Where <paramref name="run"/>'s artifacts can be read now: the local store, the server run's artifact root, or (a run not yet on the server) its offline copy.</summary>
     internal async Task<IArtifactRepository> ArtifactRepositoryAsync(ActiveRun run, CancellationToken cancellationToken)
     {
-        switch (_store)
+        if (run.ServerRunId is not { } runId)
         {
-            case FileStore.LocalFileStore local:
-                return local.Artifacts(run.RunId);
-            case InMemory.InMemoryTrackingStore memory:
-                return memory.Artifacts(run.RunId);
-            case RestTrackingStore rest:
-                if (run.ServerRunId is not { } serverRunId)
-                {
-                    return OfflineArtifacts(run);
-                }
-
-                var uri = run.ArtifactUri ??= (await _store.GetRunAsync(serverRunId, cancellationToken).ConfigureAwait(false)).Info.ArtifactUri;
-                return ArtifactRepositories.ForRoot(rest.Client, uri ?? "");
-            default:
-                throw new NotSupportedException($"The tracking store {_store.Description} does not keep artifacts.");
+            return OfflineArtifacts(run);
         }
+
+        return await _store.GetRunArtifactsAsync(runId, run.ArtifactUri, uri => run.ArtifactUri ??= uri, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -29,8 +29,12 @@ public sealed partial class MlflowTracker
         }
 
         var environment = EnvironmentReader.FromDictionary(new Dictionary<string, string>(StringComparer.Ordinal));
-        return new MlflowTracker(new InMemoryTrackingStore(), options, null, environment, ownsStore: true, handleProcessExit: false);
+        var store = new InMemoryTrackingStore();
+        return new MlflowTracker(store, options, null, environment, ownsStore: true, handleProcessExit: false) { InMemoryStore = store };
     }
+
+    /// <summary>The store of a tracker from <see cref="CreateInMemory"/>, which <see cref="Recorded"/> reads; <see langword="null"/> for any other tracker.</summary>
+    private InMemoryTrackingStore? InMemoryStore { get; init; }
 
     /// <summary>
     /// What an in-memory tracker (<see cref="CreateInMemory"/>) recorded: every run with its params, tags, metric
@@ -43,7 +47,7 @@ public sealed partial class MlflowTracker
     {
         get
         {
-            if (_store is not InMemoryTrackingStore memory)
+            if (InMemoryStore is not { } memory)
             {
                 throw new InvalidOperationException("Only a tracker from MlflowTracker.CreateInMemory() records what it logs; this one logs to " + Destination + ".");
             }

@@ -146,12 +146,12 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
     internal bool KeysAreFileNames => LogsToLocalStore || _offline is not null;
 
     /// <summary>Whether the tracker logs to a local store (no server): a folder, or memory (<see cref="CreateInMemory"/>).</summary>
-    internal bool LogsToLocalStore => _store is FileStore.LocalFileStore or InMemory.InMemoryTrackingStore;
+    internal bool LogsToLocalStore => _store.IsLocal;
 
     /// <summary>
     /// Where the tracker logs: the tracking server's URI (never with credentials) or the local store's folder.
     /// </summary>
-    public string Destination => _store is FileStore.LocalFileStore local ? local.RootDirectory : _store.Description;
+    public string Destination => _store.Destination;
 
     /// <summary>
     /// The folder that keeps what a server did not acknowledge (<see cref="MlflowOfflineOptions.Directory"/>), for
