@@ -116,42 +116,6 @@ internal sealed partial class OfflineExporter : ILogExporter, IDisposable
     public bool CanKeepOffline(RunBuffer run) => _runs.TryGetValue(run, out var t) && t.CanKeepOffline;
 
     /// <summary>
-    /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
-    /// needed; the run's data then goes there until a drain), forces it to disk and marks the copy for the drain, which
-    /// sends it once: the one way such data reaches the offline layer.
-    /// </summary>
-    /// <param name="run">The run.</param>
-    /// <param name="reason">Why the data is kept offline (for the one-time warning).</param>
-    /// <param name="write">Writes it, given the local store and the local run id; called under the copy's gate.</param>
-    /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
-    public async Task KeepLocallyAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
-    {
-        var tracked = _runs.TryGetValue(run, out var t) ? t : throw new InvalidOperationException($"Run {run.RunId} is not followed by the offline layer.");
-        var mirror = EnsureMirror(tracked, reason);
-        await mirror.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            mirror.Apply(MirrorEvent.ServerDown);
-            try
-            {
-                await write(_local.Store, mirror.LocalRunId).ConfigureAwait(false);
-            }
-            finally
-            {
-                mirror.Apply(MirrorEvent.Written);
-            }
-
-            _local.FlushToDisk(force: true);
-            WakeWhenDue(mirror);
-        }
-        finally
-        {
-            mirror.Gate.Release();
-        }
-    }
-
-
-    /// <summary>
     /// Writes entries [from, to) to the run's local copy and counts them as offline (durable within the durable-write
     /// interval); <see langword="false"/> when the copy is not active and no <paramref name="activation"/> switches it.
     /// </summary>

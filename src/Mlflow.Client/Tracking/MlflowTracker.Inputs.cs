@@ -7,24 +7,14 @@ public sealed partial class MlflowTracker
     /// Records dataset inputs of a run: on the store directly; while the run is offline (or when the server cannot be
     /// reached and the offline fallback is on) in the run's local copy, which the drain and <c>mlflow-sync</c> send.
     /// </summary>
-    internal async Task LogInputsAsync(ActiveRun run, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
-    {
-        string reason = "the run's data is kept offline";
-        if (_offlineLayer is null || run.Mirror is not { Active: true })
-        {
-            try
-            {
-                await _store.LogInputsAsync(run.RunId, inputs, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (MlflowException ex) when (CanGoOffline(ex) && _offlineLayer?.CanKeepOffline(run.Buffer) == true)
-            {
-                reason = ex.ShortReason;
-            }
-        }
-
-        await _offlineLayer!.KeepLocallyAsync(run.Buffer, reason, (store, localRunId) => store.LogInputsAsync(localRunId, inputs, cancellationToken), cancellationToken).ConfigureAwait(false);
-    }
+    internal Task LogInputsAsync(ActiveRun run, IReadOnlyList<DatasetInput> inputs, CancellationToken cancellationToken)
+        => _offlineLayer is null
+            ? _store.LogInputsAsync(run.RunId, inputs, cancellationToken)
+            : _offlineLayer.SendOrKeepAsync(
+                run.Buffer,
+                ct => _store.LogInputsAsync(run.RunId, inputs, ct),
+                (store, localRunId) => store.LogInputsAsync(localRunId, inputs, cancellationToken),
+                cancellationToken);
 
     /// <summary>The value of a run tag as the store has it now, or <see langword="null"/> when unset or the store cannot be read.</summary>
     internal async Task<string?> ReadRunTagAsync(ActiveRun run, string key, CancellationToken cancellationToken)
