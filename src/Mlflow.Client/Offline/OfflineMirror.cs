@@ -131,7 +131,7 @@ internal sealed class OfflineMirror : IDisposable
         }
 
         SaveJournal(journal, path);
-        return new RunMirror(identity.ClientKey, serverRunId, localOnly: false);
+        return new RunMirror(identity.ClientKey, serverRunId, localOnly: false) { Journal = journal, JournalStamp = JournalStampOf(path) };
     }
 
     /// <summary>Writes entries to the local run, in order; entries the local store refuses are passed to <paramref name="reject"/>. The caller holds the mirror's gate (and its drain lock when a tag deletion is among them).</summary>
@@ -197,8 +197,7 @@ internal sealed class OfflineMirror : IDisposable
     /// </summary>
     private void RecordTagDelete(RunMirror mirror, string key)
     {
-        var path = JournalPath(mirror.LocalRunId);
-        var journal = SyncJournal.Load(path);
+        var journal = JournalOf(mirror);
         if (journal.TagDeletes.Contains(key, StringComparer.Ordinal))
         {
             return;
@@ -206,7 +205,7 @@ internal sealed class OfflineMirror : IDisposable
 
         journal.Target = TargetKey;
         journal.TagDeletes.Add(key);
-        SaveJournal(journal, path);
+        SaveJournal(mirror, journal);
     }
 
     private static void WriteBatch(LocalFileStore store, RunMirror mirror, ReadOnlySpan<LogEntry> entries)
@@ -227,8 +226,7 @@ internal sealed class OfflineMirror : IDisposable
             return;
         }
 
-        var path = JournalPath(mirror.LocalRunId);
-        var journal = SyncJournal.Load(path);
+        var journal = JournalOf(mirror);
         journal.Target = TargetKey;
         journal.InFlight ??= new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach (var (key, before) in countsBefore)
@@ -244,7 +242,7 @@ internal sealed class OfflineMirror : IDisposable
             journal.InFlight[key] = journal.InFlight.TryGetValue(key, out var r) ? [Math.Min(r[0], from), Math.Max(r[1], after)] : [from, after];
         }
 
-        SaveJournal(journal, path);
+        SaveJournal(mirror, journal);
     }
 
     /// <summary>
@@ -258,12 +256,11 @@ internal sealed class OfflineMirror : IDisposable
         Store.UpdateRunAsync(mirror.LocalRunId, status, endTime, null, CancellationToken.None).GetAwaiter().GetResult();
         if (onServer)
         {
-            var path = JournalPath(mirror.LocalRunId);
-            var journal = SyncJournal.Load(path);
+            var journal = JournalOf(mirror);
             journal.Target = TargetKey;
             journal.Status = (int)status;
             journal.EndTime = endTime;
-            SaveJournal(journal, path);
+            SaveJournal(mirror, journal);
         }
 
         Volatile.Write(ref _unsyncedToDisk, 1);
@@ -327,7 +324,7 @@ internal sealed class OfflineMirror : IDisposable
         }
 
         FlushToDisk(force: true);
-        if (mirror.ServerRunId is { } knownRun && SyncJournal.Load(JournalPath(mirror.LocalRunId)).InFlight is { Count: > 0 })
+        if (mirror.ServerRunId is { } knownRun && JournalOf(mirror).InFlight is { Count: > 0 })
         {
             // Some points were sent without an answer. A server that hung (not one that refused) may still hold those
             // requests and apply them when it resumes: let it settle once it answers, before its history is read to
@@ -355,7 +352,7 @@ internal sealed class OfflineMirror : IDisposable
         try
         {
             generation = mirror.Generation;
-            read = sync.Read(Store, mirror.LocalRunId);
+            read = sync.Read(Store, mirror.LocalRunId, JournalOf(mirror));
         }
         finally
         {
@@ -367,7 +364,14 @@ internal sealed class OfflineMirror : IDisposable
         // not hold a server that is back for its whole break, and a refused connection means "still down, next time".
         using (Resilience.RequestScope.Enter(Resilience.RequestFlags.BypassCircuitBreaker | Resilience.RequestFlags.NoRetryWhenRefused))
         {
-            result = await sync.SendAsync(Store, read, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                result = await sync.SendAsync(Store, read, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                mirror.JournalStamp = JournalStampOf(JournalPath(mirror.LocalRunId)); // the sync saved the same journal as it went
+            }
         }
 
         if (result.ServerRunId is { } serverRunId)
@@ -391,6 +395,34 @@ internal sealed class OfflineMirror : IDisposable
         Store.MarkForFlushToDisk(path);
         Volatile.Write(ref _unsyncedToDisk, 1);
     }
+
+    /// <summary>Saves the journal a run's copy holds in memory (the caller holds its drain lock).</summary>
+    private void SaveJournal(RunMirror mirror, SyncJournal journal)
+    {
+        var path = JournalPath(mirror.LocalRunId);
+        SaveJournal(journal, path);
+        mirror.Journal = journal;
+        mirror.JournalStamp = JournalStampOf(path);
+    }
+
+    /// <summary>
+    /// The run's sync journal, held in memory by its copy; read from disk only the first time and when the file changed
+    /// under it (a <c>mlflow-sync</c> of the same folder). The caller holds the copy's drain lock.
+    /// </summary>
+    private SyncJournal JournalOf(RunMirror mirror)
+    {
+        var path = JournalPath(mirror.LocalRunId);
+        var stamp = JournalStampOf(path);
+        if (mirror.Journal is null || stamp != mirror.JournalStamp)
+        {
+            mirror.Journal = SyncJournal.Load(path);
+            mirror.JournalStamp = stamp;
+        }
+
+        return mirror.Journal;
+    }
+
+    private static DateTime JournalStampOf(string path) => File.Exists(path) ? File.GetLastWriteTimeUtc(path) : default;
 
     private string JournalPath(string localRunId) => SyncJournal.PathFor(Store.GetRunDirectory(localRunId), TargetKey);
 

@@ -119,6 +119,15 @@ internal sealed class RunMirror
     /// <summary>Points of each metric key in the local file (for in-flight ranges; under <see cref="Gate"/>).</summary>
     public Dictionary<string, long> MetricCounts { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The run's sync journal as last read or written by this process (under <see cref="DrainLock"/>): read from disk
+    /// again only when the file changed under it (<see cref="JournalStamp"/>), saved whenever it changes.
+    /// </summary>
+    public Sync.SyncJournal? Journal { get; set; }
+
+    /// <summary>The journal file's last write time when <see cref="Journal"/> was read or saved.</summary>
+    public DateTime JournalStamp { get; set; }
+
     /// <summary>Drain errors already reported to the run's owner.</summary>
     public HashSet<string> ReportedErrors { get; } = new(StringComparer.Ordinal);
 

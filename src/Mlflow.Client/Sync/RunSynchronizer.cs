@@ -62,14 +62,19 @@ internal sealed partial class RunSynchronizer
 
     /// <summary>Syncs one run; failures are reported in the result (cancellation is thrown).</summary>
     public Task<SyncRunResult> SyncRunAsync(LocalFileStore source, string localRunId, CancellationToken cancellationToken, int runIndex = 1, int runCount = 1)
-        => SendAsync(source, Read(source, localRunId, runIndex, runCount), cancellationToken);
+        => SendAsync(source, Read(source, localRunId, null, runIndex, runCount), cancellationToken);
 
     /// <summary>
     /// Reads what of the local run the server lacks (the run, its journal, its metric files from the journal's offsets),
     /// without a network call: a caller that serializes writers of the local run holds them off only for this.
     /// </summary>
+    /// <param name="source">The local store.</param>
+    /// <param name="localRunId">The local run.</param>
+    /// <param name="journal">The run's journal when the caller holds it in memory (the offline layer); else read from disk.</param>
+    /// <param name="runIndex">The run's position in this session, for progress.</param>
+    /// <param name="runCount">The runs of this session, for progress.</param>
     /// <returns>The read run, to pass to <see cref="SendAsync"/>; a failure to read is reported there.</returns>
-    public RunState Read(LocalFileStore source, string localRunId, int runIndex = 1, int runCount = 1)
+    public RunState Read(LocalFileStore source, string localRunId, SyncJournal? journal = null, int runIndex = 1, int runCount = 1)
     {
         ArgumentNullException.ThrowIfNull(source);
         var state = new RunState(localRunId, runIndex, runCount);
@@ -78,7 +83,7 @@ internal sealed partial class RunSynchronizer
             state.RunDir = source.GetRunDirectory(localRunId);
             state.Local = source.GetRunWithoutMetrics(localRunId); // the metric files are read from the journal's offsets
             state.JournalPath = SyncJournal.PathFor(state.RunDir, _targetKey);
-            state.Journal = SyncJournal.Load(state.JournalPath);
+            state.Journal = journal ?? SyncJournal.Load(state.JournalPath);
             state.Journal.Target = _targetKey;
             LoadMetrics(source, state);
         }
