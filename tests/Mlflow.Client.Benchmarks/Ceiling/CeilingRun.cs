@@ -46,7 +46,7 @@ internal static class CeilingRun
             return;
         }
 
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = settings.Uri, RequestTimeout = TimeSpan.FromSeconds(120) });
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = settings.Uri, RequestTimeout = TimeSpan.FromSeconds(900) }); // the read-back of a 1,000,000-point history is one request (MLflow 2.x does not page it)
         var experiment = await client.GetExperimentByNameAsync(settings.Experiment);
         var experimentId = experiment?.ExperimentId ?? await client.CreateExperimentAsync(settings.Experiment);
         PrintHeader(settings, experimentId);
