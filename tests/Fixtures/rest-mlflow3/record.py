@@ -79,8 +79,14 @@ def main():
     mid = created["model"]["info"]["model_id"]
     record("logged-models-log-params.ok", "Adds params to a logged model: {} (model_id is required in the body too).",
            "POST", f"/api/2.0/mlflow/logged-models/{mid}/params", {"model_id": mid, "params": [{"key": "beta", "value": "2"}]})
+    record("logged-models-log-params.again", "The same param again: 400 (sqlite UNIQUE constraint), so log-params must never be re-sent blindly.",
+           "POST", f"/api/2.0/mlflow/logged-models/{mid}/params", {"model_id": mid, "params": [{"key": "beta", "value": "2"}]})
     record("logged-models-set-tags.ok", "Sets tags on a logged model (PATCH): {}.",
            "PATCH", f"/api/2.0/mlflow/logged-models/{mid}/tags", {"model_id": mid, "tags": [{"key": "stage", "value": "dev"}, {"key": "tmp", "value": "x"}]})
+    record("logged-models-set-tags.again", "The same tags again: 200 (an upsert, safe to repeat).",
+           "PATCH", f"/api/2.0/mlflow/logged-models/{mid}/tags", {"model_id": mid, "tags": [{"key": "stage", "value": "dev"}]})
+    record("logged-models-delete-tag.slash-key", "A tag key holding '/' (escaped as %2F): the route does not match, 404 HTML.",
+           "DELETE", f"/api/2.0/mlflow/logged-models/{mid}/tags/a%2Fb")
     record("logged-models-delete-tag.ok", "Deletes one tag of a logged model (key in the path): {}.",
            "DELETE", f"/api/2.0/mlflow/logged-models/{mid}/tags/tmp")
     record("logged-models-finalize.missing-model-id", "PATCH without model_id in the body: 400 although the id is in the path.",
@@ -88,6 +94,8 @@ def main():
     record("logged-models-finalize.ready", "Finalizes a logged model READY: the model as it is now.",
            "PATCH", f"/api/2.0/mlflow/logged-models/{mid}", {"model_id": mid, "status": "LOGGED_MODEL_READY"})
     record("runs-outputs.ok", "Links the logged model to its run as an output at a step: {}.",
+           "POST", "/api/2.0/mlflow/runs/outputs", {"run_id": run, "models": [{"model_id": mid, "step": 3}]})
+    record("runs-outputs.again", "The same output again: 400 (sqlite UNIQUE constraint), so runs/outputs must never be re-sent blindly.",
            "POST", "/api/2.0/mlflow/runs/outputs", {"run_id": run, "models": [{"model_id": mid, "step": 3}]})
     record("runs-log-inputs.model", "Records the logged model as an input of the run: {}.",
            "POST", "/api/2.0/mlflow/runs/log-inputs", {"run_id": run, "models": [{"model_id": mid}]})
@@ -116,6 +124,7 @@ def main():
     record("logged-models-search.page", "One model per page: next_page_token set.",
            "POST", "/api/2.0/mlflow/logged-models/search", {"experiment_ids": [exp], "max_results": 1})
     record("logged-models-delete.ok", "Deletes a logged model: {}.", "DELETE", f"/api/2.0/mlflow/logged-models/{second_id}")
+    record("logged-models-delete.again", "Deleting it again: 200 {} on sqlite (deleted models stay as rows).", "DELETE", f"/api/2.0/mlflow/logged-models/{second_id}")
     name = "rest-mlflow3-clf-" + stamp
     send("POST", "/api/2.0/mlflow/registered-models/create", {"name": name})
     record("model-versions-create.from-logged-model", "A version whose source is models:/m-<id>: the answer carries no model_id.",
