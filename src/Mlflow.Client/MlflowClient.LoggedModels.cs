@@ -173,6 +173,7 @@ public partial class MlflowClient
     /// <param name="params">The params (at least one).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when the server confirmed.</returns>
+    /// <remarks>Params are written once: a key the model already has is refused (400), even with the same value. After a lost answer the model is read back rather than the request sent again.</remarks>
     public virtual Task LogLoggedModelParamsAsync(string modelId, IEnumerable<Param> @params, CancellationToken cancellationToken = default)
     {
         Require(modelId, nameof(modelId));
@@ -183,7 +184,16 @@ public partial class MlflowClient
             throw new ArgumentException("Give at least one param, each with a key.", nameof(@params));
         }
 
-        return LoggedModelCallAsync(() => _tracking.LogLoggedModelParamsAsync(modelId, new LogLoggedModelParamsRequest(modelId, list), cancellationToken), cancellationToken);
+        // A key sent twice answers 400 (3.11.1's sqlite store), so after a lost answer the model is read back instead.
+        return LostAnswerRecovery.SendAsync(
+            () => LoggedModelCallAsync(() => _tracking.LogLoggedModelParamsAsync(modelId, new LogLoggedModelParamsRequest(modelId, list), cancellationToken), cancellationToken),
+            async () =>
+            {
+                var held = (await GetLoggedModelAsync(modelId, cancellationToken).ConfigureAwait(false)).Data.Params;
+                return list.All(p => held.Any(h => string.Equals(h.Key, p.Key, StringComparison.Ordinal) && string.Equals(h.Value, p.Value ?? "", StringComparison.Ordinal)));
+            },
+            "logged-models/params",
+            _logger);
     }
 
     /// <summary>
@@ -194,6 +204,7 @@ public partial class MlflowClient
     /// <param name="models">The models with the step at which the run produced them (at least one).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A task that completes when the server confirmed.</returns>
+    /// <remarks>The server refuses an output it already holds (400), so after a lost answer the run is read back rather than the request sent again.</remarks>
     public virtual Task LogOutputsAsync(string runId, IEnumerable<ModelOutput> models, CancellationToken cancellationToken = default)
     {
         Require(runId, nameof(runId));
@@ -204,7 +215,16 @@ public partial class MlflowClient
             throw new ArgumentException("Give at least one model output, each with a model id.", nameof(models));
         }
 
-        return LoggedModelCallAsync(() => _tracking.LogOutputsAsync(new LogOutputsRequest(runId, list), cancellationToken), cancellationToken);
+        // The same output twice answers 400 (3.11.1's sqlite store), so after a lost answer the run is read back instead.
+        return LostAnswerRecovery.SendAsync(
+            () => LoggedModelCallAsync(() => _tracking.LogOutputsAsync(new LogOutputsRequest(runId, list), cancellationToken), cancellationToken),
+            async () =>
+            {
+                var held = (await GetRunAsync(runId, cancellationToken).ConfigureAwait(false)).Outputs.ModelOutputs;
+                return list.All(held.Contains);
+            },
+            "runs/outputs",
+            _logger);
     }
 
     /// <summary>The params as a list, each checked by <see cref="RefuseLoneSurrogates"/>; <see langword="null"/> stays null.</summary>

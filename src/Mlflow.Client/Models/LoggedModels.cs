@@ -40,7 +40,7 @@ public sealed record LoggedModelMetadata
     public long? CreatorId { get; init; }
     /// <summary>The model type given at creation, for example <c>Classifier</c>; the server sends an empty string when none was given.</summary>
     public string? ModelType { get; init; }
-    /// <summary>The run that produced the model, if any.</summary>
+    /// <summary>The run that produced the model; MLflow 3.11.1 sends an empty string when there is none.</summary>
     public string? SourceRunId { get; init; }
     /// <summary>Details of the status, when the server gives some.</summary>
     public string? StatusMessage { get; init; }
