@@ -249,7 +249,7 @@ public partial class MlflowClient
                 // the status says enough
             }
 
-            throw ErrorMapping.FromResponse(response.StatusCode, body, method, path ?? "");
+            throw ErrorMapping.FromResponse(response.StatusCode, body, method, path ?? "", response.RequestMessage?.RequestUri);
         }
     }
 

@@ -149,6 +149,25 @@ public partial class MlflowClient
         return CallAsync(() => _tracking.LogMetricAsync(request, cancellationToken), cancellationToken);
     }
 
+    /// <summary>
+    /// Logs one metric point with what MLflow 3 links it to (<c>runs/log-metric</c>): <see cref="Metric.ModelId"/>,
+    /// <see cref="Metric.DatasetName"/> and <see cref="Metric.DatasetDigest"/> are sent when set, so the point appears
+    /// on the logged model; unset, the request is the one a 2.x server gets from the other overload.
+    /// </summary>
+    /// <param name="runId">The run id.</param>
+    /// <param name="metric">The point; its <see cref="Metric.RunId"/> is ignored.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task that completes when the server confirmed.</returns>
+    public virtual Task LogMetricAsync(string runId, Metric metric, CancellationToken cancellationToken = default)
+    {
+        Require(runId, nameof(runId));
+        ArgumentNullException.ThrowIfNull(metric);
+        Require(metric.Key, nameof(metric));
+        RefuseLoneSurrogates(metric.Key, null, "metric");
+        var request = new LogMetricRequest(runId, metric.Key, metric.Value, metric.Timestamp, metric.Step, metric.ModelId, metric.DatasetName, metric.DatasetDigest);
+        return CallAsync(() => _tracking.LogMetricAsync(request, cancellationToken), cancellationToken);
+    }
+
     /// <summary>Logs a parameter (<c>runs/log-parameter</c>); the same value again succeeds, another value is refused.</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="key">Param key.</param>

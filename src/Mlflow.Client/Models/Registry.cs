@@ -57,7 +57,10 @@ public sealed record ModelVersion
     public string? CurrentStage { get; init; }
     /// <summary>The description, if one was set.</summary>
     public string? Description { get; init; }
-    /// <summary>Where the model's files are, for example <c>mlflow-artifacts:/1/&lt;run id&gt;/artifacts/model</c>.</summary>
+    /// <summary>
+    /// Where the model's files are, for example <c>mlflow-artifacts:/1/&lt;run id&gt;/artifacts/model</c>, or
+    /// <c>models:/m-&lt;id&gt;</c> for a version registered from an MLflow 3 logged model.
+    /// </summary>
     public string? Source { get; init; }
     /// <summary>The run that produced the model, if any.</summary>
     public string? RunId { get; init; }
@@ -71,7 +74,13 @@ public sealed record ModelVersion
     public string? RunLink { get; init; }
     /// <summary>The aliases pointing at this version.</summary>
     public IReadOnlyList<string> Aliases { get => _versionAliases; init => _versionAliases = value ?? []; }
-    /// <summary>The logged model this version was made from (servers from MLflow 3.0).</summary>
+    /// <summary>
+    /// The <c>model_id</c> field of the answer, read as the server sends it. MLflow 3.11.1's registry does not fill it
+    /// in its responses (its <c>ModelVersion.to_proto</c> leaves it out, even when the version was created with one), so
+    /// it is <see langword="null"/> there and on 2.x servers: do not rely on it. A version registered from an MLflow 3
+    /// logged model names it in <see cref="Source"/> instead, as <c>models:/m-&lt;id&gt;</c> (which
+    /// <see cref="MlflowModelRegistry.DownloadModelAsync"/> accepts).
+    /// </summary>
     public string? ModelId { get; init; }
 }
 

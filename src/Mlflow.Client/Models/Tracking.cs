@@ -22,8 +22,20 @@ public sealed record Param(string Key, string Value = "");
 [DebuggerDisplay("{Key}[{Step}] = {Value}")]
 public sealed record Metric(string Key, double Value, long Timestamp, long Step = 0)
 {
-    /// <summary>The run the point belongs to, set only by bulk history queries.</summary>
+    /// <summary>The run the point belongs to, set only by bulk history queries and in a logged model's metrics.</summary>
     public string? RunId { get; init; }
+
+    /// <summary>
+    /// The logged model the point was measured on (MLflow 3: <c>model_id</c>), so the metric appears on the model.
+    /// <see langword="null"/> sends nothing, which is what a 2.x server expects.
+    /// </summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>The name of the dataset the point was measured on (MLflow 3: <c>dataset_name</c>); <see langword="null"/> sends nothing.</summary>
+    public string? DatasetName { get; init; }
+
+    /// <summary>The digest of that dataset (MLflow 3: <c>dataset_digest</c>); <see langword="null"/> sends nothing.</summary>
+    public string? DatasetDigest { get; init; }
 }
 
 /// <summary>An experiment: a named group of runs.</summary>
@@ -81,7 +93,7 @@ public sealed record RunData
     public IReadOnlyList<Tag> Tags { get; init => field = value ?? []; } = [];
 }
 
-/// <summary>A run: its metadata, data and inputs.</summary>
+/// <summary>A run: its metadata, data, inputs and outputs.</summary>
 [DebuggerDisplay("Run {Info.RunId}")]
 public sealed record Run
 {
@@ -89,8 +101,10 @@ public sealed record Run
     public RunInfo Info { get; init => field = value ?? new(); } = new();
     /// <summary>Logged params, latest metrics and tags.</summary>
     public RunData Data { get; init => field = value ?? new(); } = new();
-    /// <summary>Dataset inputs.</summary>
+    /// <summary>Dataset and model inputs.</summary>
     public RunInputs Inputs { get; init => field = value ?? new(); } = new();
+    /// <summary>The logged models the run produced (MLflow 3; empty on a 2.x server).</summary>
+    public RunOutputs Outputs { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>The inputs of a run.</summary>
@@ -98,7 +112,27 @@ public sealed record RunInputs
 {
     /// <summary>Datasets used by the run.</summary>
     public IReadOnlyList<DatasetInput> DatasetInputs { get; init => field = value ?? []; } = [];
+    /// <summary>Logged models used by the run, for example the model an evaluation run scored (MLflow 3: <c>model_inputs</c>).</summary>
+    public IReadOnlyList<ModelInput> ModelInputs { get; init => field = value ?? []; } = [];
 }
+
+/// <summary>The outputs of a run (MLflow 3).</summary>
+public sealed record RunOutputs
+{
+    /// <summary>Logged models the run produced (<c>model_outputs</c>).</summary>
+    public IReadOnlyList<ModelOutput> ModelOutputs { get; init => field = value ?? []; } = [];
+}
+
+/// <summary>A logged model used by a run (MLflow 3).</summary>
+/// <param name="ModelId">The logged model's id, <c>m-</c> followed by 32 hex characters on MLflow's own stores.</param>
+[DebuggerDisplay("input {ModelId}")]
+public sealed record ModelInput(string ModelId);
+
+/// <summary>A logged model produced by a run (MLflow 3), at the step it was produced.</summary>
+/// <param name="ModelId">The logged model's id, <c>m-</c> followed by 32 hex characters on MLflow's own stores.</param>
+/// <param name="Step">The step at which the run produced it (0 when not given).</param>
+[DebuggerDisplay("output {ModelId} @ {Step}")]
+public sealed record ModelOutput(string ModelId, long Step = 0);
 
 /// <summary>A dataset used by a run, with input tags such as <c>mlflow.data.context</c>.</summary>
 public sealed record DatasetInput

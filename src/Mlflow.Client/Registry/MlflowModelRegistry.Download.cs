@@ -12,8 +12,8 @@ public sealed partial class MlflowModelRegistry
 
     /// <summary>
     /// Downloads a model's files into a folder: <c>models:/name/3</c>, <c>models:/name@alias</c>,
-    /// <c>models:/name/latest</c> (resolved as MLflow does, through the version's download URI), <c>runs:/id/path</c>,
-    /// or an artifact URI. Files behind the server's artifact proxy (<c>mlflow-artifacts:</c>) are streamed; a local
+    /// <c>models:/name/latest</c> (resolved as MLflow does, through the version's download URI), <c>models:/m-&lt;id&gt;</c>
+    /// (an MLflow 3 logged model, through its <c>artifact_uri</c>), <c>runs:/id/path</c>, or an artifact URI. Files behind the server's artifact proxy (<c>mlflow-artifacts:</c>) are streamed; a local
     /// path or <c>file:</c> URI (a local store, or a server whose artifacts this machine can reach) is copied.
     /// </summary>
     /// <param name="modelUri">The model.</param>
@@ -33,10 +33,17 @@ public sealed partial class MlflowModelRegistry
         ArgumentException.ThrowIfNullOrEmpty(modelUri);
         ArgumentException.ThrowIfNullOrEmpty(destination);
         var location = modelUri;
-        if (ModelUri.IsModelUri(location))
+        if (ModelUri.IsModelUri(location) && ModelUri.Parse(location).ModelId is null)
         {
             var version = await ResolveModelUriAsync(location, cancellationToken).ConfigureAwait(false);
             location = await _registry.GetModelVersionDownloadUriAsync(version.Name, version.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A logged model (MLflow 3), named directly or by the source of a version registered from it when the registry
+        // hands that source back as is: its files are at its artifact_uri.
+        if (ModelUri.IsModelUri(location) && ModelUri.Parse(location).ModelId is { } modelId)
+        {
+            location = await LoggedModelLocationAsync(modelId, location, cancellationToken).ConfigureAwait(false);
         }
 
         // A version may have been registered with a runs:/ source: resolved once, like the URI itself.
@@ -76,6 +83,19 @@ public sealed partial class MlflowModelRegistry
         }
 
         return target;
+    }
+
+    /// <summary>Where a logged model's files are: its <c>artifact_uri</c>, read from the tracking server (MLflow 3).</summary>
+    private async Task<string> LoggedModelLocationAsync(string modelId, string uri, CancellationToken cancellationToken)
+    {
+        var client = _client ?? throw new NotSupportedException($"'{uri}' names an MLflow 3 logged model; this registry has no tracking server to read it from (logged models of a local store are not supported yet).");
+        var model = await client.GetLoggedModelAsync(modelId, cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(model.Info.ArtifactUri) || ModelUri.IsModelUri(model.Info.ArtifactUri))
+        {
+            throw new MlflowException($"The logged model '{modelId}' has no artifact location the server gave ('{model.Info.ArtifactUri}').");
+        }
+
+        return model.Info.ArtifactUri;
     }
 
     /// <summary>The local path of a <c>file:</c> URI or a plain path; other schemes are refused.</summary>

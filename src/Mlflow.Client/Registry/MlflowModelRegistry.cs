@@ -247,7 +247,7 @@ public sealed partial class MlflowModelRegistry
     /// <summary>
     /// Resolves a <c>models:/</c> URI to the version it names, as MLflow does: <c>models:/name/3</c>,
     /// <c>models:/name@alias</c>, <c>models:/name/latest</c> (the highest version) or <c>models:/name/Stage</c>
-    /// (the newest version in that stage).
+    /// (the newest version in that stage). A <c>models:/m-&lt;id&gt;</c> URI names a logged model, not a version, and is refused.
     /// </summary>
     /// <param name="modelUri">The URI.</param>
     /// <returns>The version.</returns>
@@ -256,9 +256,15 @@ public sealed partial class MlflowModelRegistry
     /// <inheritdoc cref="ResolveModelUri"/>
     /// <param name="modelUri">The URI.</param>
     /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <exception cref="MlflowException">The URI is not a proper models:/ URI, names no version, or names a logged model (<c>models:/m-&lt;id&gt;</c>), which is not a registered version: download it with <see cref="DownloadModelAsync"/> or read it with <see cref="MlflowClient.GetLoggedModelAsync"/>.</exception>
     public Task<ModelVersion> ResolveModelUriAsync(string modelUri, CancellationToken cancellationToken = default)
     {
         var parsed = ModelUri.Parse(modelUri);
+        if (parsed.ModelId is { } modelId)
+        {
+            throw new MlflowException($"'{modelUri}' names the logged model '{modelId}' (MLflow 3), not a registered model version. DownloadModel accepts it; MlflowClient.GetLoggedModelAsync reads it.");
+        }
+
         return parsed switch
         {
             { Version: { } v } => _registry.GetModelVersionAsync(parsed.Name, v, cancellationToken),

@@ -1,12 +1,16 @@
 namespace Mlflow.Client;
 
 /// <summary>
-/// A <c>models:/</c> URI parsed as MLflow's <c>_parse_model_uri</c> does: <c>models:/name/3</c> (a version),
-/// <c>models:/name/latest</c> (the newest version), <c>models:/name/Production</c> (the newest of a stage) or
-/// <c>models:/name@champion</c> (an alias).
+/// A <c>models:/</c> URI parsed as MLflow 3's <c>_parse_model_uri</c> does: <c>models:/name/3</c> (a version),
+/// <c>models:/name/latest</c> (the newest version), <c>models:/name/Production</c> (the newest of a stage),
+/// <c>models:/name@champion</c> (an alias) or <c>models:/m-&lt;id&gt;</c> (a logged model: one segment without
+/// <c>@</c>, which MLflow 2 refused).
 /// </summary>
 internal sealed record ModelUri(string Name, string? Version, string? Stage, string? Alias)
 {
+    /// <summary>The logged model a <c>models:/&lt;model id&gt;</c> URI names (its <see cref="Name"/> is then empty); <see langword="null"/> for a registered model.</summary>
+    public string? ModelId { get; private init; }
+
     public const string Scheme = "models:";
 
     public static bool IsModelUri(string uri) => uri.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase);
@@ -56,7 +60,13 @@ internal sealed record ModelUri(string Name, string? Version, string? Stage, str
         }
 
         var at = parts[0].LastIndexOf('@');
-        if (at < 0 || parts[0][(at + 1)..].Trim().Length == 0)
+        if (at < 0)
+        {
+            // MLflow 3: models:/<model id>, a logged model (models:/m-<32 hex> on MLflow's own stores).
+            return new ModelUri("", null, null, null) { ModelId = parts[0] };
+        }
+
+        if (parts[0][(at + 1)..].Trim().Length == 0)
         {
             throw Improper(uri);
         }
@@ -65,7 +75,7 @@ internal sealed record ModelUri(string Name, string? Version, string? Stage, str
     }
 
     private static MlflowException Improper(string uri)
-        => new($"Not a proper models:/ URI: {uri}. Models URIs must be of the form 'models:/model_name/suffix' or 'models:/model_name@alias' where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. Only one of suffix or alias can be defined at a time.");
+        => new($"Not a proper models:/ URI: {uri}. Models URIs must be of the form 'models:/model_name/suffix', 'models:/model_name@alias' or 'models:/<model id>' (an MLflow 3 logged model, 'models:/m-...') where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. Only one of suffix or alias can be defined at a time.");
 }
 
 /// <summary><c>runs:/&lt;run id&gt;/&lt;path&gt;</c> URIs, as MLflow's <c>RunsArtifactRepository.parse_runs_uri</c> reads them.</summary>

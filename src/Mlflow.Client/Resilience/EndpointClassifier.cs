@@ -12,6 +12,8 @@ namespace Mlflow.Client.Resilience;
 /// set values. Non-idempotent: every create (a second one makes a duplicate or answers RESOURCE_ALREADY_EXISTS),
 /// log-metric and log-batch (the file backend appends duplicate points; sqlite rejects a NaN point sent twice),
 /// delete-tag (404 the second time), experiments delete/restore, rename, transition-stage, log-inputs, log-model.
+/// MLflow 3: finalize and set-tags of a logged model (PATCH) are idempotent; its create, params (400 on a key sent
+/// twice), delete and delete-tag, and runs/outputs (400 when sent twice) are not.
 /// </remarks>
 internal static partial class EndpointClassifier
 {
@@ -64,6 +66,12 @@ internal static partial class EndpointClassifier
             return EndpointKind.IdempotentWrite;
         }
 
+        // MLflow 3: finalizing a logged model sets its status, and its tags are upserted (3.11.1 answers 200 again).
+        if (method == HttpMethod.Patch && LoggedModelPatchRegex().IsMatch(endpoint))
+        {
+            return EndpointKind.IdempotentWrite;
+        }
+
         return IdempotentWrites.Contains(method.Method + " " + endpoint) ? EndpointKind.IdempotentWrite : EndpointKind.NonIdempotentWrite;
     }
 
@@ -97,4 +105,8 @@ internal static partial class EndpointClassifier
 
     [GeneratedRegex(@"/(?:ajax-)?api/\d+\.\d+/(.+)$", RegexOptions.CultureInvariant)]
     private static partial Regex ApiPathRegex();
+
+    /// <summary><c>mlflow/logged-models/{id}</c> (finalize) and <c>mlflow/logged-models/{id}/tags</c> (set tags).</summary>
+    [GeneratedRegex(@"^mlflow/logged-models/[^/]+(?:/tags)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LoggedModelPatchRegex();
 }

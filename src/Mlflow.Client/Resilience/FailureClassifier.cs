@@ -78,4 +78,41 @@ internal static class FailureClassifier
                     : MlflowFailureKind.OutcomeUnknown;
         }
     }
+
+    /// <summary>MLflow 3.11.1's texts (mlflow/server/security_utils.py), answered as 403 text/plain by its security middleware.</summary>
+    internal const string InvalidHostText = "Invalid Host header - possible DNS rebinding attack detected";
+
+    /// <inheritdoc cref="InvalidHostText"/>
+    internal const string CrossOriginText = "Cross-origin request blocked";
+
+    /// <summary>
+    /// Whether an error answer is a refusal of MLflow 3's security middleware: 403 with no MLflow error code and one
+    /// of its two texts. Such a refusal stays <see cref="MlflowFailureKind.Rejected"/> (retrying cannot help); only the
+    /// message changes, to say what to configure.
+    /// </summary>
+    public static SecurityRefusal SecurityRefusalOf(HttpStatusCode status, string? errorCode, string? message)
+    {
+        if (status != HttpStatusCode.Forbidden || errorCode is not null || message is null)
+        {
+            return SecurityRefusal.None;
+        }
+
+        var text = message.Trim();
+        return text.StartsWith(InvalidHostText, StringComparison.Ordinal) ? SecurityRefusal.InvalidHost
+            : text.StartsWith(CrossOriginText, StringComparison.Ordinal) ? SecurityRefusal.CrossOrigin
+            : SecurityRefusal.None;
+    }
+}
+
+/// <summary>Which refusal of MLflow 3's security middleware an answer is (<see cref="FailureClassifier.SecurityRefusalOf"/>).</summary>
+internal enum SecurityRefusal
+{
+    /// <summary>Not one.</summary>
+    None,
+
+    /// <summary>The Host header is not in the server's allowed hosts (DNS-rebinding guard).</summary>
+    InvalidHost,
+
+    /// <summary>A state-changing request with an Origin the server does not allow.</summary>
+    CrossOrigin,
 }

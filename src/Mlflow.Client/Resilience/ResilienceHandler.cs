@@ -217,7 +217,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 }
                 else
                 {
-                    state.LastError = Rest.ErrorMapping.ParseBody(await response.Content.ReadAsStringAsync(attemptToken).ConfigureAwait(false));
+                    state.LastError = Rest.ErrorMapping.ParseAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(attemptToken).ConfigureAwait(false), state.Request.RequestUri);
                     state.Record(FailureClassifier.Classify(response.StatusCode, state.LastError.Code));
                 }
             }

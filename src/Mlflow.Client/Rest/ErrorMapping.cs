@@ -27,14 +27,14 @@ internal static partial class ErrorMapping
                 FailureClassifier.ForEndpoint(MlflowFailureKind.OutcomeUnknown, endpoint));
         }
 
-        var (code, message) = ParseBody(ex.Content);
+        var (code, message) = ParseAnswer(ex.StatusCode, ex.Content, ex.Uri);
         return new MlflowException(ex.StatusCode, code, message, method, path, ex, FailureClassifier.ForEndpoint(FailureClassifier.Classify(ex.StatusCode, code), endpoint));
     }
 
     /// <summary>An error answer read by the caller (artifact downloads, which bypass Refit).</summary>
-    public static MlflowException FromResponse(HttpStatusCode status, string? body, string method, string path)
+    public static MlflowException FromResponse(HttpStatusCode status, string? body, string method, string path, Uri? requestUri = null)
     {
-        var (code, message) = ParseBody(body);
+        var (code, message) = ParseAnswer(status, body, requestUri);
         return new MlflowException(status, code, message, method, path, null, FailureClassifier.ForEndpoint(FailureClassifier.Classify(status, code), EndpointOf(method, path)));
     }
 
@@ -67,6 +67,32 @@ internal static partial class ErrorMapping
 
     private static EndpointKind EndpointOf(string? method, string? path)
         => method is null ? EndpointKind.NonIdempotentWrite : EndpointClassifier.Classify(new HttpMethod(method), path is null ? null : new Uri(path, UriKind.RelativeOrAbsolute));
+
+    /// <summary>
+    /// The code and message of an error answer: <see cref="ParseBody"/>, and for a refusal of MLflow 3's security
+    /// middleware (<see cref="FailureClassifier.SecurityRefusalOf"/>) a message that says what to change on the server.
+    /// </summary>
+    /// <param name="status">The answer's status.</param>
+    /// <param name="body">The answer's body.</param>
+    /// <param name="requestUri">Where the request went: its host (never its user info) goes into the advice.</param>
+    internal static (string? Code, string? Message) ParseAnswer(HttpStatusCode status, string? body, Uri? requestUri)
+    {
+        var (code, message) = ParseBody(body);
+        var host = requestUri is { IsAbsoluteUri: true } ? requestUri.Authority : null;
+        return FailureClassifier.SecurityRefusalOf(status, code, message) switch
+        {
+            SecurityRefusal.InvalidHost => (code,
+                $"{message} (MLflow 3's DNS-rebinding guard refused the Host header{(host is null ? "" : $" '{host}'")}). "
+                + $"Start the server with --allowed-hosts naming the host this client uses{(host is null ? "" : $", for example --allowed-hosts \"{host}\"")} "
+                + "(or set MLFLOW_SERVER_ALLOWED_HOSTS, which also works under --gunicorn-opts), "
+                + "or reach the server by a name it allows by default (localhost, 127.0.0.1, a private IP address)."),
+            SecurityRefusal.CrossOrigin => (code,
+                $"{message} (MLflow 3 refuses writes that carry an Origin header it does not allow). "
+                + "Remove the Origin header (a DefaultRequestHeaders entry or a proxy adds it), or start the server with "
+                + "--cors-allowed-origins naming that origin (or set MLFLOW_SERVER_CORS_ALLOWED_ORIGINS)."),
+            _ => (code, message),
+        };
+    }
 
     /// <summary>An MLflow JSON error gives code and message; anything else gives a short, tag-free excerpt.</summary>
     internal static (string? Code, string? Message) ParseBody(string? body)

@@ -13,4 +13,7 @@ internal interface IArtifactsApi
 
     [Get("/version")]
     Task<string> GetVersionAsync(CancellationToken cancellationToken);
+
+    [Get("/api/3.0/mlflow/server-info")]
+    Task<ServerInfoResponse> GetServerInfoAsync(CancellationToken cancellationToken);
 }

@@ -98,4 +98,32 @@ internal interface ITrackingApi
         [AliasAs("path")] string? path,
         [AliasAs("page_token")] string? pageToken,
         CancellationToken cancellationToken);
+
+    // Logged models and run outputs (MLflow 3). The model id goes into the path escaped by Refit.
+    [Post("/api/2.0/mlflow/logged-models")]
+    Task<LoggedModelResponse> CreateLoggedModelAsync([Body] CreateLoggedModelRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/2.0/mlflow/logged-models/{modelId}")]
+    Task<LoggedModelResponse> GetLoggedModelAsync(string modelId, CancellationToken cancellationToken);
+
+    [Patch("/api/2.0/mlflow/logged-models/{modelId}")]
+    Task<LoggedModelResponse> FinalizeLoggedModelAsync(string modelId, [Body] FinalizeLoggedModelRequest request, CancellationToken cancellationToken);
+
+    [Delete("/api/2.0/mlflow/logged-models/{modelId}")]
+    Task DeleteLoggedModelAsync(string modelId, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/logged-models/search")]
+    Task<SearchLoggedModelsResponse> SearchLoggedModelsAsync([Body] SearchLoggedModelsRequest request, CancellationToken cancellationToken);
+
+    [Patch("/api/2.0/mlflow/logged-models/{modelId}/tags")]
+    Task SetLoggedModelTagsAsync(string modelId, [Body] SetLoggedModelTagsRequest request, CancellationToken cancellationToken);
+
+    [Delete("/api/2.0/mlflow/logged-models/{modelId}/tags/{tagKey}")]
+    Task DeleteLoggedModelTagAsync(string modelId, string tagKey, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/logged-models/{modelId}/params")]
+    Task LogLoggedModelParamsAsync(string modelId, [Body] LogLoggedModelParamsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/runs/outputs")]
+    Task LogOutputsAsync([Body] LogOutputsRequest request, CancellationToken cancellationToken);
 }

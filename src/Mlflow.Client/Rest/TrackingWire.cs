@@ -22,7 +22,7 @@ internal sealed record SearchRunsRequest(IReadOnlyList<string> ExperimentIds, st
 internal sealed record SearchRunsResponse(IReadOnlyList<Run>? Runs, string? NextPageToken);
 internal sealed record SetTagRequest(string RunId, string Key, string Value);
 internal sealed record DeleteTagRequest(string RunId, string Key);
-internal sealed record LogMetricRequest(string RunId, string Key, [property: System.Text.Json.Serialization.JsonConverter(typeof(MetricValueConverter))] double Value, long Timestamp, long Step);
+internal sealed record LogMetricRequest(string RunId, string Key, [property: System.Text.Json.Serialization.JsonConverter(typeof(MetricValueConverter))] double Value, long Timestamp, long Step, string? ModelId = null, string? DatasetName = null, string? DatasetDigest = null);
 internal sealed record LogParamRequest(string RunId, string Key, string Value);
 [System.Text.Json.Serialization.JsonConverter(typeof(LogBatchRequestConverter))]
 internal sealed record LogBatchRequest(string RunId, IReadOnlyList<Metric>? Metrics, IReadOnlyList<Param>? Params, IReadOnlyList<Tag>? Tags);

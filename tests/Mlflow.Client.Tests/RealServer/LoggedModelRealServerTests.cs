@@ -1,0 +1,172 @@
+using System.Net;
+using System.Text;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.RealServer;
+
+/// <summary>
+/// MLflow 3's logged models end to end against a real server (<c>MLFLOW_TEST_TRACKING_URI</c>; ignored otherwise).
+/// Needs an MLflow 3 server (verified on 3.11.1, sqlite); on a 2.x server the logged-model scenario is ignored and the
+/// 2.x behaviour is checked instead.
+/// </summary>
+[TestFixture]
+[Category("RealServer")]
+[NonParallelizable]
+public class LoggedModelRealServerTests
+{
+    private MlflowClient _client = null!;
+    private string _uri = null!;
+    private string _prefix = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _uri = RealServerEnvironment.RequireTrackingUri();
+        _client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
+        _prefix = "dotnet-lm-" + Guid.NewGuid().ToString("N")[..12];
+    }
+
+    [TearDown]
+    public void TearDown() => _client?.Dispose();
+
+    private async Task<MlflowServerInfo> RequireMlflow3Async()
+    {
+        var info = await _client.GetServerInfoAsync();
+        if (!info.SupportsLoggedModels)
+        {
+            Assert.Ignore($"Logged models need an MLflow 3 server; {_uri} runs {info.Version ?? "an unknown version"}.");
+        }
+
+        return info;
+    }
+
+    [Test]
+    public async Task LoggedModel_CreateUploadFinalizeLinkSearchReadDownloadAndRegister()
+    {
+        var info = await RequireMlflow3Async();
+        Assert.That(info.MajorVersion, Is.GreaterThanOrEqualTo(3));
+        Assert.That(info.HasServerInfoEndpoint, Is.True);
+
+        var experimentId = await _client.CreateExperimentAsync(_prefix + "-exp");
+        var run = await _client.CreateRunAsync(experimentId, "trainer");
+        var runId = run.Info.RunId;
+
+        var created = await _client.CreateLoggedModelAsync(experimentId, _prefix + "-clf", "Classifier", runId, [new Param("alpha", "0.5")], [new Tag("team", "dotnet")]);
+        var modelId = created.Info.ModelId;
+        Assert.That(modelId, Does.Match("^m-[0-9a-f]{32}$"));
+        Assert.That(created.Info.Status, Is.EqualTo(LoggedModelStatus.Pending));
+        Assert.That(created.Info.ArtifactUri, Does.StartWith("mlflow-artifacts:/").And.Contain(modelId));
+
+        // The model's files, through the artifact proxy, where the server said.
+        using (var file = new MemoryStream(Encoding.UTF8.GetBytes("artifact_path: model\nflavors: {}\n")))
+        {
+            await _client.UploadArtifactAsync(created.Info.ArtifactUri!, "MLmodel", file);
+        }
+
+        await _client.LogLoggedModelParamsAsync(modelId, [new Param("beta", "2")]);
+        await _client.SetLoggedModelTagsAsync(modelId, [new Tag("stage", "dev"), new Tag("tmp", "x")]);
+        await _client.DeleteLoggedModelTagAsync(modelId, "tmp");
+        var finalized = await _client.FinalizeLoggedModelAsync(modelId, LoggedModelStatus.Ready);
+        Assert.That(finalized.Info.Status, Is.EqualTo(LoggedModelStatus.Ready));
+
+        await _client.LogOutputsAsync(runId, [new ModelOutput(modelId, 5)]);
+        await _client.LogMetricAsync(runId, new Metric("accuracy", 0.93, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId, DatasetName = "eval", DatasetDigest = "d1" });
+        await _client.LogBatchAsync(runId, [new Metric("f1", 0.81, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId }]);
+
+        var read = await _client.GetLoggedModelAsync(modelId);
+        Assert.That(read.Info.Status, Is.EqualTo(LoggedModelStatus.Ready));
+        Assert.That(read.Info.SourceRunId, Is.EqualTo(runId));
+        Assert.That(read.Info.Tags, Is.EquivalentTo(new[] { new Tag("team", "dotnet"), new Tag("stage", "dev") }));
+        Assert.That(read.Data.Params, Is.EquivalentTo(new[] { new Param("alpha", "0.5"), new Param("beta", "2") }));
+        var accuracy = read.Data.Metrics.Single(m => m.Key == "accuracy");
+        Assert.That((accuracy.ModelId, accuracy.DatasetName, accuracy.DatasetDigest, accuracy.RunId), Is.EqualTo((modelId, "eval", "d1", runId)));
+        Assert.That(read.Data.Metrics.Select(m => m.Key), Is.EquivalentTo(new[] { "accuracy", "f1" }));
+
+        var found = await _client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { Filter = $"name = '{_prefix}-clf'", OrderBy = [new LoggedModelOrderBy("creation_timestamp", Ascending: false)] });
+        Assert.That(found.Items.Select(m => m.Info.ModelId), Is.EqualTo(new[] { modelId }));
+        var all = new List<LoggedModel>();
+        await foreach (var m in _client.SearchAllLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { MaxResults = 1 }))
+        {
+            all.Add(m);
+        }
+
+        Assert.That(all.Select(m => m.Info.ModelId), Is.EqualTo(new[] { modelId }));
+
+        var runBack = await _client.GetRunAsync(runId);
+        Assert.That(runBack.Outputs.ModelOutputs, Is.EqualTo(new[] { new ModelOutput(modelId, 5) }));
+
+        // models:/m-<id>, directly and as the source of a registered version.
+        var registry = new MlflowModelRegistry(_client);
+        var target = Path.Combine(Path.GetTempPath(), _prefix + "-dl");
+        try
+        {
+            await registry.DownloadModelAsync("models:/" + modelId, Path.Combine(target, "direct"));
+            Assert.That(File.ReadAllText(Path.Combine(target, "direct", "MLmodel")), Does.StartWith("artifact_path: model"));
+
+            var name = _prefix + "-registered";
+            await _client.CreateRegisteredModelAsync(name);
+            var version = await _client.CreateModelVersionAsync(name, "models:/" + modelId, runId);
+            Assert.That(version.Source, Is.EqualTo("models:/" + modelId));
+            Assert.That(version.ModelId, Is.Null, "3.11.1 does not fill model_id in its answers");
+            await registry.DownloadModelAsync($"models:/{name}/{version.Version}", Path.Combine(target, "version"));
+            Assert.That(File.Exists(Path.Combine(target, "version", "MLmodel")), Is.True);
+        }
+        finally
+        {
+            if (Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+            }
+        }
+
+        await _client.DeleteLoggedModelAsync(modelId);
+        var gone = Assert.ThrowsAsync<MlflowException>(() => _client.GetLoggedModelAsync(modelId));
+        Assert.That(gone!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
+    }
+
+    [Test]
+    public async Task ParamsSentTwice_AreRefused_SoTheClientNeverResendsThem()
+    {
+        await RequireMlflow3Async();
+        var experimentId = await _client.CreateExperimentAsync(_prefix + "-twice");
+        var model = await _client.CreateLoggedModelAsync(experimentId, "m", @params: [new Param("a", "1")]);
+
+        var ex = Assert.ThrowsAsync<MlflowException>(() => _client.LogLoggedModelParamsAsync(model.Info.ModelId, [new Param("a", "1")]));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(ex.IsTransient, Is.False);
+    }
+
+    [Test]
+    public async Task AHostOutsideAllowedHosts_GetsTheAdvice()
+    {
+        var info = await _client.GetServerInfoAsync();
+        if (info.MajorVersion is not >= 3)
+        {
+            Assert.Ignore("The DNS-rebinding guard is MLflow 3's (3.5 and later).");
+        }
+
+        // The same server, asked with a Host header it does not allow by default.
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Host = "mlflow.example.com";
+        using var client = new MlflowClient(http, new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
+
+        var ex = Assert.ThrowsAsync<MlflowException>(() => client.GetExperimentAsync("0"));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(ex.Message, Does.Contain("Invalid Host header").And.Contain("--allowed-hosts"));
+    }
+
+    [Test]
+    public async Task OnA2xServer_LoggedModelsSayTheyNeedMlflow3()
+    {
+        var info = await _client.GetServerInfoAsync();
+        if (info.SupportsLoggedModels)
+        {
+            Assert.Ignore($"{_uri} runs MLflow {info.Version}, which has logged models.");
+        }
+
+        var ex = Assert.ThrowsAsync<MlflowException>(() => _client.CreateLoggedModelAsync("0", "m"));
+        Assert.That(ex!.Message, Does.Contain("need an MLflow 3 tracking server"));
+    }
+}
