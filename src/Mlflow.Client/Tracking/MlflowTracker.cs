@@ -30,7 +30,7 @@ namespace Mlflow.Client;
 /// leaves all of this to the host (<c>AddMlflowTracking</c> of Mlflow.Client.Extensions.Hosting does so and ends the runs
 /// when the host stops).</para>
 /// </remarks>
-public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable
+public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable, IRunHost
 {
     private readonly ITrackingStore _store;
     private readonly bool _ownsStore;
