@@ -14,7 +14,7 @@ internal sealed class StandardErrorLogger : ILogger, ILoggerProvider, ILoggerFac
 {
     private readonly TextWriter _writer;
     private readonly object _writeLock = new();
-    private readonly ConcurrentDictionary<int, bool> _seen = new(); // event id -> further ones were announced as not shown
+    private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal); // kind -> further ones were announced as not shown
 
     /// <summary>A logger writing to <paramref name="writer"/> (<see cref="Console.Error"/> when <see langword="null"/>).</summary>
     public StandardErrorLogger(TextWriter? writer = null)
@@ -42,18 +42,20 @@ internal sealed class StandardErrorLogger : ILogger, ILoggerProvider, ILoggerFac
             return;
         }
 
-        string line;
-        if (_seen.TryAdd(eventId.Id, false))
+        var message = formatter(state, exception);
+        if (exception is not null)
         {
-            var message = formatter(state, exception);
-            if (exception is not null)
-            {
-                message += " (" + exception.GetType().Name + ": " + exception.Message + ")";
-            }
+            message += " (" + exception.GetType().Name + ": " + exception.Message + ")";
+        }
 
+        // A kind is the event id (every message of the SDK has one); a message without one is its own kind.
+        var kind = eventId.Id != 0 ? eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : message;
+        string line;
+        if (_seen.TryAdd(kind, false))
+        {
             line = "Mlflow.Client " + (logLevel >= LogLevel.Error ? "error: " : "warning: ") + OneLine(message);
         }
-        else if (_seen.TryUpdate(eventId.Id, true, false))
+        else if (eventId.Id != 0 && _seen.TryUpdate(kind, true, false))
         {
             line = $"Mlflow.Client: further messages of event {eventId.Id} are not repeated here (give MlflowTrackerOptions.LoggerFactory a logger to see every one).";
         }
