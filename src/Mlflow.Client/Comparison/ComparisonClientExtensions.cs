@@ -11,7 +11,7 @@ public static class ComparisonClientExtensions
     /// <param name="cancellationToken">Cancels the search.</param>
     /// <returns>One row per run.</returns>
     public static Task<RunTable> SearchRunTableAsync(this MlflowClient client, RunQuery query, CancellationToken cancellationToken = default)
-        => RunSearch.TableAsync(Store(client), query, cancellationToken);
+        => RunSearch.TableAsync(Store(client), query, null, cancellationToken);
 
     /// <summary>The values of one metric over the runs of an experiment (see <see cref="MlflowTracker.GetMetricTrendAsync"/>).</summary>
     /// <param name="client">The client.</param>

@@ -7,7 +7,10 @@ public sealed partial class MlflowTracker
 {
     /// <summary>
     /// Searches the runs of one or more experiments with MLflow's filter and order syntax, on the tracker's server or local
-    /// store, and returns them side by side.
+    /// store, and returns them side by side. A query that names no experiment searches the tracker's active one (the one
+    /// its runs start in: <see cref="SetExperiment"/>, else <see cref="MlflowTrackerOptions.ExperimentName"/> or
+    /// <see cref="MlflowTrackerOptions.ExperimentId"/>, else <c>MLFLOW_EXPERIMENT_NAME</c> / <c>MLFLOW_EXPERIMENT_ID</c>,
+    /// else Default), as Python's <c>search_runs</c> does; a search never creates it.
     /// </summary>
     /// <param name="query">Experiments, filter, order, tags to show.</param>
     /// <returns>One row per run.</returns>
@@ -18,7 +21,26 @@ public sealed partial class MlflowTracker
     /// <param name="query">Experiments, filter, order, tags to show.</param>
     /// <param name="cancellationToken">Cancels the search.</param>
     public Task<RunTable> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
-        => RunSearch.TableAsync(_store, query, cancellationToken);
+        => RunSearch.TableAsync(_store, query, ActiveExperimentIdForSearchAsync, cancellationToken);
+
+    /// <summary>The experiment a search without names reads: the one runs start in, looked up but never created.</summary>
+    private async Task<string> ActiveExperimentIdForSearchAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _experimentId) is { } known)
+        {
+            return known;
+        }
+
+        var name = Volatile.Read(ref _offlineExperimentName) ?? _options.ExperimentName ?? _env.Get(MlflowEnvironmentVariables.ExperimentName);
+        if (name is null)
+        {
+            return _options.ExperimentId ?? _env.Get(MlflowEnvironmentVariables.ExperimentId) ?? "0";
+        }
+
+        var experiment = await _store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw MlflowException.ResourceDoesNotExist($"No experiment named '{name}' in {_store.Description} (the tracker's experiment, created when its first run starts).");
+        return experiment.ExperimentId;
+    }
 
     /// <summary>The values of one metric over the runs of an experiment, by run start time (runs without it are left out).</summary>
     /// <param name="experimentName">The experiment.</param>

@@ -3,8 +3,12 @@ namespace Mlflow.Client.Comparison;
 /// <summary>Which runs to compare: experiments by name, MLflow's filter and order syntax, and the tags to show.</summary>
 public sealed record RunQuery
 {
-    /// <summary>The experiments to search in, by name (at least one).</summary>
-    public required IReadOnlyList<string> ExperimentNames { get; init; }
+    /// <summary>
+    /// The experiments to search in, by name. None (the default): the tracker's active experiment, as Python's
+    /// <c>search_runs</c> defaults to it (<see cref="MlflowTracker.SearchRuns"/>); an <see cref="MlflowClient"/> has no
+    /// active experiment and needs at least one name.
+    /// </summary>
+    public IReadOnlyList<string> ExperimentNames { get; init; } = [];
 
     /// <summary>MLflow's search filter, for example <c>metrics.f1_score &gt; 0.8 and params.model = 'bert'</c>.</summary>
     public string? Filter { get; init; }

@@ -6,22 +6,33 @@ namespace Mlflow.Client.Comparison;
 internal static class RunSearch
 {
     /// <summary>The runs a query selects, following pages up to <see cref="RunQuery.MaxRuns"/>.</summary>
-    public static async Task<List<Run>> RunsAsync(ITrackingStore store, RunQuery query, CancellationToken cancellationToken)
+    /// <param name="store">The store searched.</param>
+    /// <param name="query">The query.</param>
+    /// <param name="activeExperimentId">The experiment searched when the query names none (the tracker's active one);
+    /// <see langword="null"/> (a client, which has none): a query must name one.</param>
+    /// <param name="cancellationToken">Cancels the search.</param>
+    public static async Task<List<Run>> RunsAsync(ITrackingStore store, RunQuery query, Func<CancellationToken, Task<string>>? activeExperimentId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.ExperimentNames is not { Count: > 0 })
+        var names = query.ExperimentNames ?? [];
+        if (names.Count == 0 && activeExperimentId is null)
         {
-            throw new ArgumentException("Name at least one experiment.", nameof(query));
+            throw new ArgumentException("Name at least one experiment (RunQuery.ExperimentNames): a client has no active experiment; MlflowTracker.SearchRuns searches the tracker's when none is named.", nameof(query));
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(query.MaxRuns, 1, nameof(query));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.MaxRuns, 50_000, nameof(query));
-        var ids = new List<string>(query.ExperimentNames.Count);
-        foreach (var name in query.ExperimentNames)
+        var ids = new List<string>(Math.Max(names.Count, 1));
+        foreach (var name in names)
         {
             var experiment = await store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false)
                 ?? throw MlflowException.ResourceDoesNotExist($"No experiment named '{name}' in {store.Description}.");
             ids.Add(experiment.ExperimentId);
+        }
+
+        if (ids.Count == 0)
+        {
+            ids.Add(await activeExperimentId!(cancellationToken).ConfigureAwait(false));
         }
 
         var runs = new List<Run>();
@@ -48,13 +59,13 @@ internal static class RunSearch
         return runs;
     }
 
-    public static async Task<RunTable> TableAsync(ITrackingStore store, RunQuery query, CancellationToken cancellationToken)
-        => RunTable.FromRuns(await RunsAsync(store, query, cancellationToken).ConfigureAwait(false), query.TagKeys);
+    public static async Task<RunTable> TableAsync(ITrackingStore store, RunQuery query, Func<CancellationToken, Task<string>>? activeExperimentId, CancellationToken cancellationToken)
+        => RunTable.FromRuns(await RunsAsync(store, query, activeExperimentId, cancellationToken).ConfigureAwait(false), query.TagKeys);
 
     public static async Task<MetricTrend> TrendAsync(ITrackingStore store, string experimentName, string metric, string? filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metric);
-        var runs = await RunsAsync(store, new RunQuery { ExperimentNames = [experimentName], Filter = filter, OrderBy = ["attributes.start_time ASC"], MaxRuns = 50_000 }, cancellationToken).ConfigureAwait(false);
+        var runs = await RunsAsync(store, new RunQuery { ExperimentNames = [experimentName], Filter = filter, OrderBy = ["attributes.start_time ASC"], MaxRuns = 50_000 }, null, cancellationToken).ConfigureAwait(false);
         return MetricTrend.FromRuns(metric, runs);
     }
 }

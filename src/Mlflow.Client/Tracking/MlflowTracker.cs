@@ -50,7 +50,7 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable, IRunH
     private string? _offlineExperimentName;
     private int _disposed;
 
-    internal MlflowTracker(ITrackingStore store, MlflowTrackerOptions? options = null, OfflineMirror? offline = null, EnvironmentReader? environment = null, bool ownsStore = false, bool handleProcessExit = false, string? user = null)
+    internal MlflowTracker(ITrackingStore store, MlflowTrackerOptions? options = null, OfflineMirror? offline = null, EnvironmentReader? environment = null, bool ownsStore = false, bool handleProcessExit = false, string? user = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         _options = options ?? new MlflowTrackerOptions();
@@ -58,7 +58,9 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable, IRunH
         _store = store;
         _ownsStore = ownsStore;
         _env = environment ?? EnvironmentReader.Process;
-        Logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MlflowTracker>();
+        // No factory given: the warnings a person must see go to standard error (unless turned off), as Python's
+        // logging does with no handler; Create passes the one it also gave the offline store.
+        Logger = (loggerFactory ?? _options.LoggerFactory ?? (ILoggerFactory?)StandardErrorLogger.For(_options) ?? NullLoggerFactory.Instance).CreateLogger<MlflowTracker>();
         _user = SystemTags.ResolveUser(user ?? _options.Client?.Username ?? _env.Get(MlflowEnvironmentVariables.TrackingUsername));
         _offline = offline;
         // One line: the sender queues and cuts batches; the server exporter sends them; the offline layer (when on) wraps
@@ -114,16 +116,19 @@ public sealed partial class MlflowTracker : IDisposable, IAsyncDisposable, IRunH
         client.Validate();
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var store = TrackingStoreFactory.Create(client, loggerFactory, options.WrapHandler, options.HttpClientFactory);
+        // The tracker's own warnings and the offline store's (went offline, kept in a folder) reach standard error when
+        // no factory is given; the HTTP client's retries and the local store's repairs stay with the factory only.
+        var trackerLoggers = options.LoggerFactory ?? (ILoggerFactory?)StandardErrorLogger.For(options) ?? NullLoggerFactory.Instance;
         OfflineMirror? offline = null;
         try
         {
-            offline = TrackingStoreFactory.CreateOfflineMirror(store, options.Offline, env, loggerFactory);
+            offline = TrackingStoreFactory.CreateOfflineMirror(store, options.Offline, env, trackerLoggers);
             if (options.Batching.QueueFullPolicy == QueueFullPolicy.SpillToLocalStore && offline is null)
             {
                 throw new NotSupportedException("QueueFullPolicy.SpillToLocalStore needs a tracking server: with a local store there is nothing to spill to. Use QueueFullPolicy.Wait.");
             }
 
-            return new MlflowTracker(store, options, offline, env, ownsStore: true, handleProcessExit: options.HandleProcessShutdown, user: client.Username);
+            return new MlflowTracker(store, options, offline, env, ownsStore: true, handleProcessExit: options.HandleProcessShutdown, user: client.Username, loggerFactory: trackerLoggers);
         }
         catch
         {

@@ -44,8 +44,22 @@ public sealed class MlflowTrackerOptions
     /// </summary>
     public IHttpClientFactory? HttpClientFactory { get; set; }
 
-    /// <summary>Where the tracker logs warnings and errors (nothing by default).</summary>
+    /// <summary>
+    /// Where the tracker logs (<see langword="null"/> by default: see <see cref="WarningsToStandardError"/>). Given a
+    /// factory, every message goes to it and nothing to standard error.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// With no <see cref="LoggerFactory"/>, whether the warnings a person must see (the server cannot be reached and runs
+    /// go on offline, data kept in a local folder and how to send it with <c>mlflow-sync</c>, entries the server
+    /// rejected) are written to standard error, one line each, each kind of message once, as Python's logging does when
+    /// no handler is configured (default <see langword="true"/>). Ignored when a <see cref="LoggerFactory"/> is given.
+    /// </summary>
+    public bool WarningsToStandardError { get; set; } = true;
+
+    /// <summary>Where <see cref="WarningsToStandardError"/> writes (tests capture it); <see langword="null"/>: <see cref="Console.Error"/>.</summary>
+    internal TextWriter? StandardError { get; set; }
 
     /// <summary>Wraps the HTTP handler of the client the tracker creates (tests inject faults with it).</summary>
     internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; set; }

@@ -83,6 +83,48 @@ public sealed class RunTableTests
     }
 
     [Test]
+    public async Task A_query_naming_no_experiment_searches_the_trackers_active_one_as_python_search_runs_does()
+    {
+        // Python's search_runs() with no experiment ids reads the active experiment (issue 21 item 10).
+        using var dir = new OfflineFallbackTests.Dir();
+        await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = dir.Path, ExperimentName = "cmp", WarningsToStandardError = false });
+
+        var notYet = Assert.ThrowsAsync<MlflowException>(() => tracker.SearchRunsAsync(new RunQuery()));
+        Assert.That(notYet!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
+        Assert.That(notYet.Message, Does.Contain("'cmp'"));
+        var metas = Directory.Exists(dir.Path) ? Directory.GetFiles(dir.Path, "meta.yaml", SearchOption.AllDirectories) : [];
+        Assert.That(metas.Where(f => File.ReadAllText(f).Contains("name: cmp", StringComparison.Ordinal)), Is.Empty, "a search does not create the experiment");
+
+        string inCmp;
+        await using (var run = tracker.StartRun("in-cmp"))
+        {
+            inCmp = run.RunId;
+            run.LogMetric("f1", 0.9);
+        }
+
+        tracker.SetExperiment("other");
+        await using (var run = tracker.StartRun("in-other"))
+        {
+            run.LogMetric("f1", 0.1);
+        }
+
+        var active = await tracker.SearchRunsAsync(new RunQuery { Filter = "metrics.f1 > 0.5" });
+        Assert.That(active.Rows, Is.Empty, "the active experiment is now 'other', whose run has f1 0.1");
+        Assert.That(tracker.SearchRuns(new RunQuery()).Rows.Select(r => r.RunName), Is.EqualTo(new[] { "in-other" }));
+        Assert.That(tracker.SearchRuns(new RunQuery { ExperimentNames = ["cmp"] }).Rows.Select(r => r.RunId), Is.EqualTo(new[] { inCmp }), "names still win");
+    }
+
+    [Test]
+    public void A_client_has_no_active_experiment_so_a_query_must_name_one()
+    {
+        using var server = new FakeMlflowServer();
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = server.Url });
+
+        var ex = Assert.ThrowsAsync<ArgumentException>(() => client.SearchRunTableAsync(new RunQuery()));
+        Assert.That(ex!.Message, Does.Contain("RunQuery.ExperimentNames").And.Contain("MlflowTracker.SearchRuns"));
+    }
+
+    [Test]
     public void Csv_quotes_fields_as_rfc_4180()
     {
         var table = RunTable.FromRuns(

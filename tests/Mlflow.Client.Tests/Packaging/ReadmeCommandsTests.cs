@@ -29,7 +29,7 @@ public sealed class ReadmeCommandsTests
         (new(@"^dotnet run --project samples/HostedWorker$"), "runs until Ctrl+C; the hosting tests run the sample and stop it", null),
         (new(@"^dotnet run -c Release --project tests/Mlflow\.Client\.Benchmarks "), "a benchmark: minutes of CPU (one needs a tracking server)", null),
         (new(@"^dotnet test\b"), "the test suite itself (the RealServer one needs a tracking server)", null),
-        (new(@"^dotnet add package Mlflow\.Client[\w.]* --source \./nupkgs$"), "installs into a project of the reader's; PackedPackageTests installs the packed library into a fresh project", null),
+        (new(@"^dotnet (new nugetconfig|nuget add source \.\./Mlflow\.Client/nupkgs .*|add package Mlflow\.Client --prerelease)$"), "installs into a project of the reader's; PackagedInstallTests runs these commands in a fresh folder with an empty package cache", null),
         (new(@"^dotnet pack -c Release -o \./nupkgs$"), "packs every project for minutes; PackedPackageTests and SourceLinkCloneTests pack the library", null),
         (new(@"^dotnet add package Mlflow\.Client[\w.]*$"), "installs from nuget.org, where the packages appear with a release", null),
         (new(@"^dotnet tool install -g Mlflow\.Client\.Sync$"), "installs a global tool from nuget.org, where it appears with a release", null),
