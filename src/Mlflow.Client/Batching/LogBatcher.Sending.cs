@@ -95,26 +95,12 @@ internal sealed partial class LogBatcher
         return false;
     }
 
-    /// <summary>Exports one batch holding a request slot and settles each of its entries, also when the exporter fails (a bug).</summary>
+    /// <summary>Exports one batch holding a request slot.</summary>
     private async Task ExportBatchAsync(RunBuffer run, LogEntry[] entries, int start, int end)
     {
-        var settled = start;
         try
         {
-            await ExportRangeAsync(run, entries, start, end, done => settled = done).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // an exporter failure is a bug: its entries are reported, never left unsettled (a flush would hang)
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            TrackingLog.SenderFailed(_logger, ex);
-            var reason = "internal error of the background sender: " + ex.Message;
-            for (var i = settled; i < end; i++)
-            {
-                _counters.Reject(run, entries[i], reason);
-            }
-
-            Settle(run, end - settled);
+            await ExportRangeAsync(run, entries, start, end).ConfigureAwait(false);
         }
         finally
         {
@@ -122,10 +108,22 @@ internal sealed partial class LogBatcher
         }
     }
 
-    /// <summary>Exports entries [start, end) and settles them by the outcome; reports how far it settled through <paramref name="settledTo"/>.</summary>
-    private async Task ExportRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end, Action<int> settledTo)
+    /// <summary>Exports entries [start, end) and settles each of them by the outcome, also when the exporter fails (a bug: reported, never left unsettled, or a flush would hang).</summary>
+    private async Task ExportRangeAsync(RunBuffer run, LogEntry[] entries, int start, int end)
     {
-        var result = await _exporter.ExportAsync(run, entries, start, end, run.SendCancellation).ConfigureAwait(false);
+        ExportResult result;
+        try
+        {
+            result = await _exporter.ExportAsync(run, entries, start, end, run.SendCancellation).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // an exporter failure is a bug: its entries are reported as rejected
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            TrackingLog.SenderFailed(_logger, ex);
+            result = new ExportResult(ExportOutcome.Rejected, "internal error of the background sender: " + ex.Message);
+        }
+
         switch (result.Outcome)
         {
             case ExportOutcome.Delivered:
@@ -136,8 +134,8 @@ internal sealed partial class LogBatcher
             case ExportOutcome.Rejected when result.InputFault && end - start > 1:
                 // The server validates a whole batch before writing: halves find the offending entries, order is kept.
                 var mid = start + ((end - start) / 2);
-                await ExportRangeAsync(run, entries, start, mid, settledTo).ConfigureAwait(false);
-                await ExportRangeAsync(run, entries, mid, end, settledTo).ConfigureAwait(false);
+                await ExportRangeAsync(run, entries, start, mid).ConfigureAwait(false);
+                await ExportRangeAsync(run, entries, mid, end).ConfigureAwait(false);
                 return;
             default:
                 if (!result.InputFault && end - start > 1)
@@ -154,6 +152,5 @@ internal sealed partial class LogBatcher
         }
 
         Settle(run, end - start);
-        settledTo(end);
     }
 }

@@ -39,9 +39,6 @@ internal sealed partial class OfflineExporter : ILogExporter, IDisposable
         _worker = Task.Run(WorkAsync);
     }
 
-    /// <summary>The local store and its settings.</summary>
-    public OfflineMirror Local => _local;
-
     public bool KeepsLocally => true;
 
     /// <summary>Follows a run the tracker created on the server (<paramref name="identity"/>) or started offline (<paramref name="mirror"/>, its local run).</summary>
