@@ -47,6 +47,7 @@ internal sealed class ServerArtifactTests
         Json("/api/2.0/mlflow/runs/get", "GET", run);
         Json("/api/2.0/mlflow/runs/update", "POST", new JsonObject { ["run_info"] = info.DeepClone() }.ToJsonString());
         Json("/api/2.0/mlflow/runs/log-batch", "POST", "{}");
+        Json("/api/2.0/mlflow/runs/search", "POST", "{}"); // the lookup of a creation whose answer came late (a busy machine): not there
         Json("/api/2.0/mlflow/experiments/get", "GET", experiment);
         _server.Server.Given(Request.Create().WithPath(p => p.StartsWith(ProxyPath + "/", StringComparison.Ordinal)).UsingPut())
             .AtPriority(10).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
@@ -56,7 +57,13 @@ internal sealed class ServerArtifactTests
         => _server.Server.Given(Request.Create().WithPath(path).UsingMethod(method))
             .AtPriority(10).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body));
 
-    private MlflowTracker Tracker() => MlflowTracker.Create(OfflineFallbackTests.Options(_server.Url, Path.Combine(_dir.Path, "offline"), o => o.ExperimentName = null));
+    /// <summary>A tracker on the fixture server, with time for answers on a busy machine (these tests are about artifacts, not timeouts).</summary>
+    private MlflowTracker Tracker() => MlflowTracker.Create(OfflineFallbackTests.Options(_server.Url, Path.Combine(_dir.Path, "offline"), o =>
+    {
+        o.ExperimentName = null;
+        o.Client!.RequestTimeout = TimeSpan.FromSeconds(60);
+        o.Offline!.OfflineAfter = TimeSpan.FromSeconds(120);
+    }));
 
     private List<WireMock.Logging.ILogEntry> Puts() => _server.Requests.Where(r => r.RequestMessage.Method == "PUT").ToList();
 
