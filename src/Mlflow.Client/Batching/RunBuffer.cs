@@ -3,18 +3,26 @@ namespace Mlflow.Client.Batching;
 /// <summary>
 /// The queued entries of one run: a lock-protected growable array the logging threads append to and the sender swaps
 /// out whole (double buffering, so a steady state allocates nothing). Also tracks how far delivery got, for flushes,
-/// and the entries the server rejected, for the run's owner to see.
+/// and the entries the server rejected, for the run's owner to see. A burst larger than the array gets a bigger one
+/// allocated ahead on a thread-pool thread (<see cref="IThreadPoolWorkItem.Execute"/>) once the array is three quarters
+/// full, so the logging thread does not allocate; it grows the array itself only when that came too late.
 /// </summary>
-internal sealed class RunBuffer
+internal sealed class RunBuffer : IThreadPoolWorkItem
 {
     private const int InitialCapacity = 256;
 
+#if NET9_0_OR_GREATER
+    private readonly Lock _lock = new();
+#else
     private readonly object _lock = new();
+#endif
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private readonly List<RejectedLogEntry> _rejections = [];
     private LogEntry[] _entries = new LogEntry[InitialCapacity];
     private LogEntry[]? _spare;
     private int _count;
+    private int _growAt = InitialCapacity - (InitialCapacity / 4);
+    private int _growFrom; // the array length a queued grow-ahead was asked for; 0 when none is queued
     private long _appended;
     private long _completed;
     private long _settled;
@@ -33,6 +41,21 @@ internal sealed class RunBuffer
     }
 
     public string RunId { get; }
+
+    /// <summary>Runs a grow-ahead off the logging thread: the thread pool (the work item is this buffer: no allocation); tests run it when they choose.</summary>
+    internal Action<IThreadPoolWorkItem> ScheduleGrowth { get; set; } = static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+
+    /// <summary>The length of the array the logging threads append to now.</summary>
+    internal int Capacity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Length;
+            }
+        }
+    }
 
     /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>: the sink takes the run's next turn.</summary>
     public bool SpillRequested { get => _spillRequested; set => _spillRequested = value; }
@@ -106,6 +129,8 @@ internal sealed class RunBuffer
     /// <summary>Appends an entry; returns the number of entries now waiting. Throws when the run has ended.</summary>
     public int Append(in LogEntry entry)
     {
+        int count;
+        bool growAhead;
         lock (_lock)
         {
             if (_closed)
@@ -115,13 +140,61 @@ internal sealed class RunBuffer
 
             if (_count == _entries.Length)
             {
-                Array.Resize(ref _entries, _entries.Length * 2);
+                GrowTo(new LogEntry[_entries.Length * 2]); // the grow-ahead came too late
             }
 
             _entries[_count++] = entry;
             _appended++;
-            return _count;
+            count = _count;
+            growAhead = count == _growAt && _growFrom == 0;
+            if (growAhead)
+            {
+                _growFrom = _entries.Length;
+            }
         }
+
+        if (growAhead)
+        {
+            ScheduleGrowth(this);
+        }
+
+        return count;
+    }
+
+    /// <summary>Grows the array ahead of a burst, off the logging thread (queued by <see cref="Append"/>).</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        int length;
+        lock (_lock)
+        {
+            length = _growFrom;
+            if (!StillWantsGrowth(length))
+            {
+                _growFrom = 0;
+                return;
+            }
+        }
+
+        var bigger = new LogEntry[length * 2]; // allocated outside the lock
+        lock (_lock)
+        {
+            _growFrom = 0;
+            if (StillWantsGrowth(length))
+            {
+                GrowTo(bigger);
+            }
+        }
+    }
+
+    /// <summary>Whether the array is still the size a grow-ahead was asked for and still fuller than its threshold (the sender may have taken it, or the caller grown it).</summary>
+    private bool StillWantsGrowth(int length) => _entries.Length == length && _count >= _growAt;
+
+    /// <summary>Moves the waiting entries to <paramref name="bigger"/> (under the lock).</summary>
+    private void GrowTo(LogEntry[] bigger)
+    {
+        Array.Copy(_entries, bigger, _count);
+        _entries = bigger;
+        _growAt = bigger.Length - (bigger.Length / 4);
     }
 
     /// <summary>Stops intake; returns the flush target (everything appended so far).</summary>
@@ -168,6 +241,7 @@ internal sealed class RunBuffer
             // grow their array only in a burst larger than any before, never again for one of a size already seen.
             var wanted = Math.Min(taken.Length, 1 << 20);
             _entries = _spare is { } s && s.Length >= wanted ? s : new LogEntry[wanted];
+            _growAt = _entries.Length - (_entries.Length / 4);
             _spare = null;
             _count = 0;
             return (taken, count);
