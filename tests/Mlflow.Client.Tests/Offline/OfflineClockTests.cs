@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Mlflow.Client.Offline;
+using Mlflow.Client.Sync;
 using Mlflow.Client.Tests.Sync;
 using Mlflow.Client.Tests.Tracking;
 using NUnit.Framework;
@@ -101,6 +102,51 @@ internal sealed class OfflineClockTests
 
         Assert.That(OfflineFallbackTests.Points(server, remote, "m").Select(p => p.Step), Is.EquivalentTo(new long[] { 0, 1 }), "drained once the interval passed");
         Assert.That(minutes, Is.GreaterThanOrEqualTo(10), "not before the reconnect interval passed on the tracker's clock");
+        run.Dispose();
+    }
+
+    [Test]
+    public async Task An_outside_mlflow_sync_of_the_same_folder_is_read_by_the_next_drain_so_no_point_is_sent_twice()
+    {
+        // The tracker keeps a run's sync journal in memory; mlflow-sync run by hand on the same folder while the tracker
+        // lives moves the journal on disk. The next drain must start from there (re-read because the file changed),
+        // not from its own older copy, or the points the sync sent arrive a second time.
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        var clock = new FakeTimeProvider();
+        await using var tracker = MlflowTracker.Create(Options(server, dir.Path, clock));
+        var (run, _) = await GoOfflineAsync(tracker, server);
+        for (var i = 2; i <= 20; i++)
+        {
+            run.LogMetric("m", i, i);
+        }
+
+        await run.FlushAsync();
+        var mirror = run.Mirror!;
+        Assert.That(TrackerTestSupport.WaitUntil(() => mirror.NextAttempt > clock.GetTimestamp(), 20), Is.True, "the first drain found the server down");
+
+        server.StartListening();
+        var outside = await MlflowSync.SyncAsync(new SyncOptions { From = dir.Path, To = server.Url, Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(30) } });
+        Assert.That(outside.Errors, Is.Empty);
+        var remote = server.SingleRun();
+        Assert.That(OfflineFallbackTests.Points(server, remote, "m").Select(p => p.Step).Order(), Is.EqualTo(Enumerable.Range(0, 21).Select(i => (long)i)), "the outside sync sent the offline points");
+
+        for (var i = 21; i <= 25; i++)
+        {
+            run.LogMetric("m", i, i); // still offline for the tracker: to its local copy
+        }
+
+        await run.FlushAsync();
+        var minutes = 0;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (minutes < 100 && waited.Elapsed < TimeSpan.FromSeconds(60) && (run.IsOffline || OfflineFallbackTests.Points(server, remote, "m").Count < 26))
+        {
+            clock.Advance(TimeSpan.FromMinutes(1));
+            minutes++;
+            Thread.Sleep(mirror.NextAttempt > clock.GetTimestamp() ? 20 : 300);
+        }
+
+        Assert.That(OfflineFallbackTests.Points(server, remote, "m").Select(p => p.Step).Order(), Is.EqualTo(Enumerable.Range(0, 26).Select(i => (long)i)), "each point once: the drain sent only what the outside sync had not");
         run.Dispose();
     }
 }
