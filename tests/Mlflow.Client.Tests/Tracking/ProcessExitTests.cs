@@ -51,9 +51,11 @@ public class ProcessExitTests
         using var process = Process.Start(start)!;
         try
         {
-            // Ready once the run exists (the child logs right after); stdout is only read at the end.
-            Assert.That(TrackerTestSupport.WaitUntil(() => server.Requests.Any(r => r.RequestMessage.Path.EndsWith("runs/create", StringComparison.Ordinal)), 60), Is.True, "child did not start a run");
-            Thread.Sleep(2000);
+            // Ready once the child says so: its run exists and its 50 points are queued (a fixed sleep after the run's
+            // creation was too short on a loaded machine, and the signal came before the points were logged).
+            var ready = process.StandardOutput.ReadLineAsync();
+            Assert.That(ready.Wait(TimeSpan.FromSeconds(60)), Is.True, "child did not start a run");
+            Assert.That(ready.Result, Does.StartWith("READY "), "the child's first line");
             if (mode == "signal")
             {
                 SendSignal(process, "INT");
