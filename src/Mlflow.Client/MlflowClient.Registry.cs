@@ -199,7 +199,7 @@ public partial class MlflowClient
 
     /// <summary>Registers a new version of a model (<c>model-versions/create</c>).</summary>
     /// <param name="name">The registered model's name (it must exist).</param>
-    /// <param name="source">Where the model files are, for example <c>mlflow-artifacts:/1/&lt;run id&gt;/artifacts/model</c>.</param>
+    /// <param name="source">Where the model files are, for example <c>mlflow-artifacts:/1/&lt;run id&gt;/artifacts/model</c>, or an MLflow 3 logged model, <c>models:/m-&lt;id&gt;</c> (then sent as the version's <c>model_id</c> too, as MLflow's Python <c>register_model</c> does).</param>
     /// <param name="runId">The run that produced the model, if any.</param>
     /// <param name="description">Optional description.</param>
     /// <param name="tags">Optional version tags.</param>
@@ -210,7 +210,7 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(source, nameof(source));
-        var request = new CreateModelVersionRequest(name, source, NullIfEmpty(runId), CheckedTags(tags, "model version tag"), runLink, description);
+        var request = new CreateModelVersionRequest(name, source, NullIfEmpty(runId), CheckedTags(tags, "model version tag"), runLink, description, ModelUri.LoggedModelIdOf(source));
         var response = await CallAsync(() => _registry.CreateModelVersionAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ModelVersion ?? throw new MlflowException("model-versions/create answered without a model_version.");
     }

@@ -18,6 +18,9 @@ internal static class MlModelWriter
     /// <summary>The MLflow release whose <c>MLmodel</c> format this writes, recorded as <c>mlflow_version</c>.</summary>
     public const string MlflowVersion = "2.12.2";
 
+    /// <summary>The MLflow release whose logged-model <c>MLmodel</c> format (with <c>model_id</c>) this writes for an MLflow 3 server.</summary>
+    public const string Mlflow3Version = "3.11.1";
+
     public const string FilesFlavor = "files";
     public const string OnnxDataFile = "model.onnx";
 
@@ -26,9 +29,12 @@ internal static class MlModelWriter
     /// <summary>
     /// Copies the model into <paramref name="stagingDir"/> (an ONNX file as <c>model.onnx</c>; another file or a folder
     /// under its own name) and writes <c>MLmodel</c> there. Returns the model dict (for the history tag) and the flavors.
+    /// For an MLflow 3 logged model, <paramref name="modelId"/> is its id, written as <c>model_id</c> (MLflow 3.11.1's
+    /// <c>Model.log</c> also passes the id as <c>model_uuid</c> and the logged model's artifact location as
+    /// <c>artifact_path</c>; the caller gives those), and <c>mlflow_version</c> is <see cref="Mlflow3Version"/>.
     /// </summary>
     public static (List<KeyValuePair<string, object?>> Model, IReadOnlyList<string> Flavors) Write(
-        string stagingDir, string modelPath, string artifactPath, string runId, MlflowModelOptions options, DateTime utcNow, string modelUuid)
+        string stagingDir, string modelPath, string artifactPath, string runId, MlflowModelOptions options, DateTime utcNow, string modelUuid, string? modelId = null)
     {
         var isDirectory = Directory.Exists(modelPath);
         var flavor = options.Flavor == MlflowModelFlavor.Auto
@@ -89,8 +95,13 @@ internal static class MlModelWriter
             new("utc_time_created", PythonUtcTime(utcNow)),
             new("flavors", flavors),
             new("model_uuid", modelUuid),
-            new("mlflow_version", MlflowVersion),
+            new("mlflow_version", modelId is null ? MlflowVersion : Mlflow3Version),
         };
+        if (modelId is not null)
+        {
+            model.Add(new("model_id", modelId));
+        }
+
         if (options.Signature is { } signature)
         {
             model.Add(new("signature", signature.ToDict()));

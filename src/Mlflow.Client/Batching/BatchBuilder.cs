@@ -32,7 +32,7 @@ internal static class BatchBuilder
                 break;
             }
 
-            var size = EntryOverhead + e.Key.Length + (e.Text?.Length ?? 0);
+            var size = EntryOverhead + e.Key.Length + (e.Text?.Length ?? 0) + (e.Link?.Size ?? 0);
             if (i > start && chars + size > MaxBodyChars)
             {
                 break;
@@ -85,7 +85,9 @@ internal static class BatchBuilder
             switch (e.Kind)
             {
                 case LogEntryKind.Metric:
-                    metrics.Add(new Metric(e.Key, e.Value, e.Timestamp, e.Step));
+                    metrics.Add(e.Link is { } link
+                        ? new Metric(e.Key, e.Value, e.Timestamp, e.Step) { ModelId = link.ModelId, DatasetName = link.DatasetName, DatasetDigest = link.DatasetDigest }
+                        : new Metric(e.Key, e.Value, e.Timestamp, e.Step));
                     break;
                 case LogEntryKind.Param:
                     @params.Add(new Param(e.Key, e.Text ?? ""));

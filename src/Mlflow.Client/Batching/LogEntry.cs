@@ -19,7 +19,7 @@ internal enum LogEntryKind : byte
 [StructLayout(LayoutKind.Auto)]
 internal readonly struct LogEntry
 {
-    public LogEntry(LogEntryKind kind, string key, string? text, double value, long timestamp, long step)
+    public LogEntry(LogEntryKind kind, string key, string? text, double value, long timestamp, long step, MetricLink? link = null)
     {
         Kind = kind;
         Key = key;
@@ -27,6 +27,7 @@ internal readonly struct LogEntry
         Value = value;
         Timestamp = timestamp;
         Step = step;
+        Link = link;
     }
 
     public LogEntryKind Kind { get; }
@@ -36,7 +37,10 @@ internal readonly struct LogEntry
     public long Timestamp { get; }
     public long Step { get; }
 
-    public static LogEntry Metric(string key, double value, long timestamp, long step) => new(LogEntryKind.Metric, key, null, value, timestamp, step);
+    /// <summary>The logged model and dataset a metric point was measured on (MLflow 3); <see langword="null"/> for a plain point.</summary>
+    public MetricLink? Link { get; }
+
+    public static LogEntry Metric(string key, double value, long timestamp, long step, MetricLink? link = null) => new(LogEntryKind.Metric, key, null, value, timestamp, step, link);
 
     public static LogEntry Param(string key, string value) => new(LogEntryKind.Param, key, value, 0, 0, 0);
 
@@ -51,4 +55,14 @@ internal readonly struct LogEntry
         LogEntryKind.Tag => "tag",
         _ => "tag deletion",
     };
+}
+
+/// <summary>
+/// What a metric point is linked to on an MLflow 3 server: the logged model it was measured on (<c>model_id</c>) and the
+/// dataset (<c>dataset_name</c>, <c>dataset_digest</c>). One instance is shared by the points of one call.
+/// </summary>
+internal sealed record MetricLink(string ModelId, string? DatasetName, string? DatasetDigest)
+{
+    /// <summary>Characters the link adds to a log-batch body, for <see cref="BatchBuilder"/>'s size budget.</summary>
+    public int Size => 60 + ModelId.Length + (DatasetName?.Length ?? 0) + (DatasetDigest?.Length ?? 0);
 }

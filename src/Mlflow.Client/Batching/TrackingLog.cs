@@ -40,4 +40,10 @@ internal static partial class TrackingLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Process is exiting ({Reason}): ending {Count} active run(s) as KILLED")]
     public static partial void ProcessExiting(ILogger logger, string reason, int count);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Run {RunId}: could not learn whether the tracking server has MLflow 3 logged models ({Reason}); the model '{ArtifactPath}' is logged as run artifacts, the MLflow 2 way")]
+    public static partial void LoggedModelsUnknown(ILogger logger, string runId, string reason, string artifactPath);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Error, Message = "Logged model {ModelId} of run {RunId}: its files could not be stored and marking it FAILED failed too")]
+    public static partial void LoggedModelFailNotRecorded(ILogger logger, Exception exception, string modelId, string runId);
 }

@@ -37,7 +37,11 @@ public sealed partial class MlflowModelRegistry
     /// <summary>
     /// Registers a model in one call, as MLflow's <c>register_model</c>: creates the registered model when missing,
     /// creates a version whose source is what MLflow records (for <c>runs:/&lt;run id&gt;/&lt;path&gt;</c>, the run's
-    /// artifact URI joined with the path; the run id is recorded too), waits until it is READY and returns it.
+    /// artifact URI joined with the path; the run id is recorded too), waits until it is READY and returns it. On an
+    /// MLflow 3 server, a <c>models:/m-&lt;id&gt;</c> URI registers that logged model (source <c>models:/m-&lt;id&gt;</c>,
+    /// <c>model_id</c> set), and a <c>runs:/</c> URI whose path holds no <c>MLmodel</c> registers the run's logged model
+    /// of that name (what <see cref="ActiveRun.LogModel(string, string, MlflowModelOptions?)"/> creates there), as
+    /// MLflow 3.11.1's Python does.
     /// </summary>
     /// <param name="modelUri">Where the model is: <c>runs:/&lt;run id&gt;/&lt;path&gt;</c>, an artifact URI or a path.</param>
     /// <param name="name">The registered model's name.</param>
@@ -68,7 +72,8 @@ public sealed partial class MlflowModelRegistry
         if (RunsUri.TryParse(modelUri, out var run, out var path))
         {
             runId = run;
-            source = await ResolveRunsUriAsync(run, path, cancellationToken).ConfigureAwait(false);
+            source = await LoggedModelSourceAsync(run, path, cancellationToken).ConfigureAwait(false)
+                ?? await ResolveRunsUriAsync(run, path, cancellationToken).ConfigureAwait(false);
         }
 
         try

@@ -74,6 +74,24 @@ internal sealed record ModelUri(string Name, string? Version, string? Stage, str
         return new ModelUri(parts[0][..at], null, null, parts[0][(at + 1)..]);
     }
 
+    /// <summary>The logged model id of a <c>models:/&lt;model id&gt;</c> URI (MLflow's <c>_parse_model_id_if_present</c> for such a URI); <see langword="null"/> for anything else.</summary>
+    public static string? LoggedModelIdOf(string? uri)
+    {
+        if (uri is null || !IsModelUri(uri))
+        {
+            return null;
+        }
+
+        try
+        {
+            return Parse(uri).ModelId;
+        }
+        catch (Exception ex) when (ex is MlflowException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     private static MlflowException Improper(string uri)
         => new($"Not a proper models:/ URI: {uri}. Models URIs must be of the form 'models:/model_name/suffix', 'models:/model_name@alias' or 'models:/<model id>' (an MLflow 3 logged model, 'models:/m-...') where suffix is a model version, stage, or the string 'latest' and where alias is a registered model alias. Only one of suffix or alias can be defined at a time.");
 }

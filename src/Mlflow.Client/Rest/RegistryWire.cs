@@ -15,7 +15,8 @@ internal sealed record SetRegisteredModelAliasRequest(string Name, string Alias,
 internal sealed record RegisteredModelAliasRequest(string Name, string Alias);
 internal sealed record GetLatestVersionsRequest(string Name, IReadOnlyList<string>? Stages);
 
-internal sealed record CreateModelVersionRequest(string Name, string Source, string? RunId, IReadOnlyList<Tag>? Tags, string? RunLink, string? Description);
+/// <summary>model-versions/create; <c>ModelId</c> is MLflow 3's <c>model_id</c> (the logged model a <c>models:/m-…</c> source names), omitted when null so a 2.x server gets the body it always got.</summary>
+internal sealed record CreateModelVersionRequest(string Name, string Source, string? RunId, IReadOnlyList<Tag>? Tags, string? RunLink, string? Description, string? ModelId = null);
 internal sealed record ModelVersionResponse(ModelVersion? ModelVersion);
 internal sealed record ModelVersionsResponse(IReadOnlyList<ModelVersion>? ModelVersions, string? NextPageToken);
 internal sealed record ModelVersionRequest(string Name, string Version);

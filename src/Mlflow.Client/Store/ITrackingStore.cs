@@ -48,6 +48,15 @@ internal interface ITrackingStore : IDisposable
         => Task.FromException<IArtifactRepository>(new NotSupportedException($"The tracking store {Description} does not keep artifacts."));
 
     /// <summary>
+    /// Whether this store records MLflow 3 logged models (<c>logged-models</c>, <c>runs/outputs</c>): a tracking server
+    /// that says it runs MLflow 3 (<see cref="MlflowClient.GetServerInfoAsync"/>, read once per client and kept).
+    /// <see langword="false"/> for a 2.x server, a server that answers 404 on both <c>/version</c> and server-info, and
+    /// a store without a server.
+    /// </summary>
+    /// <exception cref="MlflowException">The server could not be asked (not kept: the next call asks again).</exception>
+    Task<bool> SupportsLoggedModelsAsync(CancellationToken cancellationToken) => Task.FromResult(false);
+
+    /// <summary>
     /// A model registry beside this store's runs: the server's registry, or a local store's file-based one
     /// (<c>models/</c> in the same folder), or the in-memory store's.
     /// </summary>

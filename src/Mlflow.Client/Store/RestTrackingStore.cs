@@ -46,6 +46,10 @@ internal sealed class RestTrackingStore : ITrackingStore
     }
 
     /// <inheritdoc />
+    public async Task<bool> SupportsLoggedModelsAsync(CancellationToken cancellationToken)
+        => (await _client.GetServerInfoAsync(cancellationToken).ConfigureAwait(false)).SupportsLoggedModels;
+
+    /// <inheritdoc />
     public MlflowModelRegistry CreateRegistry() => new(this, new RestModelRegistryStore(_client), _client);
 
     public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken)

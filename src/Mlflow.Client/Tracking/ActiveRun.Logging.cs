@@ -48,11 +48,67 @@ public sealed partial class ActiveRun
     /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
     public void LogMetric(string key, TimeSpan value, long? step = null, DateTimeOffset? timestamp = null) => LogMetric(key, value.TotalSeconds, step, timestamp);
 
+    /// <summary>
+    /// Logs a metric point measured on a logged model (MLflow 3's <c>model_id</c>), and on a dataset when given
+    /// (<c>dataset_name</c>, <c>dataset_digest</c>), as Python's <c>mlflow.log_metric(..., model_id=, dataset=)</c>:
+    /// the point is the run's like any other, and an MLflow 3 server also lists it among the model's metrics (the UI's
+    /// Models tab, <see cref="LoggedModelData.Metrics"/>, <c>metrics.&lt;key&gt;</c> in a logged-model search).
+    /// </summary>
+    /// <param name="key">The metric key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="modelId">The logged model's id (<see cref="LoggedModelInfo.ModelId"/>, <c>m-…</c>).</param>
+    /// <param name="dataset">The dataset the value was measured on, or <see langword="null"/>. Only its name and digest travel with the point; record the dataset itself with <see cref="LogInput"/>.</param>
+    /// <param name="step">The step (0 when <see langword="null"/>).</param>
+    /// <param name="timestamp">When it was measured; now (milliseconds) when <see langword="null"/>.</param>
+    /// <remarks>A 2.x server and the local store keep the point without the link (a 2.x server has no logged models).
+    /// A point kept offline while the server is down is sent later without the link.</remarks>
+    /// <exception cref="ArgumentException"><paramref name="modelId"/> is empty.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/>, or the timestamp is negative.</exception>
+    /// <exception cref="InvalidOperationException">The run has ended.</exception>
+    public void LogMetric(string key, double value, string modelId, MlflowDataset? dataset = null, long? step = null, DateTimeOffset? timestamp = null)
+    {
+        var link = LinkOf(modelId, dataset);
+        ValidateKey(key, "metric key");
+        long ts;
+        if (timestamp is { } t)
+        {
+            ts = t.ToUnixTimeMilliseconds();
+            MlflowValidation.ValidateTimestamp(ts, key);
+        }
+        else
+        {
+            ts = NowMs();
+        }
+
+        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0, link));
+    }
+
+    /// <summary>
+    /// Logs several metric points with one timestamp, measured on a logged model (and a dataset when given): see
+    /// <see cref="LogMetric(string, double, string, MlflowDataset?, long?, DateTimeOffset?)"/>. Valid entries are queued even when one is refused.
+    /// </summary>
+    /// <param name="metrics">Keys and values.</param>
+    /// <param name="modelId">The logged model's id (<c>m-…</c>).</param>
+    /// <param name="dataset">The dataset the values were measured on, or <see langword="null"/>.</param>
+    /// <param name="step">The step of all of them (0 when <see langword="null"/>).</param>
+    /// <exception cref="ArgumentException"><paramref name="modelId"/> is empty.</exception>
+    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/>; the first such key is reported, the others were queued.</exception>
+    public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, string modelId, MlflowDataset? dataset = null, long? step = null)
+        => LogMetricsCore(metrics, step, LinkOf(modelId, dataset));
+
+    private static MetricLink LinkOf(string modelId, MlflowDataset? dataset)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelId);
+        return new MetricLink(modelId, dataset?.Name, dataset?.Digest);
+    }
+
     /// <summary>Logs several metric points with one timestamp. Valid entries are queued even when one is refused.</summary>
     /// <param name="metrics">Keys and values.</param>
     /// <param name="step">The step of all of them (0 when <see langword="null"/>).</param>
     /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/> (MLflow's, and the local store's file names while this run may write to one); the first such key is reported, the others were queued.</exception>
-    public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, long? step = null)
+    public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, long? step = null) => LogMetricsCore(metrics, step, null);
+
+    private void LogMetricsCore(IEnumerable<KeyValuePair<string, double>> metrics, long? step, MetricLink? link)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         var ts = NowMs();
@@ -69,7 +125,7 @@ public sealed partial class ActiveRun
                 continue;
             }
 
-            _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0));
+            _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0, link));
         }
 
         if (first is not null)

@@ -5,17 +5,26 @@ namespace Mlflow.Client;
 public sealed partial class ActiveRun
 {
     /// <summary>
-    /// Logs a model the way MLflow's <c>log_model</c> does: the model's files and an <c>MLmodel</c> file beside them
+    /// Logs a model the way MLflow's <c>log_model</c> does. On an MLflow 3 server (learned once per tracker from the
+    /// server's version, <see cref="MlflowClient.GetServerInfoAsync"/>) the model becomes a logged model, as with
+    /// MLflow 3.11.1's Python: created PENDING (name <see cref="MlflowModelOptions.Name"/> or the artifact path, the
+    /// options' params and tags, this run as its source, in the run's experiment), linked to the run as an output at
+    /// <see cref="MlflowModelOptions.Step"/> (the run's metrics at that step are linked to it), its files and
+    /// <c>MLmodel</c> (with <c>model_id</c>) uploaded to the logged model's own artifact location, then finalized READY
+    /// (FAILED when a step fails, and the exception is rethrown); <see cref="LoggedModelInfo.ModelUri"/> is
+    /// <c>models:/m-&lt;id&gt;</c>, and nothing is written under the run's artifacts. Elsewhere (an MLflow 2 server,
+    /// the local store, a run kept offline) the MLflow 2 way: the model's files and an <c>MLmodel</c> file beside them
     /// under <paramref name="artifactPath"/> (run id, artifact path, creation time, model uuid, flavors, signature), and
     /// the model appended to the run tag <c>mlflow.log-model.history</c>. A <c>.onnx</c> file gets MLflow's
     /// <c>onnx</c> flavor (saved as <c>model.onnx</c>; Python's <c>mlflow.onnx.load_model("runs:/&lt;id&gt;/&lt;path&gt;")</c>
     /// and <c>mlflow.pyfunc.load_model</c> open it); anything else (an ML.NET <c>.zip</c>, a folder of TorchSharp
     /// weights) the <c>files</c> flavor, which lists the files with their sizes.
     /// </summary>
-    /// <param name="artifactPath">The model's folder in the run's artifacts (<c>model</c>).</param>
+    /// <param name="artifactPath">The model's folder in the run's artifacts (<c>model</c>); on MLflow 3 the logged model's default name.</param>
     /// <param name="modelPath">The model file, or a folder (files flavor only).</param>
-    /// <param name="options">Flavor, signature, metadata; defaults when <see langword="null"/>.</param>
-    /// <returns>Where the model is and its <c>runs:/</c> URI.</returns>
+    /// <param name="options">Flavor, signature, metadata, and the logged model's name, type, params, tags and step; defaults when <see langword="null"/>.</param>
+    /// <returns>Where the model is: its <c>models:/m-&lt;id&gt;</c> URI and <see cref="LoggedModelInfo.ModelId"/> on MLflow 3, else its <c>runs:/</c> URI.</returns>
+    /// <exception cref="MlflowException">On MLflow 3: the server refused a step (the model is finalized FAILED when it was created).</exception>
     /// <exception cref="FileNotFoundException">The model file or folder does not exist (nothing is logged).</exception>
     /// <exception cref="MlflowValidationException">The artifact path is not a relative artifact path, or the history tag would grow past MLflow's 5000 characters (nothing is logged).</exception>
     /// <exception cref="InvalidOperationException">The run has ended.</exception>
@@ -38,12 +47,18 @@ public sealed partial class ActiveRun
         }
 
         ThrowIfEnded();
+        options ??= new MlflowModelOptions();
+        if (await _tracker.LoggedModelClientAsync(this, artifactPath, cancellationToken).ConfigureAwait(false) is { } client)
+        {
+            return await LogLoggedModelAsync(client, ServerRunId!, artifactPath, fullModelPath, options, cancellationToken).ConfigureAwait(false);
+        }
+
         var runId = ServerRunId ?? RunId;
         var staging = Directory.CreateTempSubdirectory("mlflow-model-");
         await _listLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var (model, flavors) = MlModelWriter.Write(staging.FullName, fullModelPath, artifactPath, runId, options ?? new MlflowModelOptions(), DateTime.UtcNow, Guid.NewGuid().ToString("N"));
+            var (model, flavors) = MlModelWriter.Write(staging.FullName, fullModelPath, artifactPath, runId, options, DateTime.UtcNow, Guid.NewGuid().ToString("N"));
             var current = await ListTagAsync(RunTagLists.LoggedModelsTag, cancellationToken).ConfigureAwait(false);
             var tag = RunTagLists.Append(current, model, RunTagLists.LoggedModelsTag);
             CheckListTagLength(RunTagLists.LoggedModelsTag, tag);
