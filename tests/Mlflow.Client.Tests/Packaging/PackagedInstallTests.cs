@@ -10,7 +10,8 @@ namespace Mlflow.Client.Tests.Packaging;
 /// The README's install from a checkout, run as written in a fresh folder with an empty package cache (issue 21 items 1
 /// and 2): the packed folder is added as a second source, nuget.org stays (Refit, Polly and Microsoft.Extensions come
 /// from it; needs the network), and a local pack has a version of its own, <c>0.1.0-dev.&lt;UTC time of the newest
-/// source&gt;</c>, so a cache holding an older build of the same number cannot be used silently.
+/// source&gt;</c>, so a cache holding an older build of the same number cannot be used silently. The evaluation package
+/// installs beside the core from the same pack (issue 20).
 /// </summary>
 [TestFixture]
 [Category("Packaging")]
@@ -19,6 +20,7 @@ public sealed class PackagedInstallTests
 {
     private const string ConsumerProgram = """
         using Mlflow.Client;
+        using Mlflow.Client.Comparison;
 
         await using var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = Environment.GetEnvironmentVariable("INSTALLTEST_STORE"), ExperimentName = "installed" });
         await using (var run = tracker.StartRun("from-the-readme-install"))
@@ -26,7 +28,12 @@ public sealed class PackagedInstallTests
             run.LogMetric("accuracy", 0.5);
             Console.WriteLine($"logged run {run.RunId}");
         }
+
+        Console.WriteLine($"searched {tracker.SearchRuns(new RunQuery()).Rows.Single().RunName}");
         """;
+
+    /// <summary>The packages the README's install adds: the core and the evaluation package.</summary>
+    private static readonly string[] Packages = ["Mlflow.Client", "Mlflow.Client.Evaluation"];
 
     /// <summary>The commands of the README's bash block after the <c>install-from-checkout</c> marker, comments left out.</summary>
     internal static List<string> InstallCommands()
@@ -55,17 +62,20 @@ public sealed class PackagedInstallTests
     public async Task The_readme_install_keeps_nuget_org_and_installs_the_newest_local_pack_with_an_empty_package_cache()
     {
         var commands = InstallCommands();
-        Assert.That(commands, Has.Count.EqualTo(3), string.Join('\n', commands));
+        Assert.That(commands, Has.Count.EqualTo(4), string.Join('\n', commands));
         var work = Directory.CreateTempSubdirectory("mlflow-installtest-").FullName;
         try
         {
             // The checkout beside the application, as the README's ../Mlflow.Client; packed with no version given.
             var feed = Path.Combine(work, "Mlflow.Client", "nupkgs");
-            var library = Path.Combine(RepoPaths.RepoRoot, "src", "Mlflow.Client", "Mlflow.Client.csproj");
             var expected = ExpectedDevVersion();
-            await PackedPackageTests.RunAsync(RepoPaths.RepoRoot, null, "pack", library, "-c", "Release", "-o", feed);
-            var packed = Directory.GetFiles(feed, "Mlflow.Client.*.nupkg").Select(Path.GetFileName).ToList();
-            Assert.That(packed, Is.EqualTo(new[] { $"Mlflow.Client.{expected}.nupkg" }), "a local pack is 0.1.0-dev.<UTC time of the newest source>");
+            foreach (var package in Packages)
+            {
+                await PackedPackageTests.RunAsync(RepoPaths.RepoRoot, null, "pack", Path.Combine(RepoPaths.RepoRoot, "src", package, package + ".csproj"), "-c", "Release", "-o", feed);
+            }
+
+            var packed = Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+            Assert.That(packed, Is.EqualTo(Packages.Select(p => $"{p}.{expected}.nupkg")), "a local pack is 0.1.0-dev.<UTC time of the newest source>, the same for each package");
 
             var app = Path.Combine(work, "my-app");
             Directory.CreateDirectory(app);
@@ -93,12 +103,16 @@ public sealed class PackagedInstallTests
             var config = await File.ReadAllTextAsync(Path.Combine(app, "nuget.config"));
             Assert.That(config, Does.Contain("https://api.nuget.org/v3/index.json").And.Contain("Mlflow.Client/nupkgs"), "both sources");
             var project = await File.ReadAllTextAsync(Path.Combine(app, "my-app.csproj"));
-            Assert.That(project, Does.Contain($"Include=\"Mlflow.Client\" Version=\"{expected}\""), "the local pack, not another version");
+            foreach (var package in Packages)
+            {
+                Assert.That(project, Does.Contain($"Include=\"{package}\" Version=\"{expected}\""), "the local pack, not another version");
+            }
+
             Assert.That(Directory.Exists(Path.Combine(work, "packages", "refit")), "Refit came from nuget.org into the empty cache");
 
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), ConsumerProgram);
             var output = await PackedPackageTests.RunAsync(app, fresh, "run");
-            Assert.That(output, Does.Contain("logged run "));
+            Assert.That(output, Does.Contain("logged run ").And.Contain("searched from-the-readme-install"), "the tracker's search of the evaluation package");
             Assert.That(Directory.GetFiles(Path.Combine(work, "mlruns"), "accuracy", SearchOption.AllDirectories), Has.Length.EqualTo(1), output);
         }
         finally

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.IO.Compression;
 using Mlflow.Client.Tests.Infrastructure;
 using Mlflow.Client.Tests.Sync;
 using NUnit.Framework;
@@ -7,9 +8,10 @@ using NUnit.Framework;
 namespace Mlflow.Client.Tests.Packaging;
 
 /// <summary>
-/// Packs the library, installs the <c>.nupkg</c> from a local folder into a fresh console project (a package reference,
-/// no project reference) and runs it against the local store and a fake server on loopback: a packaging mistake (a
-/// missing dependency, an asset in the wrong folder, an internal type the public API needs) fails here.
+/// Packs the library and the evaluation package, installs both <c>.nupkg</c> from a local folder into a fresh console
+/// project (package references, no project reference) and runs it against the local store and a fake server on
+/// loopback: a packaging mistake (a missing dependency, an asset in the wrong folder, an internal type the public API
+/// needs, a core internal the evaluation package reads that its build cannot see) fails here.
 /// </summary>
 [TestFixture]
 [Category("Packaging")]
@@ -18,8 +20,14 @@ public sealed class PackedPackageTests
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(15);
 
+    /// <summary>The packages packed and installed: the core and the evaluation package beside it.</summary>
+    private static readonly string[] Packages = ["Mlflow.Client", "Mlflow.Client.Evaluation"];
+
     private const string ConsumerProgram = """
+        using System.Globalization;
         using Mlflow.Client;
+        using Mlflow.Client.Comparison;
+        using Mlflow.Client.Evaluation;
 
         var storeDir = Environment.GetEnvironmentVariable("PACKTEST_STORE")!;
         var serverUrl = Environment.GetEnvironmentVariable("PACKTEST_SERVER")!;
@@ -30,7 +38,24 @@ public sealed class PackedPackageTests
             {
                 run.LogParam("source", "nupkg");
                 run.LogMetric("accuracy", 0.75, step: 2);
+                var evaluation = Evaluator.EvaluateClassifier(new[] { "a", "b", "a", "b" }, new[] { "a", "b", "b", "b" });
+                if (uri == storeDir)
+                {
+                    run.LogEvaluation(evaluation); // the metrics and the table files
+                }
+                else
+                {
+                    run.LogMetrics(evaluation.Metrics);
+                }
+
                 Console.WriteLine($"run {run.RunId} on {tracker.Destination}");
+            }
+
+            // The tracker's comparison (an extension method of the evaluation package over the tracker's own store).
+            foreach (var row in tracker.SearchRuns(new RunQuery()).Rows)
+            {
+                var accuracy = row.Metrics.TryGetValue("accuracy_score", out var value) ? value.ToString(CultureInfo.InvariantCulture) : "none";
+                Console.WriteLine($"found {row.RunId} accuracy_score={accuracy}");
             }
         }
         """;
@@ -43,10 +68,14 @@ public sealed class PackedPackageTests
         {
             var feed = Path.Combine(work, "feed");
             var version = "0.0.0-packtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
-            var library = Path.Combine(RepoPaths.RepoRoot, "src", "Mlflow.Client", "Mlflow.Client.csproj");
-            await RunAsync(RepoPaths.RepoRoot, null, "pack", library, "-c", "Release", "-o", feed, "-p:Version=" + version);
-            Assert.That(File.Exists(Path.Combine(feed, $"Mlflow.Client.{version}.nupkg")), "the package");
-            Assert.That(File.Exists(Path.Combine(feed, $"Mlflow.Client.{version}.snupkg")), "the symbols package");
+            foreach (var package in Packages)
+            {
+                var project = Path.Combine(RepoPaths.RepoRoot, "src", package, package + ".csproj");
+                await RunAsync(RepoPaths.RepoRoot, null, "pack", project, "-c", "Release", "-o", feed, "-p:Version=" + version);
+                AssertPackageContents(feed, package, version);
+            }
+
+            AssertEvaluationDependsOnTheCoreOfItsPack(feed, version);
 
             var app = Path.Combine(work, "consumer");
             Directory.CreateDirectory(app);
@@ -67,6 +96,7 @@ public sealed class PackedPackageTests
                   </PropertyGroup>
                   <ItemGroup>
                     <PackageReference Include="Mlflow.Client" Version="{version}" />
+                    <PackageReference Include="Mlflow.Client.Evaluation" Version="{version}" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -80,8 +110,15 @@ public sealed class PackedPackageTests
             var metricFiles = Directory.GetFiles(store, "accuracy", SearchOption.AllDirectories);
             Assert.That(metricFiles, Has.Length.EqualTo(1), output);
             Assert.That((await File.ReadAllTextAsync(metricFiles[0])).Trim(), Does.EndWith(" 0.75 2"));
-            var paramFile = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(metricFiles[0]))!, "params", "source");
+            var runDir = Path.GetDirectoryName(Path.GetDirectoryName(metricFiles[0]))!;
+            var paramFile = Path.Combine(runDir, "params", "source");
             Assert.That(await File.ReadAllTextAsync(paramFile), Is.EqualTo("nupkg"));
+            // The evaluation package: accuracy_score 3 of 4 under mlflow.evaluate's name, the table files, and the
+            // tracker's search reading it back.
+            Assert.That((await File.ReadAllTextAsync(Path.Combine(runDir, "metrics", "accuracy_score"))).Trim(), Does.EndWith(" 0.75 0"));
+            Assert.That(File.Exists(Path.Combine(runDir, "artifacts", "eval_results_table.json")), Is.True, output);
+            Assert.That(File.Exists(Path.Combine(runDir, "artifacts", "confusion_matrix.json")), Is.True, output);
+            Assert.That(output, Does.Contain($"found {Path.GetFileName(runDir)} accuracy_score=0.75"));
 
             // The server: the same run, ended.
             var run = server.SingleRun();
@@ -89,6 +126,9 @@ public sealed class PackedPackageTests
             Assert.That(run.Metrics["accuracy"].Single().Value, Is.EqualTo(0.75));
             Assert.That(run.Status, Is.EqualTo("FINISHED"));
             Assert.That(output, Does.Contain("run " + run.RunId));
+            Assert.That(run.Metrics["accuracy_score"].Single().Value, Is.EqualTo(0.75));
+            Assert.That(server.Count("runs/search"), Is.GreaterThanOrEqualTo(1), "the tracker's search went to the server");
+            Assert.That(output, Does.Contain($"found {run.RunId} "));
         }
         finally
         {
@@ -101,6 +141,46 @@ public sealed class PackedPackageTests
                 // a build server may still hold a file; the temp folder is cleaned by the OS
             }
         }
+    }
+
+    /// <summary>The package, its symbols, the README and the licence, the assembly and its XML docs for both frameworks.</summary>
+    private static void AssertPackageContents(string feed, string package, string version)
+    {
+        var nupkg = Path.Combine(feed, $"{package}.{version}.nupkg");
+        var snupkg = Path.Combine(feed, $"{package}.{version}.snupkg");
+        Assert.That(File.Exists(nupkg), Is.True, "the package " + package);
+        Assert.That(File.Exists(snupkg), Is.True, "the symbols package of " + package);
+        using (var zip = ZipFile.OpenRead(nupkg))
+        {
+            var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+            Assert.That(entries, Does.Contain("README.md"), package);
+            foreach (var framework in new[] { "net8.0", "net10.0" })
+            {
+                Assert.That(entries, Does.Contain($"lib/{framework}/{package}.dll").And.Contain($"lib/{framework}/{package}.xml"), package);
+            }
+
+            var nuspec = NuspecText(zip, package);
+            Assert.That(nuspec, Does.Contain("<license type=\"expression\">MIT</license>").And.Contain("<readme>README.md</readme>"), package);
+            Assert.That(nuspec, Does.Contain("<repository type=\"git\""), package);
+        }
+
+        using var symbols = ZipFile.OpenRead(snupkg);
+        Assert.That(symbols.Entries.Select(e => e.FullName), Does.Contain($"lib/net8.0/{package}.pdb").And.Contain($"lib/net10.0/{package}.pdb"), package);
+    }
+
+    /// <summary>The evaluation package depends on the core of the same pack and on nothing the core does not already bring.</summary>
+    private static void AssertEvaluationDependsOnTheCoreOfItsPack(string feed, string version)
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(feed, $"Mlflow.Client.Evaluation.{version}.nupkg"));
+        var nuspec = System.Xml.Linq.XDocument.Parse(NuspecText(zip, "Mlflow.Client.Evaluation"));
+        var dependencies = nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string)e.Attribute("id")! + " " + (string)e.Attribute("version")!).ToList();
+        Assert.That(dependencies, Is.EqualTo(new[] { $"Mlflow.Client {version}", $"Mlflow.Client {version}" }), "one group per framework, the core only");
+    }
+
+    private static string NuspecText(ZipArchive zip, string package)
+    {
+        using var reader = new StreamReader(zip.GetEntry(package + ".nuspec")!.Open());
+        return reader.ReadToEnd();
     }
 
     private static string GlobalPackagesFolder()

@@ -32,14 +32,20 @@ public sealed class SourceLinkCloneTests
             var clone = Path.Combine(work, "app");
             Git(work, "clone", "--quiet", "--no-hardlinks", RepoPaths.RepoRoot, clone);
             var library = Path.Combine("src", "Mlflow.Client", "Mlflow.Client.csproj");
+            var evaluation = Path.Combine("src", "Mlflow.Client.Evaluation", "Mlflow.Client.Evaluation.csproj");
 
-            var packed = await PackedPackageTests.RunAsync(clone, null, "pack", library, "-c", "Release", "-o", Path.Combine(work, "feed"), "-p:Version=0.0.0-sourcelink");
-            Assert.That(SourceLinkWarning.Matches(packed).Select(m => m.Value).Distinct(), Is.Empty, "packing a clone of a local path");
-            Assert.That(Directory.GetFiles(Path.Combine(work, "feed"), "*.snupkg"), Is.Not.Empty, "the symbols package is still made");
+            foreach (var project in new[] { library, evaluation })
+            {
+                var packed = await PackedPackageTests.RunAsync(clone, null, "pack", project, "-c", "Release", "-o", Path.Combine(work, "feed"), "-p:Version=0.0.0-sourcelink");
+                Assert.That(SourceLinkWarning.Matches(packed).Select(m => m.Value).Distinct(), Is.Empty, "packing a clone of a local path: " + project);
+            }
+
+            Assert.That(Directory.GetFiles(Path.Combine(work, "feed"), "*.snupkg").Select(Path.GetFileName), Is.EquivalentTo(new[] { "Mlflow.Client.0.0.0-sourcelink.snupkg", "Mlflow.Client.Evaluation.0.0.0-sourcelink.snupkg" }),
+                "the symbols packages are still made");
 
             Git(clone, "remote", "remove", "origin");
-            var built = await PackedPackageTests.RunAsync(clone, null, "build", library, "-c", "Release", "-f", "net10.0", "--no-incremental");
-            Assert.That(SourceLinkWarning.Matches(built).Select(m => m.Value).Distinct(), Is.Empty, "building a repository with no remote");
+            var built = await PackedPackageTests.RunAsync(clone, null, "build", evaluation, "-c", "Release", "-f", "net10.0", "--no-incremental");
+            Assert.That(SourceLinkWarning.Matches(built).Select(m => m.Value).Distinct(), Is.Empty, "building a repository with no remote (the evaluation package and the core it references)");
         }
         finally
         {

@@ -5,7 +5,7 @@ namespace Mlflow.Client.Comparison;
 /// <summary>Run comparison on a tracking server through <see cref="MlflowClient"/> (the tracker has the same for its own store).</summary>
 public static class ComparisonClientExtensions
 {
-    /// <summary>Searches the runs of experiments by name and returns them side by side (see <see cref="MlflowTracker.SearchRunsAsync(RunQuery, CancellationToken)"/>).</summary>
+    /// <summary>Searches the runs of experiments by name and returns them side by side (see <see cref="ComparisonTrackerExtensions.SearchRunsAsync(MlflowTracker, RunQuery, CancellationToken)"/>).</summary>
     /// <param name="client">The client.</param>
     /// <param name="query">Experiments, filter, order, tags to show.</param>
     /// <param name="cancellationToken">Cancels the search.</param>
@@ -13,7 +13,7 @@ public static class ComparisonClientExtensions
     public static Task<RunTable> SearchRunTableAsync(this MlflowClient client, RunQuery query, CancellationToken cancellationToken = default)
         => RunSearch.TableAsync(Store(client), query, null, cancellationToken);
 
-    /// <summary>The values of one metric over the runs of an experiment (see <see cref="MlflowTracker.GetMetricTrendAsync"/>).</summary>
+    /// <summary>The values of one metric over the runs of an experiment (see <see cref="ComparisonTrackerExtensions.GetMetricTrendAsync(MlflowTracker, string, string, string?, CancellationToken)"/>).</summary>
     /// <param name="client">The client.</param>
     /// <param name="experimentName">The experiment.</param>
     /// <param name="metric">The metric key.</param>

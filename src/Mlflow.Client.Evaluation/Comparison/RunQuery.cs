@@ -5,7 +5,7 @@ public sealed record RunQuery
 {
     /// <summary>
     /// The experiments to search in, by name. None (the default): the tracker's active experiment, as Python's
-    /// <c>search_runs</c> defaults to it (<see cref="MlflowTracker.SearchRuns"/>); an <see cref="MlflowClient"/> has no
+    /// <c>search_runs</c> defaults to it (<see cref="ComparisonTrackerExtensions.SearchRuns(MlflowTracker, RunQuery)"/>); an <see cref="MlflowClient"/> has no
     /// active experiment and needs at least one name.
     /// </summary>
     public IReadOnlyList<string> ExperimentNames { get; init; } = [];
