@@ -19,6 +19,11 @@ public partial class MlflowClient
     public virtual async Task<IReadOnlyList<ArtifactFileInfo>> ListArtifactsAsync(string runId, string? path = null, CancellationToken cancellationToken = default)
     {
         Require(runId, nameof(runId));
+        if (_local is { } local)
+        {
+            return await local.Store.ListArtifactsAsync(runId, path, cancellationToken).ConfigureAwait(false);
+        }
+
         var all = new List<ArtifactFileInfo>();
         string? token = null;
         do
@@ -160,6 +165,11 @@ public partial class MlflowClient
     public virtual async Task<Stream> DownloadRunArtifactAsync(string runId, string path, CancellationToken cancellationToken = default)
     {
         Require(runId, nameof(runId));
+        if (_local is { } local)
+        {
+            return await local.OpenRunArtifactAsync(runId, path, cancellationToken).ConfigureAwait(false);
+        }
+
         var relative = ArtifactLocation.SplitRelativePath(path, allowEmpty: false);
         var uri = new Uri(ArtifactLocation.ServerBase(TrackingBase, null) + "/get-artifact?run_id=" + Uri.EscapeDataString(runId)
             + "&path=" + Uri.EscapeDataString(string.Join('/', relative)));

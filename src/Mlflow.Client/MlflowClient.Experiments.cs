@@ -27,6 +27,11 @@ public partial class MlflowClient
     public virtual async Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
     {
         Require(experimentId, nameof(experimentId));
+        if (_local is { } local)
+        {
+            return await local.Store.GetExperimentAsync(experimentId, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _tracking.GetExperimentAsync(experimentId, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.Experiment ?? throw new MlflowException("experiments/get answered without an experiment.");
     }
@@ -38,6 +43,11 @@ public partial class MlflowClient
     public virtual async Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
+        if (_local is { } local)
+        {
+            return await local.Store.GetExperimentByNameAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var response = await CallAsync(() => _tracking.GetExperimentByNameAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -57,6 +67,11 @@ public partial class MlflowClient
     public virtual async Task<Page<Experiment>> SearchExperimentsAsync(ExperimentSearchOptions? options = null, string? pageToken = null, CancellationToken cancellationToken = default)
     {
         options ??= new ExperimentSearchOptions();
+        if (_local is { } local)
+        {
+            return await local.Store.SearchExperimentsAsync(options, pageToken, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new SearchExperimentsRequest(options.MaxResults, pageToken, options.Filter, options.OrderBy, options.ViewType);
         var response = await CallAsync(() => _tracking.SearchExperimentsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new Page<Experiment>(response.Experiments ?? [], NullIfEmpty(response.NextPageToken));

@@ -16,6 +16,11 @@ public partial class MlflowClient
     {
         Require(runId, nameof(runId));
         Require(metricKey, nameof(metricKey));
+        if (_local is { } local)
+        {
+            return await local.Store.GetMetricHistoryAsync(runId, metricKey, cancellationToken).ConfigureAwait(false);
+        }
+
         var all = new List<Metric>();
         string? token = null;
         do

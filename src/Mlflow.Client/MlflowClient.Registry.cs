@@ -31,6 +31,11 @@ public partial class MlflowClient
     public virtual async Task<RegisteredModel> GetRegisteredModelAsync(string name, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
+        if (_local is { } local)
+        {
+            return await local.Registry.GetRegisteredModelAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _registry.GetRegisteredModelAsync(name, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.RegisteredModel ?? throw new MlflowException("registered-models/get answered without a registered_model.");
     }
@@ -178,6 +183,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(alias, nameof(alias));
+        if (_local is { } local)
+        {
+            return await local.Registry.GetModelVersionByAliasAsync(name, alias, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _registry.GetModelVersionByAliasAsync(name, alias, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ModelVersion ?? throw new MlflowException("registered-models/alias answered without a model_version.");
     }
@@ -190,6 +200,11 @@ public partial class MlflowClient
     public virtual async Task<IReadOnlyList<ModelVersion>> GetLatestModelVersionsAsync(string name, IEnumerable<string>? stages = null, CancellationToken cancellationToken = default)
     {
         Require(name, nameof(name));
+        if (_local is { } local)
+        {
+            return await local.GetLatestVersionsAsync(name, stages, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new GetLatestVersionsRequest(name, stages?.ToList());
         var response = await CallAsync(() => _registry.GetLatestVersionsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ModelVersions ?? [];
@@ -225,6 +240,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(version, nameof(version));
+        if (_local is { } local)
+        {
+            return await local.Registry.GetModelVersionAsync(name, version, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _registry.GetModelVersionAsync(name, version, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ModelVersion ?? throw new MlflowException("model-versions/get answered without a model_version.");
     }
@@ -354,6 +374,11 @@ public partial class MlflowClient
     {
         Require(name, nameof(name));
         Require(version, nameof(version));
+        if (_local is { } local)
+        {
+            return await local.Registry.GetModelVersionDownloadUriAsync(name, version, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _registry.GetModelVersionDownloadUriAsync(name, version, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.ArtifactUri ?? throw new MlflowException("model-versions/get-download-uri answered without an artifact_uri.");
     }

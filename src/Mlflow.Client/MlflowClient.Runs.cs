@@ -63,6 +63,11 @@ public partial class MlflowClient
     public virtual async Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default)
     {
         Require(runId, nameof(runId));
+        if (_local is { } local)
+        {
+            return await local.Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+        }
+
         var response = await CallAsync(() => _tracking.GetRunAsync(runId, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.Run ?? throw new MlflowException("runs/get answered without a run.");
     }
@@ -75,6 +80,11 @@ public partial class MlflowClient
     public virtual async Task<Page<Run>> SearchRunsAsync(RunSearchOptions options, string? pageToken = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (_local is { } local)
+        {
+            return await local.Store.SearchRunsAsync(options, pageToken, cancellationToken).ConfigureAwait(false);
+        }
+
         var request = new SearchRunsRequest(options.ExperimentIds, options.Filter, options.ViewType, options.MaxResults, options.OrderBy, pageToken);
         var response = await CallAsync(() => _tracking.SearchRunsAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return new Page<Run>(response.Runs ?? [], NullIfEmpty(response.NextPageToken));

@@ -8,7 +8,10 @@ namespace Mlflow.Client;
 
 /// <summary>
 /// The low-level typed client of MLflow's tracking REST API: one async method per endpoint, errors as
-/// <see cref="MlflowException"/>. Thread-safe; create one per tracking server and reuse it.
+/// <see cref="MlflowException"/>. Thread-safe; create one per tracking server and reuse it. With no tracking URI, a
+/// <c>file:</c> URI or a path (and no <see cref="HttpClient"/> given), it reads the local store instead, as Python's
+/// <c>MlflowClient</c> does: runs, run searches, metric histories, experiments, run artifacts and registered models and
+/// versions (see <see cref="IsLocal"/>); the calls that need a server throw <see cref="NotSupportedException"/>.
 /// </summary>
 /// <remarks>
 /// Construct it from options (it then owns a pooled <see cref="HttpClient"/>), from an
@@ -24,6 +27,7 @@ public partial class MlflowClient : IDisposable
     private readonly IRegistryApi _registry = null!;
     private readonly IArtifactsApi _artifacts = null!;
     private readonly ILogger _logger = NullLogger.Instance;
+    private readonly Store.LocalStoreReader? _local;
 
     /// <summary>For mocking only: a client with no connection.</summary>
     protected MlflowClient()
@@ -65,10 +69,19 @@ public partial class MlflowClient : IDisposable
         var resolved = (options ?? new MlflowClientOptions()).WithEnvironmentDefaults(EnvironmentReader.Process);
         Auth.DatabricksCredentials.Apply(resolved, EnvironmentReader.Process);
         resolved.Validate();
-        TrackingUri = ResolveServerUri(resolved.TrackingUri);
-
         var logger = resolved.LoggerFactory?.CreateLogger("Mlflow.Client.Http") ?? NullLogger.Instance;
         _logger = logger;
+        if (httpClient is null && factory is null && !Store.TrackingStoreFactory.IsServerUri(resolved.TrackingUri))
+        {
+            // No server: the local store, as Python's MlflowClient() with no URI, a file: URI or a path.
+            _local = new LocalStoreReader(Store.TrackingStoreFactory.CreateLocal(resolved.TrackingUri, resolved.LoggerFactory?.CreateLogger("Mlflow.Client.LocalFileStore") ?? NullLogger.Instance));
+            TrackingUri = new Uri(_local.Store.RootDirectory + Path.DirectorySeparatorChar);
+            (HttpClient, _tracking, _registry, _artifacts) = LocalStoreReader.RefusingRestClients(_local.Store.RootDirectory);
+            _ownedHttpClient = HttpClient;
+            return;
+        }
+
+        TrackingUri = ResolveServerUri(resolved.TrackingUri);
         var pipeline = MlflowResilience.Build(resolved.Retry, resolved.RequestTimeout, logger, _retried.Increment);
         Diagnostics.MlflowTelemetry.Track(_retried);
         bool owned = false;
@@ -109,8 +122,11 @@ public partial class MlflowClient : IDisposable
         _artifacts = RestService.ForGenerated<IArtifactsApi>(httpClient, settings);
     }
 
-    /// <summary>The server's base URI (the tracking URI, without user info).</summary>
+    /// <summary>The server's base URI (the tracking URI, without user info); the store's folder as a <c>file:</c> URI when <see cref="IsLocal"/>.</summary>
     public Uri TrackingUri { get; }
+
+    /// <summary>Whether this client reads a local store (no tracking URI, a <c>file:</c> URI or a path) rather than a tracking server.</summary>
+    public bool IsLocal => _local is not null;
 
     /// <summary>The HTTP client requests are sent with.</summary>
     internal HttpClient HttpClient { get; }
@@ -129,6 +145,7 @@ public partial class MlflowClient : IDisposable
         if (disposing)
         {
             _ownedHttpClient?.Dispose();
+            _local?.Dispose();
             Diagnostics.MlflowTelemetry.Retire(_retried);
         }
     }
@@ -173,6 +190,10 @@ public partial class MlflowClient : IDisposable
         catch (ApiException ex)
         {
             throw ErrorMapping.FromApiException(ex);
+        }
+        catch (ApiRequestException ex) when (ex.InnerException is LocalStoreReader.NotOnLocalStoreException refused)
+        {
+            throw new NotSupportedException(refused.Message, refused);
         }
         catch (ApiRequestException ex) when (ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {

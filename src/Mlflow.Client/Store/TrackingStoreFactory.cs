@@ -15,17 +15,31 @@ internal static class TrackingStoreFactory
     {
         ArgumentNullException.ThrowIfNull(resolved);
         var uri = resolved.TrackingUri?.Trim();
-        if (uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || Auth.DatabricksCredentials.IsDatabricksUri(uri)))
+        if (IsServerUri(uri))
         {
             return new RestTrackingStore(CreateClient(resolved, wrapHandler, httpClientFactory), ownsClient: true);
         }
 
+        return CreateLocal(uri, loggerFactory.CreateLogger("Mlflow.Client.LocalFileStore"));
+    }
+
+    /// <summary>Whether the tracking URI names a tracking server (<c>http(s)://</c>, <c>databricks[://profile]</c>) rather than a local folder.</summary>
+    public static bool IsServerUri(string? trackingUri)
+    {
+        var uri = trackingUri?.Trim();
+        return uri is not null && (uri.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || uri.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || Auth.DatabricksCredentials.IsDatabricksUri(uri));
+    }
+
+    /// <summary>The local store of a tracking URI that is no server URI: none (<c>MLFLOW_TRACKING_DIR</c>, else <c>./mlruns</c>), a <c>file:</c> URI or a path; other schemes are refused with advice.</summary>
+    public static FileStore.LocalFileStore CreateLocal(string? trackingUri, ILogger logger)
+    {
+        var uri = trackingUri?.Trim();
         if (uri is not null && IsUnsupportedScheme(uri))
         {
             throw new NotSupportedException($"The tracking URI '{TrackingUriDisplay.Redact(uri)}' names a database or hosted backend; Mlflow.Client talks to a tracking server (http/https) or a local folder." + DatabaseTrackingUri.Advice(uri));
         }
 
-        return new FileStore.LocalFileStore(FileStore.LocalFileStore.ResolveRoot(uri), loggerFactory.CreateLogger("Mlflow.Client.LocalFileStore"));
+        return new FileStore.LocalFileStore(FileStore.LocalFileStore.ResolveRoot(uri), logger);
     }
 
     /// <summary>
