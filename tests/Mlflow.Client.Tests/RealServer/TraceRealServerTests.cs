@@ -106,7 +106,12 @@ public class TraceRealServerTests
         Assert.That(read.Spans[2].Attributes["mlflow.llm.model"]!.GetValue<string>(), Is.EqualTo("scripted-model"));
         Assert.That(read.Info.SourceRunId, Is.EqualTo(runId));
 
-        var found = await _client.SearchAllTracesAsync([experimentId], new TraceSearchOptions { MaxResults = 5 }).ToListAsync();
+        var found = new List<TraceInfo>();
+        await foreach (var t in _client.SearchAllTracesAsync([experimentId], new TraceSearchOptions { MaxResults = 5 }))
+        {
+            found.Add(t);
+        }
+
         Assert.That(found.Select(t => t.TraceId), Is.EqualTo(new[] { traceId }));
 
         await _client.SetTraceTagAsync(traceId, "reviewed", "yes");
