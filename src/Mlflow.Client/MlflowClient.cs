@@ -74,9 +74,9 @@ public partial class MlflowClient : IDisposable
         if (httpClient is null && factory is null && !Store.TrackingStoreFactory.IsServerUri(resolved.TrackingUri))
         {
             // No server: the local store, as Python's MlflowClient() with no URI, a file: URI or a path.
-            _local = new LocalStoreReader(Store.TrackingStoreFactory.CreateLocal(resolved.TrackingUri, resolved.LoggerFactory?.CreateLogger("Mlflow.Client.LocalFileStore") ?? NullLogger.Instance));
+            _local = new Store.LocalStoreReader(Store.TrackingStoreFactory.CreateLocal(resolved.TrackingUri, resolved.LoggerFactory?.CreateLogger("Mlflow.Client.LocalFileStore") ?? NullLogger.Instance));
             TrackingUri = new Uri(_local.Store.RootDirectory + Path.DirectorySeparatorChar);
-            (HttpClient, _tracking, _registry, _artifacts) = LocalStoreReader.RefusingRestClients(_local.Store.RootDirectory);
+            (HttpClient, _tracking, _registry, _artifacts) = Store.LocalStoreReader.RefusingRestClients(_local.Store.RootDirectory);
             _ownedHttpClient = HttpClient;
             return;
         }
@@ -191,7 +191,7 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
-        catch (ApiRequestException ex) when (ex.InnerException is LocalStoreReader.NotOnLocalStoreException refused)
+        catch (ApiRequestException ex) when (ex.InnerException is Store.LocalStoreReader.NotOnLocalStoreException refused)
         {
             throw new NotSupportedException(refused.Message, refused);
         }

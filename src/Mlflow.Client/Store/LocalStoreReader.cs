@@ -51,7 +51,7 @@ internal sealed class LocalStoreReader : IDisposable
     }
 
     /// <summary>A call an <see cref="MlflowClient"/> on the local store does not make (surfaced as <see cref="NotSupportedException"/>).</summary>
-    internal sealed class NotOnLocalStoreException(string message) : Exception(message);
+    internal sealed class NotOnLocalStoreException(string message) : NotSupportedException(message);
 
     private sealed class RefusingHandler(string root) : HttpMessageHandler
     {
