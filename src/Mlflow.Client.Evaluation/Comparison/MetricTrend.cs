@@ -95,4 +95,25 @@ public sealed class MetricTrend
         var baseline = Points.Skip(baselineStart).Take(Points.Count - window - baselineStart).ToList();
         return new TrendChange(baseline.Average(p => p.Value), latest.Average(p => p.Value), baseline.Count, latest.Count);
     }
+
+    /// <summary>
+    /// Checks for drift: the mean of the latest <paramref name="window"/> runs against the runs before them
+    /// (<see cref="Change"/>), judged by the metric's <paramref name="goal"/> and the change tolerated in the bad
+    /// direction. The result has a verdict, an exit code (0 pass, 1 drift, 2 not enough runs) and a readable report.
+    /// </summary>
+    /// <param name="goal">Whether higher or lower values are better.</param>
+    /// <param name="tolerance">The change in the bad direction tolerated (0 or more): a difference of values, or a fraction of the baseline mean when <paramref name="relative"/>.</param>
+    /// <param name="window">Runs in the latest window (at least 1).</param>
+    /// <param name="baselineWindow">Runs in the baseline window (default: <paramref name="window"/>).</param>
+    /// <param name="relative">Whether <paramref name="tolerance"/> is a fraction of the baseline mean (0.02 = 2 %).</param>
+    /// <returns>The verdict with its report.</returns>
+    public DriftResult CheckDrift(MetricGoal goal, double tolerance, int window, int? baselineWindow = null, bool relative = false)
+    {
+        if (!(tolerance >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "The tolerance is a change of 0 or more.");
+        }
+
+        return new DriftResult(this, goal, tolerance, relative, window, Change(window, baselineWindow));
+    }
 }
