@@ -5,7 +5,9 @@ namespace Mlflow.Client.Artifacts;
 /// "required": ...}]}</c>, one column spec per column, typed by the values' .NET types (<c>int</c> and smaller as
 /// <c>integer</c>, <c>long</c> as <c>long</c>, <c>double</c>/<c>decimal</c> as <c>double</c>, <c>float</c> as
 /// <c>float</c>, <c>bool</c> as <c>boolean</c>, dates as <c>datetime</c>, <c>byte[]</c> as <c>binary</c>, strings as
-/// <c>string</c>); <c>required</c> is <see langword="false"/> when the column holds a <see langword="null"/>.
+/// <c>string</c>); a whole-number column with a missing value is <c>double</c>, as pandas makes it <c>float64</c>
+/// (<see cref="PandasColumnTypes"/>, the rule the digest and the table writer follow too); <c>required</c> is
+/// <see langword="false"/> when the column holds a <see langword="null"/> or a NaN.
 /// <see langword="null"/> (no schema) when a column mixes types or holds another type, as MLflow gives up on such a frame.
 /// </summary>
 internal static class DatasetSchema
@@ -16,12 +18,10 @@ internal static class DatasetSchema
         for (var c = 0; c < table.Columns.Count; c++)
         {
             string? type = null;
-            var required = true;
             foreach (var row in table.RowArrays)
             {
                 if (row[c] is not { } value)
                 {
-                    required = false;
                     continue;
                 }
 
@@ -39,7 +39,15 @@ internal static class DatasetSchema
                 return null; // only missing values: pandas cannot type the column either
             }
 
-            specs.Add(new List<KeyValuePair<string, object?>> { new("type", type), new("name", table.Columns[c]), new("required", required) });
+            // One rule with the digest and the table writer: whole numbers with a missing value are a float64 column
+            // in pandas, and a missing value (None, or NaN) makes a column not required.
+            var column = PandasColumnTypes.Classify(table.RowArrays.Select(r => r[c]));
+            if (column.Kind == PandasColumnTypes.Kind.Float64 && type is "integer" or "long")
+            {
+                type = "double";
+            }
+
+            specs.Add(new List<KeyValuePair<string, object?>> { new("type", type), new("name", table.Columns[c]), new("required", !column.AnyMissing) });
         }
 
         return PythonJson.Serialize(new List<KeyValuePair<string, object?>> { new("mlflow_colspec", specs) });
@@ -50,7 +58,7 @@ internal static class DatasetSchema
         string => "string",
         bool => "boolean",
         int or short or sbyte or byte or ushort => "integer",
-        long or uint or ulong => "long",
+        long or uint or ulong => "long", // PandasColumnTypes.IsWhole: every integral type
         double or decimal => "double",
         float or Half => "float",
         DateTime or DateTimeOffset => "datetime",

@@ -55,7 +55,11 @@ public sealed class MlflowDataset
     /// <summary>The profile as MLflow's JSON (<c>{"num_rows": ..., "num_elements": ...}</c>), or <see langword="null"/>.</summary>
     public string? Profile { get; }
 
-    /// <summary>A dataset read from a local file: source type <c>local</c>, source its absolute path, digest from its bytes (streamed).</summary>
+    /// <summary>
+    /// A dataset read from a local file: source type <c>local</c>, source its absolute path, digest from its bytes
+    /// (streamed). A <c>.csv</c> file also gets the schema and profile MLflow records for <c>pd.read_csv(path)</c>
+    /// (column types as pandas reads them, rows and elements), read in one streamed pass.
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="name">The name; the file name when <see langword="null"/>.</param>
     /// <returns>The dataset.</returns>
@@ -69,7 +73,8 @@ public sealed class MlflowDataset
             throw new FileNotFoundException($"The dataset file '{full}' does not exist.", full);
         }
 
-        return Create(name ?? Path.GetFileName(full), ComputeDigest(full), full);
+        var (schema, profile) = full.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? CsvProfile.Read(full) : (null, null);
+        return Create(name ?? Path.GetFileName(full), ComputeDigest(full), full, schema, profile);
     }
 
     /// <summary>A dataset of rows of a record or class type (its public properties are the columns), with schema and profile.</summary>

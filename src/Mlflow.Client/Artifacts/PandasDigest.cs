@@ -75,37 +75,20 @@ internal static class PandasDigest
         return Convert.ToHexString(md5.GetHashAndReset())[..8].ToLowerInvariant();
     }
 
+    /// <summary>
+    /// The column's part in MLflow's digest (<see cref="PandasColumnTypes"/>): numeric columns are hashed; string columns
+    /// only when every value is a string (MLflow selects the columns whose every value's type is <c>str</c>).
+    /// </summary>
     private static Kind KindOf(IEnumerable<object?> values)
     {
-        bool anyFloat = false, anyNull = false, anyValue = false, allStrings = true, allNumbers = true;
-        foreach (var v in values)
+        var type = PandasColumnTypes.Classify(values);
+        return type.Kind switch
         {
-            if (v is null)
-            {
-                anyNull = true;
-                allStrings = false;
-                continue;
-            }
-
-            anyValue = true;
-            allStrings &= v is string;
-            var isInt = v is int or long or short or sbyte or byte or ushort or uint;
-            var isFloat = v is double or float or decimal or Half;
-            allNumbers &= isInt || isFloat;
-            anyFloat |= isFloat;
-        }
-
-        if (!anyValue)
-        {
-            return Kind.Excluded; // all missing: an object column
-        }
-
-        if (allStrings)
-        {
-            return Kind.String;
-        }
-
-        return !allNumbers ? Kind.Excluded : anyFloat || anyNull ? Kind.Float64 : Kind.Int64;
+            PandasColumnTypes.Kind.Int64 => Kind.Int64,
+            PandasColumnTypes.Kind.Float64 => Kind.Float64,
+            PandasColumnTypes.Kind.String when !type.AnyMissing => Kind.String,
+            _ => Kind.Excluded,
+        };
     }
 
     private static ulong[] HashColumn(MlflowTable table, int column, Kind kind, int rows)
@@ -136,7 +119,7 @@ internal static class PandasDigest
             ulong bits;
             if (kind == Kind.Int64)
             {
-                bits = unchecked((ulong)Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture));
+                bits = v is ulong u ? u : unchecked((ulong)Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture));
             }
             else
             {

@@ -97,35 +97,15 @@ internal static class TableJson
         _ => new RawJson(e.GetRawText()),
     };
 
-    /// <summary>How pandas types a column built from these values (integers with a float or a missing value become <c>float64</c>).</summary>
-    private static ColumnKind KindOf(IEnumerable<object?> values)
+    /// <summary>How pandas types a column built from these values (<see cref="PandasColumnTypes"/>: integers with a float or a missing value become <c>float64</c>).</summary>
+    private static ColumnKind KindOf(IEnumerable<object?> values) => PandasColumnTypes.Classify(values).Kind switch
     {
-        bool anyFloat = false, anyNull = false, anyValue = false;
-        foreach (var v in values)
-        {
-            if (v is null)
-            {
-                anyNull = true;
-                continue;
-            }
+        PandasColumnTypes.Kind.Int64 => ColumnKind.Integer,
+        PandasColumnTypes.Kind.Float64 => ColumnKind.Float,
+        _ => ColumnKind.Other,
+    };
 
-            anyValue = true;
-            if (IsFloating(v))
-            {
-                anyFloat = true;
-            }
-            else if (!IsInteger(v))
-            {
-                return ColumnKind.Other;
-            }
-        }
-
-        return !anyValue ? ColumnKind.Other : anyFloat || anyNull ? ColumnKind.Float : ColumnKind.Integer;
-    }
-
-    private static bool IsInteger(object v) => v is int or long or short or sbyte or byte or ushort or uint or ulong;
-
-    private static bool IsFloating(object v) => v is double or float or decimal or Half;
+    private static bool IsInteger(object v) => PandasColumnTypes.IsWhole(v);
 
     private static void WriteValue(StringBuilder sb, object? value, ColumnKind kind)
     {
@@ -158,7 +138,7 @@ internal static class TableJson
             case var v when IsInteger(v):
                 sb.Append(Convert.ToString(v, CultureInfo.InvariantCulture));
                 break;
-            case var v when IsFloating(v):
+            case var v when PandasColumnTypes.IsFloating(v):
                 WriteDouble(sb, Convert.ToDouble(v, CultureInfo.InvariantCulture));
                 break;
             case var v:

@@ -96,4 +96,44 @@ internal sealed class DatasetTests
         Assert.That(input.Tags.Select(t => (t.Key, t.Value)), Is.EqualTo(new[] { ("mlflow.data.context", "training") }));
         Assert.That(MlflowDataset.Create("n", "d", "/x").ToInput(null).Tags, Is.Empty);
     }
+
+    [Test]
+    public void A_whole_number_column_with_a_missing_value_is_double_and_a_NaN_makes_a_column_not_required()
+    {
+        // pandas makes [1, None] a float64 column and [0.5, NaN] has a missing value: MLflow writes double, not required (issue 21 item 15)
+        var table = MlflowTable.FromColumns([new("n", new object?[] { 1, null }), new("x", new object?[] { 0.5, double.NaN }), new("k", new object?[] { 2L, 3L })]);
+        var ds = MlflowDataset.FromTable(table, "x", "https://example.com/x.csv");
+        Assert.That(ds.Schema, Is.EqualTo("""{"mlflow_colspec": [{"type": "double", "name": "n", "required": false}, {"type": "double", "name": "x", "required": false}, {"type": "long", "name": "k", "required": true}]}"""));
+    }
+
+    [Test]
+    public void Unsigned_longs_are_whole_numbers_for_the_schema_the_table_writer_and_the_digest_alike()
+    {
+        // one rule (PandasColumnTypes): a ulong column is an int64 column of the same values, wherever it is looked at
+        var asUlong = MlflowTable.FromColumns([new("u", new object?[] { 1UL, 2UL, 3UL })]);
+        var asLong = MlflowTable.FromColumns([new("u", new object?[] { 1L, 2L, 3L })]);
+        Assert.That(MlflowDataset.ComputeDigest(asUlong), Is.EqualTo(MlflowDataset.ComputeDigest(asLong)), "the digest hashes it as int64, not as an excluded column");
+        Assert.That(Mlflow.Client.Artifacts.TableJson.Write(asUlong), Is.EqualTo(Mlflow.Client.Artifacts.TableJson.Write(asLong)));
+        Assert.That(MlflowDataset.FromTable(asUlong, "u", "https://example.com/u").Schema, Is.EqualTo(MlflowDataset.FromTable(asLong, "u", "https://example.com/u").Schema));
+    }
+
+    [Test]
+    public void A_csv_file_gets_the_schema_and_profile_pandas_read_csv_gives_it()
+    {
+        // issue 21 item 12: pd.read_csv -> name object, age float64 (a missing cell), score float64 (NaN), ok bool, note object with a missing cell
+        var dir = Directory.CreateTempSubdirectory("mlflow-csv-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "people.csv");
+            File.WriteAllText(path, "name,age,score,ok,note,n\nann,31,0.5,True,x,1\nbob,,1.25,False,,2\n\"c, d\",40,NaN,True,\"say \"\"hi\"\"\nthere\",3\n");
+            var ds = MlflowDataset.FromFile(path);
+            Assert.That(ds.Schema, Is.EqualTo("""{"mlflow_colspec": [{"type": "string", "name": "name", "required": true}, {"type": "double", "name": "age", "required": false}, {"type": "double", "name": "score", "required": false}, {"type": "boolean", "name": "ok", "required": true}, {"type": "string", "name": "note", "required": false}, {"type": "long", "name": "n", "required": true}]}"""));
+            Assert.That(ds.Profile, Is.EqualTo("""{"num_rows": 3, "num_elements": 18}"""));
+            Assert.That(ds.Digest, Is.EqualTo(MlflowDataset.ComputeDigest(path)), "the digest stays the file's bytes");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
