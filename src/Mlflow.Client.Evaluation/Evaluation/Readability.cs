@@ -64,7 +64,7 @@ public static partial class Readability
     public static int SyllableCount(string word)
     {
         ArgumentNullException.ThrowIfNull(word);
-        var w = word.ToLowerInvariant();
+        var w = PythonText.Lower(word);
         if (w.Length == 0)
         {
             return 0;
@@ -99,7 +99,7 @@ public static partial class Readability
     }
 
     private static List<string> Words(string text)
-        => NotWordNorSpace().Replace(text, "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+        => [.. PythonText.Split(NotWordNorSpace().Replace(text, ""))];
 
     [GeneratedRegex(@"[^\w\s]", RegexOptions.CultureInvariant)]
     private static partial Regex NotWordNorSpace();

@@ -129,7 +129,7 @@ public static partial class TextMetrics
     public static IReadOnlyList<string> RougeTokens(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return NonAlphanumeric().Split(text.ToLowerInvariant()).Where(t => t.Length > 0).ToList();
+        return NonAlphanumeric().Split(PythonText.Lower(text)).Where(t => t.Length > 0).ToList();
     }
 
     /// <summary>
@@ -200,7 +200,7 @@ public static partial class TextMetrics
         line = PeriodCommaAfterNonDigit().Replace(line, "$1 $2 ");
         line = PeriodCommaBeforeNonDigit().Replace(line, " $1 $2");
         line = DashAfterDigit().Replace(line, "$1 $2 ");
-        return line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return PythonText.Split(line);
     }
 
     /// <summary>
@@ -212,7 +212,7 @@ public static partial class TextMetrics
     public static int WordCount(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        return PythonText.Split(text).Length;
     }
 
     /// <summary>The number of characters (Unicode scalar values, so a character outside the BMP counts once).</summary>
@@ -229,7 +229,7 @@ public static partial class TextMetrics
     private static List<string> SquadTokens(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var lower = text.ToLowerInvariant();
+        var lower = PythonText.Lower(text);
         var sb = new StringBuilder(lower.Length);
         foreach (var c in lower)
         {
@@ -240,7 +240,7 @@ public static partial class TextMetrics
         }
 
         var noArticles = Articles().Replace(sb.ToString(), " ");
-        return noArticles.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).ToList();
+        return [.. PythonText.Split(noArticles)];
     }
 
     private static Dictionary<string, int> Counts(IEnumerable<string> items)
