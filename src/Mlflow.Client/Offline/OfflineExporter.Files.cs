@@ -40,17 +40,6 @@ internal sealed partial class OfflineExporter
     }
 
     /// <summary>
-    /// Writes something straight into the run's local copy (a logged model made while the run cannot reach the server):
-    /// under the copy's gate, forced to disk, and drained once like the run's files.
-    /// </summary>
-    /// <param name="run">The run.</param>
-    /// <param name="reason">Why it is kept offline (for the one-time warning).</param>
-    /// <param name="write">Writes it, given the local store and the local run id.</param>
-    /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
-    public Task KeepAsync(RunBuffer run, string? reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
-        => KeepLocallyAsync(run, reason ?? RunIsOffline, write, cancellationToken);
-
-    /// <summary>
     /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
     /// needed; the run's data then goes there until a drain), forces it to disk and marks the copy for the drain, which
     /// sends it once: the one way such data reaches the offline layer.

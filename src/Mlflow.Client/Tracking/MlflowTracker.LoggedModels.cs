@@ -7,18 +7,17 @@ namespace Mlflow.Client;
 public sealed partial class MlflowTracker
 {
     /// <summary>
-    /// Where <paramref name="run"/>'s model is made a logged model: on the server (an MLflow 3 server the run is on),
-    /// in the local store (MLflow 3.11.1's layout), in the run's offline copy (the run cannot reach an MLflow 3 server
-    /// now: the drain or <c>mlflow-sync</c> pushes it as one logged model), or nowhere (<see cref="LoggedModelTarget.None"/>:
-    /// the MLflow 2 way, run artifacts and the <c>mlflow.log-model.history</c> tag), for a 2.x server, the in-memory
-    /// store, or a server whose version is not known while it cannot be reached (the run's files then reach either line).
+    /// Where <paramref name="run"/>'s model is made a logged model: on the server (an MLflow 3 server the run is on), in
+    /// the local store (MLflow 3.11.1's layout), or nowhere (<see cref="LoggedModelTarget.None"/>: the MLflow 2 way, run
+    /// artifacts and the <c>mlflow.log-model.history</c> tag), for a 2.x server, the in-memory store, a run kept offline,
+    /// or a server whose version is not known while it cannot be reached (the run's files then reach either line).
     /// </summary>
     /// <exception cref="MlflowException">The server could not be asked and there is no offline fallback to keep the files in.</exception>
     internal async Task<LoggedModelTarget> LoggedModelTargetAsync(ActiveRun run, string artifactPath, CancellationToken cancellationToken)
     {
         if (_store.LoggedModelStore is { } local)
         {
-            return new LoggedModelTarget(null, local, Offline: false);
+            return new LoggedModelTarget(null, local);
         }
 
         if (_store.ServerClient is not { } client)
@@ -26,41 +25,22 @@ public sealed partial class MlflowTracker
             return LoggedModelTarget.None;
         }
 
-        if (_offlineLayer is not null && (run.ServerRunId is null || run.IsOffline))
+        if (run.ServerRunId is null || run.IsOffline)
         {
-            // Offline: a logged model in the copy only when the server is known to have them (facts read earlier).
-            return client.KnownServerInfo is { SupportsLoggedModels: true } ? new LoggedModelTarget(null, null, Offline: true) : LoggedModelTarget.None;
-        }
-
-        if (run.ServerRunId is null)
-        {
+            // Kept offline: the MLflow 2 way into the run's copy, whose files the drain uploads to either line (the drain
+            // does not push a copy's logged models as logged models yet).
             return LoggedModelTarget.None;
         }
 
         try
         {
-            return await _store.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false) ? new LoggedModelTarget(client, null, Offline: false) : LoggedModelTarget.None;
+            return await _store.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false) ? new LoggedModelTarget(client, null) : LoggedModelTarget.None;
         }
         catch (MlflowException ex) when (_offline is not null && ex.IsTransient)
         {
             TrackingLog.LoggedModelsUnknown(Logger, run.RunId, ex.Message, artifactPath);
             return LoggedModelTarget.None;
         }
-    }
-
-    /// <summary>
-    /// Writes <paramref name="run"/>'s logged model into its offline copy (under the copy's gate, forced to disk, and
-    /// drained once): <paramref name="write"/> gets the copy's store and the local run id.
-    /// </summary>
-    internal async Task<T> KeepLoggedModelOfflineAsync<T>(ActiveRun run, Func<FileStore.LocalFileStore, string, T> write, CancellationToken cancellationToken)
-    {
-        T result = default!;
-        await _offlineLayer!.KeepAsync(run.Buffer, null, (store, localRunId) =>
-        {
-            result = write(store, localRunId);
-            return Task.CompletedTask;
-        }, cancellationToken).ConfigureAwait(false);
-        return result;
     }
 
     /// <summary>
@@ -87,8 +67,7 @@ public sealed partial class MlflowTracker
 /// <summary>Where a run's model is made a logged model (<see cref="MlflowTracker.LoggedModelTargetAsync"/>).</summary>
 /// <param name="Server">The MLflow 3 server's client.</param>
 /// <param name="Local">The local store, which records logged models itself.</param>
-/// <param name="Offline">In the run's offline copy.</param>
-internal readonly record struct LoggedModelTarget(MlflowClient? Server, FileStore.LocalFileStore? Local, bool Offline)
+internal readonly record struct LoggedModelTarget(MlflowClient? Server, FileStore.LocalFileStore? Local)
 {
     /// <summary>The MLflow 2 way: run artifacts and the history tag.</summary>
     public static LoggedModelTarget None => default;
