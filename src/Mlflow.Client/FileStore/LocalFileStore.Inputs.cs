@@ -60,18 +60,26 @@ internal sealed partial class LocalFileStore
     {
         var inputsDir = Path.Combine(runDir, "inputs");
         var datasetsDir = Path.Combine(Path.GetDirectoryName(runDir)!, "datasets");
-        if (!Directory.Exists(inputsDir) || !Directory.Exists(datasetsDir))
+        if (!Directory.Exists(inputsDir))
         {
             return new RunInputs();
         }
 
         var result = new List<DatasetInput>();
+        var models = new List<ModelInput>();
         foreach (var inputDir in SafeEnumerateDirectories(inputsDir).Order(StringComparer.Ordinal))
         {
             try
             {
                 var input = ReadYamlWithRetry(Path.Combine(inputDir, MetaFileName));
-                if (AsString(input.GetValueOrDefault("source_type")) != "DATASET" || AsString(input.GetValueOrDefault("source_id")) is not { } sourceId)
+                var sourceType = AsString(input.GetValueOrDefault("source_type"));
+                if (sourceType == "MODEL" && AsString(input.GetValueOrDefault("source_id")) is { Length: > 0 } modelId)
+                {
+                    models.Add(new ModelInput(modelId)); // MLflow 3.11.1: a logged model the run used
+                    continue;
+                }
+
+                if (sourceType != "DATASET" || AsString(input.GetValueOrDefault("source_id")) is not { } sourceId)
                 {
                     continue;
                 }
@@ -104,6 +112,6 @@ internal sealed partial class LocalFileStore
             }
         }
 
-        return new RunInputs { DatasetInputs = result };
+        return new RunInputs { DatasetInputs = result, ModelInputs = models };
     }
 }

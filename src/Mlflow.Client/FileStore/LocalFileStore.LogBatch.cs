@@ -25,6 +25,10 @@ internal sealed partial class LocalFileStore
             }
 
             MlflowValidation.ValidateTimestamp(m.Timestamp, m.Key);
+            if (m.ModelId is not null)
+            {
+                CheckModelLinks(m);
+            }
         }
 
         var checkedParams = new List<Param>(@params.Count);
@@ -54,6 +58,7 @@ internal sealed partial class LocalFileStore
             if (metrics.Count > 0)
             {
                 AppendMetrics(w, metrics);
+                AppendModelMetrics(runDir, runId, metrics);
             }
 
             foreach (var t in checkedTags)

@@ -62,6 +62,11 @@ internal sealed partial class LocalFileStore
     /// <summary>Longest metric line: two int64 (20 chars each), a Python float, three separators.</summary>
     private const int MaxLineBytes = 20 + 1 + PythonFloat.MaxLength + 1 + 20 + 1;
 
+    /// <summary>
+    /// "ts value step\n": also for a point with a dataset, which MLflow 3.11.1 would write as five words. MLflow 2.12.2
+    /// (and every 2.x reader) fails on such a line and then cannot read the run at all; the dataset and model of a
+    /// model-linked point are kept in the model's metric file (<see cref="AppendModelMetrics"/>), which 2.x never reads.
+    /// </summary>
     private static int FormatLine(Metric m, Span<byte> destination)
     {
         m.Timestamp.TryFormat(destination, out var n, default, CultureInfo.InvariantCulture);
@@ -256,7 +261,9 @@ internal sealed partial class LocalFileStore
             return false;
         }
 
-        metric = new Metric(key, value, ts, step);
+        metric = count == 5
+            ? new Metric(key, value, ts, step) { DatasetName = line[parts[3]].ToString(), DatasetDigest = line[parts[4]].ToString() }
+            : new Metric(key, value, ts, step);
         return true;
     }
 

@@ -62,6 +62,7 @@ internal sealed partial class LocalFileStore
                 Tags = tags,
             },
             Inputs = ReadInputs(runDir),
+            Outputs = ReadOutputs(runDir),
         };
     }
 

@@ -87,6 +87,9 @@ internal sealed partial class LocalFileStore : ITrackingStore
     public bool IsLocal => true;
 
     /// <inheritdoc />
+    public LocalFileStore? LoggedModelStore => this;
+
+    /// <inheritdoc />
     public MlflowModelRegistry CreateRegistry() => new(this, new LocalModelRegistry(this), null);
 
     /// <summary>How long experiment creation, deletion and restore wait for the store's lock held elsewhere.</summary>

@@ -85,10 +85,15 @@ public sealed partial class MlflowModelRegistry
         return target;
     }
 
-    /// <summary>Where a logged model's files are: its <c>artifact_uri</c>, read from the tracking server (MLflow 3).</summary>
+    /// <summary>Where a logged model's files are: its artifact folder in the local store, else its <c>artifact_uri</c> read from the tracking server (MLflow 3).</summary>
     private async Task<string> LoggedModelLocationAsync(string modelId, string uri, CancellationToken cancellationToken)
     {
-        var client = _client ?? throw new NotSupportedException($"'{uri}' names an MLflow 3 logged model; this registry has no tracking server to read it from (logged models of a local store are not supported yet).");
+        if (_tracking.LoggedModelStore is { } local)
+        {
+            return local.LoggedModelArtifactDirectory(modelId);
+        }
+
+        var client = _client ?? throw new NotSupportedException($"'{uri}' names an MLflow 3 logged model; this registry has no tracking server to read it from.");
         var model = await client.GetLoggedModelAsync(modelId, cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrEmpty(model.Info.ArtifactUri) || ModelUri.IsModelUri(model.Info.ArtifactUri))
         {

@@ -1,7 +1,8 @@
 namespace Mlflow.Client;
 
 // Registering a model that MLflow 3 keeps as a logged model: runs:/<run>/<name> names it when the run has no MLmodel
-// at that path (what LogModel writes on an MLflow 3 server), as MLflow 3.11.1's Python _register_model resolves it.
+// at that path (what LogModel writes on an MLflow 3 server and in the local store), as MLflow 3.11.1's Python
+// _register_model resolves it.
 public sealed partial class MlflowModelRegistry
 {
     /// <summary>
@@ -13,8 +14,9 @@ public sealed partial class MlflowModelRegistry
     /// <exception cref="MlflowException">The run has neither the model files nor a logged model of that name.</exception>
     private async Task<string?> LoggedModelSourceAsync(string runId, string path, CancellationToken cancellationToken)
     {
-        if (_client is null || path.Length == 0 || path.Contains('\'', StringComparison.Ordinal)
-            || !await _tracking.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false))
+        var local = _tracking.LoggedModelStore;
+        if (path.Length == 0 || path.Contains('\'', StringComparison.Ordinal)
+            || (local is null && (_client is null || !await _tracking.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false))))
         {
             return null;
         }
@@ -35,12 +37,24 @@ public sealed partial class MlflowModelRegistry
 
         var run = await _tracking.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
         var models = new List<LoggedModel>();
-        var search = new LoggedModelSearchOptions { Filter = $"name = '{path}'" };
-        await foreach (var model in _client.SearchAllLoggedModelsAsync([run.Info.ExperimentId], search, cancellationToken).ConfigureAwait(false))
+        if (local is not null)
         {
-            if (model.Info.SourceRunId == runId)
+            // The local store's own logged models (MLflow 3.11.1's layout): a model logged before them stays a run path.
+            models.AddRange(local.ListLoggedModels(run.Info.ExperimentId).Where(m => m.Info.Name == path && m.Info.SourceRunId == runId));
+            if (models.Count == 0)
             {
-                models.Add(model);
+                return null;
+            }
+        }
+        else
+        {
+            var search = new LoggedModelSearchOptions { Filter = $"name = '{path}'" };
+            await foreach (var model in _client!.SearchAllLoggedModelsAsync([run.Info.ExperimentId], search, cancellationToken).ConfigureAwait(false))
+            {
+                if (model.Info.SourceRunId == runId)
+                {
+                    models.Add(model);
+                }
             }
         }
 

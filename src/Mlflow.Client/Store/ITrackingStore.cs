@@ -58,6 +58,12 @@ internal interface ITrackingStore : IDisposable
     Task<bool> SupportsLoggedModelsAsync(CancellationToken cancellationToken) => Task.FromResult(false);
 
     /// <summary>
+    /// The local store that records MLflow 3 logged models itself, in MLflow 3.11.1's FileStore layout (a local folder
+    /// store: this store); <see langword="null"/> for a server (which has its own endpoints) and the in-memory store.
+    /// </summary>
+    FileStore.LocalFileStore? LoggedModelStore => null;
+
+    /// <summary>
     /// A model registry beside this store's runs: the server's registry, or a local store's file-based one
     /// (<c>models/</c> in the same folder), or the in-memory store's.
     /// </summary>

@@ -15,7 +15,9 @@ namespace Mlflow.Client.Sync;
 /// params, tags (<c>mlflow.parentRunId</c> re-pointed to the parent's server run; parents are synced first),
 /// every metric point with its timestamp and step, dataset inputs, artifacts (when the server proxies artifacts,
 /// <c>mlflow-artifacts:</c>), and last the status and end time.</para>
-/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces, logged models.
+/// <para>A READY logged model the run produced in the local store (MLflow 3.11.1's <c>models/m-…</c>) is uploaded with the
+/// run's artifacts under <c>&lt;model name&gt;/</c>, not yet as a logged model.</para>
+/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces, the logged models themselves (their params, tags, metric links).
 /// Two syncs of one run to one server at the same time are refused (a lock file beside the journal).</para>
 /// </remarks>
 public static class MlflowSync

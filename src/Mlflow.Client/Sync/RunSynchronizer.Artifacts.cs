@@ -66,27 +66,41 @@ internal sealed partial class RunSynchronizer
         journal.Save(s.JournalPath!);
     }
 
+    /// <summary>
+    /// The run's artifact files new or changed since the last sync, and the files of the logged models it produced in the
+    /// local store (MLflow 3.11.1's <c>models/m-…/artifacts</c>) under <c>&lt;model name&gt;/</c>: until the sync pushes
+    /// a local logged model as one, its files reach the server as the run's artifacts, as <c>LogModel</c> wrote them to
+    /// the local store before (<c>runs:/&lt;run&gt;/&lt;name&gt;</c> loads and registers it on either line).
+    /// </summary>
     private static List<(string Relative, string FullPath, string Stamp)> PendingArtifacts(RunState s)
     {
-        var dir = LocalArtifactDirectory(s);
         var result = new List<(string, string, string)>();
+        AddPending(s, LocalArtifactDirectory(s), null, result);
+        foreach (var (name, folder) in s.ModelFolders)
+        {
+            AddPending(s, folder, name, result);
+        }
+
+        return result;
+    }
+
+    private static void AddPending(RunState s, string dir, string? prefix, List<(string, string, string)> result)
+    {
         if (!Directory.Exists(dir))
         {
-            return result;
+            return;
         }
 
         foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var info = new FileInfo(file);
-            var relative = Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/');
+            var relative = (prefix is null ? "" : prefix + "/") + Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/');
             var stamp = string.Create(CultureInfo.InvariantCulture, $"{info.Length}:{info.LastWriteTimeUtc.Ticks}");
             if (!s.Journal!.Artifacts.TryGetValue(relative, out var sent) || sent != stamp)
             {
                 result.Add((relative, file, stamp));
             }
         }
-
-        return result;
     }
 
     /// <summary>The run's artifact folder: its recorded <c>file:</c> artifact URI when that folder exists, else <c>&lt;run&gt;/artifacts</c> (the store was moved).</summary>

@@ -85,6 +85,9 @@ internal sealed partial class RunSynchronizer
             state.JournalPath = SyncJournal.PathFor(state.RunDir, _targetKey);
             state.Journal = journal ?? SyncJournal.Load(state.JournalPath);
             state.Journal.Target = _targetKey;
+            state.ModelFolders.AddRange(source.ListLoggedModels(state.Local.Info.ExperimentId)
+                .Where(m => m.Info.SourceRunId == localRunId && m.Info.Status == LoggedModelStatus.Ready)
+                .Select(m => (m.Info.Name, source.LoggedModelArtifactDirectory(m.Info.ModelId))));
             LoadMetrics(source, state);
         }
         catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
@@ -236,6 +239,9 @@ internal sealed partial class RunSynchronizer
         public string? ServerRunId { get; set; }
         public bool Created { get; set; }
         public Dictionary<string, LocalMetricFile> Points { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The READY logged models the local run produced: their names and local artifact folders (uploaded as the run's artifacts under the name).</summary>
+        public List<(string Name, string Folder)> ModelFolders { get; } = [];
         public long MetricTotal { get; set; }
         public long MetricDone { get; set; }
         public long MetricSent { get; set; }

@@ -11,26 +11,14 @@ public sealed partial class ActiveRun
 {
     private async Task<LoggedModelInfo> LogLoggedModelAsync(MlflowClient client, string runId, string artifactPath, string fullModelPath, MlflowModelOptions options, CancellationToken cancellationToken)
     {
-        // Python passes {**params, **run params}: a param of the run wins over one given for the model.
-        var @params = new Dictionary<string, string>(options.Params ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        foreach (var (key, value) in _params)
-        {
-            @params[key] = value;
-        }
-
-        var tags = _tracker.LoggedModelContextTags().ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
-        foreach (var (key, value) in options.Tags ?? new Dictionary<string, string>())
-        {
-            tags[key] = value;
-        }
-
+        var (@params, tags) = LoggedModelParamsAndTags(options);
         var created = await client.CreateLoggedModelAsync(
             ExperimentId,
             options.Name ?? artifactPath,
             options.ModelType,
             runId,
-            @params.Select(p => new Param(p.Key, p.Value)),
-            tags.Select(t => new Tag(t.Key, t.Value)),
+            @params,
+            tags,
             cancellationToken).ConfigureAwait(false);
         var modelId = created.Info.ModelId;
         var staging = Directory.CreateTempSubdirectory("mlflow-model-");

@@ -60,8 +60,10 @@ public sealed partial class ActiveRun
     /// <param name="dataset">The dataset the value was measured on, or <see langword="null"/>. Only its name and digest travel with the point; record the dataset itself with <see cref="LogInput"/>.</param>
     /// <param name="step">The step (0 when <see langword="null"/>).</param>
     /// <param name="timestamp">When it was measured; now (milliseconds) when <see langword="null"/>.</param>
-    /// <remarks>A 2.x server and the local store keep the point without the link (a 2.x server has no logged models).
-    /// A point kept offline while the server is down is sent later without the link.</remarks>
+    /// <remarks>A 2.x server keeps the point without the link (it has no logged models). The local store (and a run's
+    /// offline copy) keeps the link as MLflow 3.11.1's file store does, in the model's metric file
+    /// (<c>models/&lt;model id&gt;/metrics/&lt;key&gt;</c>, a line naming the run); the run's own line stays in MLflow 2's
+    /// three-word form, without the dataset, so MLflow 2.x readers still read the run.</remarks>
     /// <exception cref="ArgumentException"><paramref name="modelId"/> is empty.</exception>
     /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/>, or the timestamp is negative.</exception>
     /// <exception cref="InvalidOperationException">The run has ended.</exception>

@@ -12,8 +12,10 @@ public sealed partial class ActiveRun
     /// <see cref="MlflowModelOptions.Step"/> (the run's metrics at that step are linked to it), its files and
     /// <c>MLmodel</c> (with <c>model_id</c>) uploaded to the logged model's own artifact location, then finalized READY
     /// (FAILED when a step fails, and the exception is rethrown); <see cref="LoggedModelInfo.ModelUri"/> is
-    /// <c>models:/m-&lt;id&gt;</c>, and nothing is written under the run's artifacts. Elsewhere (an MLflow 2 server,
-    /// the local store, a run kept offline) the MLflow 2 way: the model's files and an <c>MLmodel</c> file beside them
+    /// <c>models:/m-&lt;id&gt;</c>, and nothing is written under the run's artifacts. In the local store the same, in
+    /// MLflow 3.11.1's file layout (<c>&lt;experiment&gt;/models/m-&lt;id&gt;/</c>, which MLflow 3's Python reads and
+    /// <c>mlflow-sync</c> uploads as the run's artifacts under the model's name). Elsewhere (an MLflow 2 server, the
+    /// in-memory store, a run kept offline) the MLflow 2 way: the model's files and an <c>MLmodel</c> file beside them
     /// under <paramref name="artifactPath"/> (run id, artifact path, creation time, model uuid, flavors, signature), and
     /// the model appended to the run tag <c>mlflow.log-model.history</c>. A <c>.onnx</c> file gets MLflow's
     /// <c>onnx</c> flavor (saved as <c>model.onnx</c>; Python's <c>mlflow.onnx.load_model("runs:/&lt;id&gt;/&lt;path&gt;")</c>
@@ -48,9 +50,16 @@ public sealed partial class ActiveRun
 
         ThrowIfEnded();
         options ??= new MlflowModelOptions();
-        if (await _tracker.LoggedModelClientAsync(this, artifactPath, cancellationToken).ConfigureAwait(false) is { } client)
+        var target = await _tracker.LoggedModelTargetAsync(this, artifactPath, cancellationToken).ConfigureAwait(false);
+        if (target.Server is { } client)
         {
             return await LogLoggedModelAsync(client, ServerRunId!, artifactPath, fullModelPath, options, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (target.Local is { } store)
+        {
+            await _batcher.FlushRunAsync(Buffer, Buffer.Appended, cancellationToken).ConfigureAwait(false);
+            return LogLocalLoggedModel(store, RunId, artifactPath, fullModelPath, options);
         }
 
         var runId = ServerRunId ?? RunId;

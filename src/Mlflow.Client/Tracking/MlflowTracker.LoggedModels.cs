@@ -1,4 +1,4 @@
-// Whether a run's model becomes an MLflow 3 logged model: asked of the store once (the server facts are read once per
+// Where a run's model becomes an MLflow 3 logged model: asked of the store once (the server facts are read once per
 // client and kept), never by trying the endpoints on every call.
 using Mlflow.Client.Batching;
 
@@ -7,27 +7,39 @@ namespace Mlflow.Client;
 public sealed partial class MlflowTracker
 {
     /// <summary>
-    /// The client to create <paramref name="run"/>'s model as an MLflow 3 logged model with, or <see langword="null"/>
-    /// when the model is written the MLflow 2 way (run artifacts and the <c>mlflow.log-model.history</c> tag): a local
-    /// store, a 2.x server, a run not (yet) on the server or offline, or (with the offline fallback) a server that could
-    /// not be asked now.
+    /// Where <paramref name="run"/>'s model is made a logged model: on the server (an MLflow 3 server the run is on), in
+    /// the local store (MLflow 3.11.1's layout), or nowhere (<see cref="LoggedModelTarget.None"/>: the MLflow 2 way, run
+    /// artifacts and the <c>mlflow.log-model.history</c> tag), for a 2.x server, the in-memory store, a run kept offline,
+    /// or a server whose version is not known while it cannot be reached (the run's files then reach either line).
     /// </summary>
     /// <exception cref="MlflowException">The server could not be asked and there is no offline fallback to keep the files in.</exception>
-    internal async Task<MlflowClient?> LoggedModelClientAsync(ActiveRun run, string artifactPath, CancellationToken cancellationToken)
+    internal async Task<LoggedModelTarget> LoggedModelTargetAsync(ActiveRun run, string artifactPath, CancellationToken cancellationToken)
     {
-        if (_store.ServerClient is not { } client || run.ServerRunId is null || run.IsOffline)
+        if (_store.LoggedModelStore is { } local)
         {
-            return null;
+            return new LoggedModelTarget(null, local);
+        }
+
+        if (_store.ServerClient is not { } client)
+        {
+            return LoggedModelTarget.None;
+        }
+
+        if (run.ServerRunId is null || run.IsOffline)
+        {
+            // Kept offline: the MLflow 2 way into the run's copy, whose files the drain uploads to either line (the drain
+            // does not push a copy's logged models as logged models yet).
+            return LoggedModelTarget.None;
         }
 
         try
         {
-            return await _store.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false) ? client : null;
+            return await _store.SupportsLoggedModelsAsync(cancellationToken).ConfigureAwait(false) ? new LoggedModelTarget(client, null) : LoggedModelTarget.None;
         }
         catch (MlflowException ex) when (_offline is not null && ex.IsTransient)
         {
             TrackingLog.LoggedModelsUnknown(Logger, run.RunId, ex.Message, artifactPath);
-            return null;
+            return LoggedModelTarget.None;
         }
     }
 
@@ -50,4 +62,13 @@ public sealed partial class MlflowTracker
 
         return tags;
     }
+}
+
+/// <summary>Where a run's model is made a logged model (<see cref="MlflowTracker.LoggedModelTargetAsync"/>).</summary>
+/// <param name="Server">The MLflow 3 server's client.</param>
+/// <param name="Local">The local store, which records logged models itself.</param>
+internal readonly record struct LoggedModelTarget(MlflowClient? Server, FileStore.LocalFileStore? Local)
+{
+    /// <summary>The MLflow 2 way: run artifacts and the history tag.</summary>
+    public static LoggedModelTarget None => default;
 }

@@ -92,32 +92,26 @@ internal sealed class RunTablesModelsTests
     }
 
     [Test]
-    public async Task Models_are_written_beside_their_MLmodel_and_appended_to_the_history_tag()
+    public async Task Where_there_are_no_logged_models_models_are_written_beside_their_MLmodel()
     {
+        // The MLflow 2 way (an MLflow 2 server, the in-memory store): the local store makes logged models (LocalLogModelTests),
+        // and the history tag on a 2.x server is checked by OfflineTablesModelsTests.
         var weights = Path.Combine(Path.GetDirectoryName(_root)!, "model.zip");
         File.WriteAllBytes(weights, [1, 2, 3, 4]);
-        string runId;
-        LoggedModelInfo onnx, files;
-        await using (var tracker = NewTracker())
-        {
-            await using var run = tracker.StartRun("models");
-            runId = run.RunId;
-            onnx = run.LogModel("model", TinyOnnx, new MlflowModelOptions { Signature = MlflowModelSignature.ForTensors([new MlflowTensorSpec("float32", [-1, 2], "X")]) });
-            files = await run.LogModelAsync("mlnet", weights);
-        }
+        await using var tracker = MlflowTracker.CreateInMemory(new MlflowTrackerOptions { ExperimentName = "tables" });
+        await using var run = tracker.StartRun("models");
+        var runId = run.RunId;
+        var onnx = run.LogModel("model", TinyOnnx, new MlflowModelOptions { Signature = MlflowModelSignature.ForTensors([new MlflowTensorSpec("float32", [-1, 2], "X")]) });
+        var files = await run.LogModelAsync("mlnet", weights);
 
         Assert.That(onnx.ModelUri, Is.EqualTo($"runs:/{runId}/model"));
         Assert.That(onnx.Flavors, Is.EqualTo(new[] { "python_function", "onnx" }));
         Assert.That(files.Flavors, Is.EqualTo(new[] { "files" }));
-        var stored = await ReadRunAsync(runId);
-        var dir = ArtifactDir(stored);
+        var dir = run.DownloadArtifacts(null, Path.Combine(Path.GetDirectoryName(_root)!, "download"));
         Assert.That(File.ReadAllBytes(Path.Combine(dir, "model", "model.onnx")), Is.EqualTo(File.ReadAllBytes(TinyOnnx)));
         Assert.That(File.ReadAllBytes(Path.Combine(dir, "mlnet", "model.zip")), Is.EqualTo(new byte[] { 1, 2, 3, 4 }));
-        var mlmodel = File.ReadAllText(Path.Combine(dir, "model", "MLmodel"));
+        var mlmodel = run.LoadText("model/MLmodel");
         Assert.That(mlmodel, Does.Contain($"run_id: {runId}\n").And.Contain("artifact_path: model\n").And.Contain($"model_uuid: {onnx.ModelUuid}\n"));
-        var history = System.Text.Json.Nodes.JsonNode.Parse(stored.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value)!.AsArray();
-        Assert.That(history.Select(h => (string)h!["artifact_path"]!), Is.EqualTo(new[] { "model", "mlnet" }));
-        Assert.That(history.Select(h => (string)h!["model_uuid"]!), Is.EqualTo(new[] { onnx.ModelUuid, files.ModelUuid }));
     }
 
     [Test]

@@ -165,6 +165,32 @@ internal sealed class SyncTests
     }
 
     [Test]
+    public async Task A_local_logged_models_files_reach_the_server_as_the_runs_artifacts_once()
+    {
+        using var c = new Ctx();
+        string runId;
+        LoggedModelInfo info;
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = c.Root, ExperimentName = "sync-models" }))
+        {
+            await using var run = tracker.StartRun("trainer");
+            runId = run.RunId;
+            run.LogMetric("acc", 0.5);
+            info = run.LogModel("model", Artifacts.RunTablesModelsTests.TinyOnnx);
+        }
+
+        using var server = new FakeMlflowServer();
+        var first = await MlflowSync.SyncAsync(Options(c, server));
+        Assert.That(first.Errors, Is.Empty);
+        var remote = server.RunBySource(runId);
+        Assert.That(server.Artifacts[remote.RunId + "/model/model.onnx"], Is.EqualTo(File.ReadAllBytes(Artifacts.RunTablesModelsTests.TinyOnnx)));
+        Assert.That(System.Text.Encoding.UTF8.GetString(server.Artifacts[remote.RunId + "/model/MLmodel"]), Does.Contain("model_id: " + info.ModelId));
+        Assert.That(first.ArtifactsSent, Is.EqualTo(2));
+
+        var second = await MlflowSync.SyncAsync(Options(c, server));
+        Assert.That(second.ArtifactsSent + second.MetricPointsSent, Is.Zero, "sent once");
+    }
+
+    [Test]
     public async Task SyncTwice_SecondSendsNothing_AndCreatesNoSecondRun()
     {
         using var c = new Ctx();
