@@ -82,7 +82,7 @@ public sealed record Feedback
             case JsonValueKind.False:
                 return 0;
             case JsonValueKind.Number:
-                return v.GetValue<double>();
+                return Number(v);
             case JsonValueKind.String:
                 var text = v.GetValue<string>().Trim();
                 return text.Equals(Yes, StringComparison.OrdinalIgnoreCase) ? 1
@@ -93,12 +93,15 @@ public sealed record Feedback
         }
     }
 
+    /// <summary>A JSON number as a double, whatever .NET type the node was made from (an int, a long, a double, parsed JSON).</summary>
+    internal static double Number(JsonValue value) => double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+
     /// <summary>The value for a table cell: a string, a number, a boolean, or the JSON text of anything else.</summary>
     internal object? CellValue() => Value switch
     {
         null => null,
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => Number(v),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         _ => Value.ToJsonString(),
     };

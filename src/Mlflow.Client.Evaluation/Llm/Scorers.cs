@@ -120,7 +120,7 @@ public static class Scorers
     }
 
     private static long Count(JsonNode? node)
-        => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? (long)v.GetValue<double>() : 0;
+        => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? (long)Feedback.Number(v) : 0;
 
     private sealed class FuncScorer : IScorer
     {
