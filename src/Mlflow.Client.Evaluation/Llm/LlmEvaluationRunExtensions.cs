@@ -28,8 +28,8 @@ public static class LlmEvaluationRunExtensions
     public static Task<LlmEvaluationResult> EvaluateAsync(this ActiveRun run, EvaluationDataset dataset, Func<IReadOnlyDictionary<string, JsonNode?>, CancellationToken, Task<Prediction>> predict, IEnumerable<IScorer> scorers, LlmEvaluationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var client = run.Tracker.SearchStore.ServerClient;
-        return LlmEvaluator.RunAsync(run, dataset, predict, scorers, options, client, client is null ? null : new ClientTraceRecorder(client), cancellationToken);
+        var store = run.Tracker.SearchStore;
+        return LlmEvaluator.RunAsync(run, dataset, predict, scorers, options, store, new StoreTraceRecorder(store), cancellationToken);
     }
 
     /// <inheritdoc cref="EvaluateAsync(ActiveRun, EvaluationDataset, Func{IReadOnlyDictionary{string, JsonNode?}, CancellationToken, Task{Prediction}}, IEnumerable{IScorer}, LlmEvaluationOptions?, CancellationToken)"/>

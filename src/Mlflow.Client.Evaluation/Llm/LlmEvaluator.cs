@@ -23,8 +23,8 @@ internal static class LlmEvaluator
         Func<IReadOnlyDictionary<string, JsonNode?>, CancellationToken, Task<Prediction>> predict,
         IEnumerable<IScorer> scorers,
         LlmEvaluationOptions? options,
-        MlflowClient? client,
-        ITraceRecorder? recorder,
+        Store.ITrackingStore store,
+        ITraceRecorder recorder,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -54,8 +54,10 @@ internal static class LlmEvaluator
         run.SetTag(RunTypeTag, RunTypeGenAiEvaluate);
         await run.LogInputAsync(dataset.ToRunInput(), null, cancellationToken).ConfigureAwait(false);
 
-        var traceRunId = client is null || recorder is null || run.IsOffline ? null : run.ServerRunId;
-        var context = new RecordContext(run.ExperimentId, traceRunId, client, recorder, list, options, logger, SystemTags.ResolveUser(null));
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(recorder);
+        var traceRunId = run.IsOffline ? null : run.ServerRunId;
+        var context = new RecordContext(run.ExperimentId, traceRunId, store, recorder, list, options, logger, SystemTags.ResolveUser(null));
         var rows = new LlmEvaluationRow[dataset.Records.Count];
         var done = 0;
         using (var gate = new SemaphoreSlim(options.MaxConcurrency))
@@ -77,10 +79,10 @@ internal static class LlmEvaluator
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
 
-        var tracesLogged = traceRunId is not null && rows.All(r => r.TraceId is not null);
-        if (traceRunId is not null)
+        var tracesLogged = traceRunId is not null && !context.TracesUnsupported && rows.All(r => r.TraceId is not null);
+        if (traceRunId is not null && store.ServerClient is { } client)
         {
-            await LinkAsync(client!, traceRunId, rows.Where(r => r.TraceId is not null).Select(r => r.TraceId!).ToList(), logger, cancellationToken).ConfigureAwait(false);
+            await LinkAsync(client, traceRunId, rows.Where(r => r.TraceId is not null).Select(r => r.TraceId!).ToList(), logger, cancellationToken).ConfigureAwait(false);
         }
 
         var metrics = Aggregate(rows, list);
@@ -95,12 +97,12 @@ internal static class LlmEvaluator
             await run.LogTableAsync(result.ToTable(), EvaluationResult.TableArtifactFile, cancellationToken).ConfigureAwait(false);
         }
 
-        if (traceRunId is null)
+        if (traceRunId is null || context.TracesUnsupported)
         {
             LlmEvaluationLog.NoTraces(
                 logger,
                 run.RunId,
-                client is null ? "the tracker logs to a local store, which keeps no traces yet" : "the run is not on the tracking server",
+                context.TracesUnsupported ? "the tracker's store keeps no traces (a local store, today)" : "the run is not on the tracking server",
                 EvaluationResult.TableArtifactFile);
         }
 
@@ -174,7 +176,7 @@ internal static class LlmEvaluator
         }
 
         string? traceId = null;
-        if (context.TraceRunId is { } runId)
+        if (context.TraceRunId is { } runId && !context.TracesUnsupported)
         {
             var root = RootSpan(context.Options.TraceName, rootSpanId, started, ended, record, prediction, failure);
             var spans = new List<TraceSpan> { root };
@@ -182,9 +184,13 @@ internal static class LlmEvaluator
             spans.AddRange(input.JudgeSpans);
             try
             {
-                traceId = await context.Recorder!.RecordAsync(new RecordTrace(TraceIds.NewTraceId(), context.ExperimentId, runId, spans, record.Tags), cancellationToken).ConfigureAwait(false);
+                traceId = await context.Recorder.RecordAsync(new RecordTrace(TraceIds.NewTraceId(), context.ExperimentId, runId, spans, record.Tags), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MlflowException or NotSupportedException or HttpRequestException)
+            catch (NotSupportedException)
+            {
+                context.TracesUnsupported = true;
+            }
+            catch (Exception ex) when (ex is MlflowException or HttpRequestException)
             {
                 LlmEvaluationLog.TraceNotLogged(context.Logger, index, ex.Message, ex);
             }
@@ -232,7 +238,7 @@ internal static class LlmEvaluator
         {
             try
             {
-                await context.Client!.CreateAssessmentAsync(assessment, cancellationToken).ConfigureAwait(false);
+                await context.Store.CreateAssessmentAsync(assessment, cancellationToken).ConfigureAwait(false);
             }
             catch (MlflowException ex)
             {
@@ -316,10 +322,14 @@ internal static class LlmEvaluator
     private sealed record RecordContext(
         string ExperimentId,
         string? TraceRunId,
-        MlflowClient? Client,
-        ITraceRecorder? Recorder,
+        Store.ITrackingStore Store,
+        ITraceRecorder Recorder,
         IReadOnlyList<IScorer> Scorers,
         LlmEvaluationOptions Options,
         ILogger Logger,
-        string User);
+        string User)
+    {
+        /// <summary>Set once the store said it keeps no traces: the other records do not try again.</summary>
+        public volatile bool TracesUnsupported;
+    }
 }
