@@ -122,6 +122,19 @@ public sealed class MlflowDataset
         return new MlflowDataset(name, digest, sourceType, sourceJson, schema, profile);
     }
 
+    /// <summary>A dataset whose source type and source JSON are given as they are (for example MLflow's <c>mlflow_evaluation_dataset</c> and <c>{"dataset_id": ...}</c>).</summary>
+    internal static MlflowDataset CreateWithSource(string name, string digest, string sourceType, string sourceJson, string? schema = null, string? profile = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(digest);
+        ArgumentException.ThrowIfNullOrEmpty(sourceType);
+        CheckLength(name, MaxNameLength, "name", nameof(name));
+        CheckLength(digest, MaxDigestLength, "digest", nameof(digest));
+        CheckLength(sourceJson, MaxSourceLength, "source", nameof(sourceJson));
+        CheckLength(schema, MaxSchemaLength, "schema", nameof(schema));
+        return new MlflowDataset(name, digest, sourceType, sourceJson, schema, profile);
+    }
+
     /// <summary>MLflow's 8-character digest of a file's bytes (streamed).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The first 8 hex characters of the MD5 of the file.</returns>

@@ -26,6 +26,7 @@ internal static partial class EndpointClassifier
         "mlflow/registered-models/get-latest-versions",
         "mlflow/logged-models/search",
         "mlflow/traces/search",
+        "mlflow/datasets/search",
     };
 
     private static readonly HashSet<string> IdempotentWrites = new(StringComparer.Ordinal)

@@ -161,4 +161,31 @@ internal interface ITrackingApi
 
     [Delete("/api/3.0/mlflow/traces/{traceId}/assessments/{assessmentId}")]
     Task DeleteAssessmentAsync(string traceId, string assessmentId, CancellationToken cancellationToken);
+
+    // Evaluation datasets (MLflow 3, SQL stores only: 3.11.1's file store answers FEATURE_DISABLED). v3 paths, as
+    // MLflow's own client uses them; the dataset id goes into the path escaped by Refit.
+    [Post("/api/3.0/mlflow/datasets/create")]
+    Task<DatasetResponse> CreateDatasetAsync([Body] CreateDatasetRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/3.0/mlflow/datasets/{datasetId}")]
+    Task<DatasetResponse> GetDatasetAsync(string datasetId, CancellationToken cancellationToken);
+
+    [Delete("/api/3.0/mlflow/datasets/{datasetId}")]
+    Task DeleteDatasetAsync(string datasetId, CancellationToken cancellationToken);
+
+    [Post("/api/3.0/mlflow/datasets/search")]
+    Task<SearchDatasetsResponse> SearchDatasetsAsync([Body] SearchDatasetsRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/3.0/mlflow/datasets/{datasetId}/records")]
+    Task<UpsertDatasetRecordsResponse> UpsertDatasetRecordsAsync(string datasetId, [Body] UpsertDatasetRecordsRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/3.0/mlflow/datasets/{datasetId}/records")]
+    Task<DatasetRecordsResponse> GetDatasetRecordsAsync(
+        string datasetId,
+        [AliasAs("max_results")] int? maxResults,
+        [AliasAs("page_token")] string? pageToken,
+        CancellationToken cancellationToken);
+
+    [Delete("/api/3.0/mlflow/datasets/{datasetId}/records")]
+    Task<DeleteDatasetRecordsResponse> DeleteDatasetRecordsAsync(string datasetId, [Body] DeleteDatasetRecordsRequest request, CancellationToken cancellationToken);
 }

@@ -109,6 +109,9 @@ public sealed partial class ActiveRun : IDisposable, IAsyncDisposable
 
     internal RunBuffer Buffer { get; }
 
+    /// <summary>The tracker that started the run (its store: the server's client, or the local store).</summary>
+    internal MlflowTracker Tracker => _tracker;
+
     /// <summary>
     /// The run's local copy (offline fallback), once it has one; kept here once seen, because the offline layer forgets an
     /// ended run when its copy is drained, and the run's <see cref="ServerRunId"/> and <see cref="DataLocation"/> are

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mlflow.Client.Evaluation.Llm;
+
+/// <summary>How an LLM evaluation runs (<see cref="LlmEvaluationRunExtensions.EvaluateAsync(ActiveRun, EvaluationDataset, Func{IReadOnlyDictionary{string, System.Text.Json.Nodes.JsonNode?}, CancellationToken, Task{Prediction}}, IEnumerable{IScorer}, LlmEvaluationOptions?, CancellationToken)"/>).</summary>
+public sealed record LlmEvaluationOptions
+{
+    /// <summary>How many records are predicted and scored at once (1 or more; default 4).</summary>
+    public int MaxConcurrency { get; init; } = 4;
+
+    /// <summary>The name of each record's root span and trace (<c>mlflow.traceName</c>); default <c>predict</c>.</summary>
+    public string TraceName { get; init; } = "predict";
+
+    /// <summary>
+    /// Whether the per-record table is logged as the run artifact <c>eval_results_table.json</c>: <see langword="null"/>
+    /// (default) logs it only when the traces cannot be kept (a local store, a run started offline).
+    /// </summary>
+    public bool? LogResultsTable { get; init; }
+
+    /// <summary>Told how many records are done, after each one (for a progress bar).</summary>
+    public IProgress<int>? Progress { get; init; }
+
+    /// <summary>Receives warnings (an assessment the server refused, traces not kept) and debug messages; none when <see langword="null"/>.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>The clock that times the spans.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Records what MLflow 3.11.1's OWN Python client sends for evaluation datasets, and what the server answers.
+
+    PYTHONPATH=$MLFLOW_SRC:$MLFLOW_SHIMS /usr/bin/python3 record.py http://127.0.0.1:5651 [out-dir]
+
+Runs `mlflow.genai.datasets` (create_dataset, merge_records, get_dataset, to_df, search_datasets, delete_dataset)
+against a real server on a SQL store (3.11.1's file store refuses datasets) and writes every REST exchange they made,
+in the fixture format of ../README.md, as ../rest-mlflow3-traces/record.py does for traces.
+"""
+import json
+import os
+import sys
+
+import mlflow
+import mlflow.utils.rest_utils as rest_utils
+
+URI = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5651"
+OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
+
+exchanges = []
+_original = rest_utils.http_request
+
+
+def _spy(host_creds, endpoint, method, *args, **kwargs):
+    response = _original(host_creds, endpoint, method, *args, **kwargs)
+    exchanges.append((method, endpoint, kwargs.get("json"), kwargs.get("params"), response))
+    return response
+
+
+rest_utils.http_request = _spy
+
+
+def save(case, description, index):
+    method, path, body, params, response = exchanges[index]
+    request = {"method": method, "path": path}
+    if params:
+        request["query"] = params
+    if body is not None:
+        request["json"] = body
+    out = {"status": response.status_code, "content_type": response.headers.get("Content-Type", "").split(";")[0]}
+    text = response.text
+    try:
+        out["json"] = json.loads(text) if text.strip() else None
+    except ValueError:
+        out["body_text"] = text
+    fixture = {"case": case, "description": description, "mlflow_version": mlflow.__version__, "backend": "sqlite",
+               "client": "mlflow python " + mlflow.__version__, "request": request, "response": out}
+    with open(os.path.join(OUT, case + ".json"), "w", encoding="utf-8") as f:
+        json.dump(fixture, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def last(method, suffix):
+    for i in range(len(exchanges) - 1, -1, -1):
+        if exchanges[i][0] == method and exchanges[i][1].endswith(suffix):
+            return i
+    raise SystemExit(f"no {method} *{suffix} was sent")
+
+
+mlflow.set_tracking_uri(URI)
+experiment = mlflow.set_experiment("recorded-datasets")
+
+from mlflow.genai import datasets  # noqa: E402
+
+ds = datasets.create_dataset(name="capitals", experiment_id=[experiment.experiment_id], tags={"stage": "dev"})
+save("datasets-create.ok", "create_dataset with an experiment and tags (tags as JSON text).", last("POST", "/api/3.0/mlflow/datasets/create"))
+ds.merge_records([
+    {"inputs": {"question": "Capital of France?"}, "expectations": {"expected_response": "Paris", "expected_facts": ["Paris"]}},
+    {"inputs": {"question": "Capital of Italy?"}, "expectations": {"expected_response": "Rome"}, "tags": {"difficulty": "easy"}},
+    {"inputs": {"question": "Say hello"}},
+])
+save("datasets-upsert-records.ok", "merge_records: the records as JSON text, sources inferred (HUMAN with expectations, CODE without).",
+     last("POST", "/records"))
+ds.merge_records([{"inputs": {"question": "Capital of Italy?"}, "expectations": {"expected_response": "Roma"}}])
+save("datasets-upsert-records.update", "merge_records of a record whose inputs exist: counted as updated.", last("POST", "/records"))
+got = datasets.get_dataset(dataset_id=ds.dataset_id)
+save("datasets-get.ok", "get_dataset by id.", last("GET", "/api/3.0/mlflow/datasets/" + ds.dataset_id))
+got.to_df()
+save("datasets-get-records.ok", "to_df: the records, as a JSON text list, one page.", last("GET", "/records"))
+datasets.search_datasets(experiment_ids=[experiment.experiment_id], filter_string="name = 'capitals'", max_results=10)
+save("datasets-search.ok", "search_datasets with a filter.", last("POST", "/api/3.0/mlflow/datasets/search"))
+datasets.delete_dataset(dataset_id=ds.dataset_id)
+save("datasets-delete.ok", "delete_dataset.", last("DELETE", "/api/3.0/mlflow/datasets/" + ds.dataset_id))
+print(ds.dataset_id)
