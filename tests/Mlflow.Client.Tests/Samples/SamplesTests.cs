@@ -169,6 +169,29 @@ public class SamplesTests
         Assert.That(history.Select(m => m.Step), Is.EqualTo(Enumerable.Range(1, 10).Select(i => (long)i)));
     }
 
+    [Test]
+    public async Task LlmEvaluation_with_the_stand_in_logs_every_scorers_mean_and_the_per_question_table_to_the_local_store()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        Directory.CreateDirectory(dir.Path);
+        var (exit, output) = await SampleProcess.RunAsync("LlmEvaluation", dir.Path, new Dictionary<string, string?>
+        {
+            [MlflowEnvironmentVariables.TrackingUri] = dir.Path,
+            ["LLM_ENDPOINT"] = null,
+        });
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(output, Does.Contain("deterministic stand-in"), "it says it is not using a language model");
+
+        using var store = new LocalFileStore(dir.Path);
+        var run = (await ReadRunsAsync(store, "llm-evaluation")).Single();
+        var means = run.Data.Metrics.Where(m => m.Key.EndsWith("/mean", StringComparison.Ordinal)).ToDictionary(m => m.Key, m => m.Value);
+        Assert.That(means.Keys, Is.SupersetOf(new[] { "exact_match/mean", "token_f1/mean", "correctness/mean", "relevance_to_query/mean", "retrieval_groundedness/mean", "safety/mean", "guidelines/mean" }));
+        Assert.That(means["token_f1/mean"], Is.GreaterThan(0.2).And.LessThanOrEqualTo(1.0), "the stand-in answers from the right document for most questions");
+        Assert.That(run.Data.Params.Single(p => p.Key == "model").Value, Is.EqualTo("stand-in-overlap"));
+        var table = await File.ReadAllTextAsync(Path.Combine(new Uri(run.Info.ArtifactUri!).LocalPath, "eval_results_table.json"));
+        Assert.That(System.Text.Json.Nodes.JsonNode.Parse(table)!["data"]!.AsArray(), Has.Count.EqualTo(22), "one row per question");
+    }
+
     internal static async Task<IReadOnlyList<Run>> ReadRunsAsync(LocalFileStore store, string experimentName)
     {
         var experiment = await store.GetExperimentByNameAsync(experimentName, CancellationToken.None);
