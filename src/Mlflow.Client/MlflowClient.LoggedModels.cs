@@ -248,12 +248,20 @@ public partial class MlflowClient
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
+    /// <summary><see cref="Mlflow3CallAsync{T}"/> for the logged-model endpoints.</summary>
+    private Task<T> LoggedModelCallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+        => Mlflow3CallAsync(call, "Logged models", "Log the model as run artifacts instead, or upgrade the server.", cancellationToken);
+
     /// <summary>
     /// <see cref="CallAsync{T}(Func{Task{T}}, CancellationToken)"/> for an MLflow 3 endpoint: a 404 that is not MLflow's
     /// RESOURCE_DOES_NOT_EXIST (the route itself is missing) asks the server facts, read once per client, and says the
     /// server is too old when it is.
     /// </summary>
-    private async Task<T> LoggedModelCallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    /// <param name="call">The REST call.</param>
+    /// <param name="feature">What needs MLflow 3, for the message (<c>Logged models</c>).</param>
+    /// <param name="advice">What to do instead, for the message.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    private async Task<T> Mlflow3CallAsync<T>(Func<Task<T>> call, string feature, string advice, CancellationToken cancellationToken)
     {
         try
         {
@@ -275,7 +283,7 @@ public partial class MlflowClient
             {
                 throw new MlflowException(
                     HttpStatusCode.NotFound, null,
-                    $"Logged models need an MLflow 3 tracking server; {TrackingUri} runs MLflow {info.Version ?? "older than 3 (it does not say which)"}. Log the model as run artifacts instead, or upgrade the server.",
+                    $"{feature} need an MLflow 3 tracking server; {TrackingUri} runs MLflow {info.Version ?? "older than 3 (it does not say which)"}. {advice}",
                     ex.Method, ex.Path, ex, MlflowFailureKind.Rejected);
             }
 

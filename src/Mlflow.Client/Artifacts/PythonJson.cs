@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Mlflow.Client.Artifacts;
 
@@ -12,18 +13,25 @@ namespace Mlflow.Client.Artifacts;
 /// schema and profile. Values: <see langword="null"/>, <see cref="bool"/>, <see cref="string"/>, <see cref="int"/>,
 /// <see cref="long"/>, an ordered mapping (<see cref="IEnumerable{T}"/> of string-keyed pairs, written in its order as
 /// Python keeps a dict's insertion order), another sequence (a list), or a <see cref="JsonElement"/> (re-written in
-/// this style, as Python re-dumps what <c>json.loads</c> read).
+/// this style, as Python re-dumps what <c>json.loads</c> read), a <see cref="double"/> (Python's <c>repr</c>;
+/// <c>NaN</c>, <c>Infinity</c>) or a <see cref="JsonNode"/>. With <c>ensureAscii: false</c> (how MLflow's tracing
+/// writes span attributes and <c>traces.json</c>) characters beyond ASCII are written as they are.
 /// </summary>
 internal static class PythonJson
 {
-    public static string Serialize(object? value)
+    public static string Serialize(object? value) => Serialize(value, ensureAscii: true);
+
+    public static string Serialize(object? value, bool ensureAscii)
     {
         var sb = new StringBuilder(256);
-        Write(sb, value);
+        Write(sb, value, ensureAscii);
         return sb.ToString();
     }
 
-    private static void Write(StringBuilder sb, object? value)
+    /// <summary>A JSON string as <c>json.dumps</c> with <c>ensure_ascii=True</c> writes it.</summary>
+    public static void WriteString(StringBuilder sb, string s) => WriteJsonString(sb, s, ensureAscii: true);
+
+    private static void Write(StringBuilder sb, object? value, bool ensureAscii)
     {
         switch (value)
         {
@@ -34,7 +42,19 @@ internal static class PythonJson
                 sb.Append(b ? "true" : "false");
                 break;
             case string s:
-                WriteString(sb, s);
+                WriteJsonString(sb, s, ensureAscii);
+                break;
+            case double d:
+                sb.Append(double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : FileStore.PythonFloat.Format(d));
+                break;
+            case JsonObject o:
+                WriteMapping(sb, o.Select(p => new KeyValuePair<string, object?>(p.Key, p.Value)), ensureAscii);
+                break;
+            case JsonArray a:
+                Write(sb, a.Select(x => (object?)x).ToList(), ensureAscii);
+                break;
+            case JsonValue v:
+                WriteValue(sb, v, ensureAscii);
                 break;
             case int i:
                 sb.Append(i.ToString(CultureInfo.InvariantCulture));
@@ -43,10 +63,10 @@ internal static class PythonJson
                 sb.Append(l.ToString(CultureInfo.InvariantCulture));
                 break;
             case JsonElement e:
-                WriteElement(sb, e);
+                WriteElement(sb, e, ensureAscii);
                 break;
             case IEnumerable<KeyValuePair<string, object?>> map:
-                WriteMapping(sb, map);
+                WriteMapping(sb, map, ensureAscii);
                 break;
             case IEnumerable list:
                 sb.Append('[');
@@ -55,7 +75,7 @@ internal static class PythonJson
                 {
                     sb.Append(first ? "" : ", ");
                     first = false;
-                    Write(sb, item);
+                    Write(sb, item, ensureAscii);
                 }
 
                 sb.Append(']');
@@ -65,7 +85,7 @@ internal static class PythonJson
         }
     }
 
-    private static void WriteMapping(StringBuilder sb, IEnumerable<KeyValuePair<string, object?>> map)
+    private static void WriteMapping(StringBuilder sb, IEnumerable<KeyValuePair<string, object?>> map, bool ensureAscii)
     {
         sb.Append('{');
         var first = true;
@@ -73,26 +93,43 @@ internal static class PythonJson
         {
             sb.Append(first ? "" : ", ");
             first = false;
-            WriteString(sb, key);
+            WriteJsonString(sb, key, ensureAscii);
             sb.Append(": ");
-            Write(sb, item);
+            Write(sb, item, ensureAscii);
         }
 
         sb.Append('}');
     }
 
-    private static void WriteElement(StringBuilder sb, JsonElement e)
+    private static void WriteValue(StringBuilder sb, JsonValue v, bool ensureAscii)
+    {
+        switch (v.GetValueKind())
+        {
+            case JsonValueKind.String:
+                WriteJsonString(sb, v.GetValue<string>(), ensureAscii);
+                break;
+            case JsonValueKind.Number when v.TryGetValue<double>(out var d) && !v.TryGetValue<long>(out _) && !v.TryGetValue<JsonElement>(out _):
+                Write(sb, d, ensureAscii);
+                break;
+            default:
+                // true, false, null, and numbers read from JSON text (kept as written) or integers.
+                sb.Append(v.ToJsonString());
+                break;
+        }
+    }
+
+    private static void WriteElement(StringBuilder sb, JsonElement e, bool ensureAscii)
     {
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteMapping(sb, e.EnumerateObject().Select(p => new KeyValuePair<string, object?>(p.Name, p.Value)));
+                WriteMapping(sb, e.EnumerateObject().Select(p => new KeyValuePair<string, object?>(p.Name, p.Value)), ensureAscii);
                 break;
             case JsonValueKind.Array:
-                Write(sb, e.EnumerateArray().Select(x => (object?)x).ToList());
+                Write(sb, e.EnumerateArray().Select(x => (object?)x).ToList(), ensureAscii);
                 break;
             case JsonValueKind.String:
-                WriteString(sb, e.GetString()!);
+                WriteJsonString(sb, e.GetString()!, ensureAscii);
                 break;
             case JsonValueKind.True:
             case JsonValueKind.False:
@@ -107,12 +144,16 @@ internal static class PythonJson
         }
     }
 
-    /// <summary>A JSON string as <c>json.dumps</c> with <c>ensure_ascii=True</c> writes it.</summary>
-    public static void WriteString(StringBuilder sb, string s)
+    /// <summary>
+    /// A JSON string as <c>json.dumps</c> writes it: with <paramref name="ensureAscii"/> every character outside
+    /// printable ASCII as <c>\uXXXX</c>; without, only control characters (and a lone surrogate, which UTF-8 cannot hold).
+    /// </summary>
+    private static void WriteJsonString(StringBuilder sb, string s, bool ensureAscii)
     {
         sb.Append('"');
-        foreach (var ch in s)
+        for (var index = 0; index < s.Length; index++)
         {
+            var ch = s[index];
             switch (ch)
             {
                 case '"':
@@ -137,7 +178,15 @@ internal static class PythonJson
                     sb.Append("\\f");
                     break;
                 default:
-                    if (ch < 0x20 || ch > 0x7e)
+                    if (!ensureAscii && ch >= 0x20 && !char.IsSurrogate(ch))
+                    {
+                        sb.Append(ch);
+                    }
+                    else if (!ensureAscii && char.IsHighSurrogate(ch) && index + 1 < s.Length && char.IsLowSurrogate(s[index + 1]))
+                    {
+                        sb.Append(ch).Append(s[++index]);
+                    }
+                    else if (ch < 0x20 || ch > 0x7e)
                     {
                         sb.Append("\\u").Append(((int)ch).ToString("x4", CultureInfo.InvariantCulture));
                     }

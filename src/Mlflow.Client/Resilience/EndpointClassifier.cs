@@ -13,7 +13,9 @@ namespace Mlflow.Client.Resilience;
 /// log-metric and log-batch (the file backend appends duplicate points; sqlite rejects a NaN point sent twice),
 /// delete-tag (404 the second time), experiments delete/restore, rename, transition-stage, log-inputs, log-model.
 /// MLflow 3: finalize and set-tags of a logged model (PATCH) are idempotent; its create, params (400 on a key sent
-/// twice), delete and delete-tag, and runs/outputs (400 when sent twice) are not.
+/// twice), delete and delete-tag, and runs/outputs (400 when sent twice) are not. Traces: traces/search is a read, a
+/// trace tag (PATCH) and an assessment update (PATCH) are idempotent; starting a trace is not (3.11.1's file store
+/// answers 500 to the same trace id twice), nor are creating and deleting assessments, delete-traces and link-to-run.
 /// </remarks>
 internal static partial class EndpointClassifier
 {
@@ -23,6 +25,7 @@ internal static partial class EndpointClassifier
         "mlflow/experiments/search",
         "mlflow/registered-models/get-latest-versions",
         "mlflow/logged-models/search",
+        "mlflow/traces/search",
     };
 
     private static readonly HashSet<string> IdempotentWrites = new(StringComparer.Ordinal)
@@ -72,6 +75,12 @@ internal static partial class EndpointClassifier
             return EndpointKind.IdempotentWrite;
         }
 
+        // MLflow 3: a trace tag is upserted; an assessment update sets the given fields again.
+        if (method == HttpMethod.Patch && TracePatchRegex().IsMatch(endpoint))
+        {
+            return EndpointKind.IdempotentWrite;
+        }
+
         return IdempotentWrites.Contains(method.Method + " " + endpoint) ? EndpointKind.IdempotentWrite : EndpointKind.NonIdempotentWrite;
     }
 
@@ -109,4 +118,8 @@ internal static partial class EndpointClassifier
     /// <summary><c>mlflow/logged-models/{id}</c> (finalize) and <c>mlflow/logged-models/{id}/tags</c> (set tags).</summary>
     [GeneratedRegex(@"^mlflow/logged-models/[^/]+(?:/tags)?$", RegexOptions.CultureInvariant)]
     private static partial Regex LoggedModelPatchRegex();
+
+    /// <summary><c>mlflow/traces/{id}/tags</c> (set a trace tag) and <c>mlflow/traces/{id}/assessments/{id}</c> (update an assessment).</summary>
+    [GeneratedRegex(@"^mlflow/traces/[^/]+/(?:tags|assessments/[^/]+)$", RegexOptions.CultureInvariant)]
+    private static partial Regex TracePatchRegex();
 }

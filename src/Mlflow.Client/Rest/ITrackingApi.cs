@@ -126,4 +126,39 @@ internal interface ITrackingApi
 
     [Post("/api/2.0/mlflow/runs/outputs")]
     Task LogOutputsAsync([Body] LogOutputsRequest request, CancellationToken cancellationToken);
+
+    // Traces and assessments (MLflow 3). Paths as MLflow's own client uses them: v3 for trace info and assessments,
+    // v2 for tags, delete-traces and link-to-run. Trace and assessment ids go into the path escaped by Refit.
+    [Post("/api/3.0/mlflow/traces")]
+    Task<TraceResponse> StartTraceV3Async([Body] StartTraceRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/3.0/mlflow/traces/{traceId}")]
+    Task<TraceResponse> GetTraceInfoV3Async(string traceId, CancellationToken cancellationToken);
+
+    [Post("/api/3.0/mlflow/traces/search")]
+    Task<SearchTracesResponse> SearchTracesV3Async([Body] SearchTracesRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/traces/delete-traces")]
+    Task<DeleteTracesResponse> DeleteTracesAsync([Body] DeleteTracesRequest request, CancellationToken cancellationToken);
+
+    [Patch("/api/2.0/mlflow/traces/{traceId}/tags")]
+    Task SetTraceTagAsync(string traceId, [Body] SetTraceTagRequest request, CancellationToken cancellationToken);
+
+    [Delete("/api/2.0/mlflow/traces/{traceId}/tags")]
+    Task DeleteTraceTagAsync(string traceId, [Body] DeleteTraceTagRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/2.0/mlflow/traces/link-to-run")]
+    Task LinkTracesToRunAsync([Body] LinkTracesToRunRequest request, CancellationToken cancellationToken);
+
+    [Post("/api/3.0/mlflow/traces/{traceId}/assessments")]
+    Task<AssessmentResponse> CreateAssessmentAsync(string traceId, [Body] CreateAssessmentRequest request, CancellationToken cancellationToken);
+
+    [Get("/api/3.0/mlflow/traces/{traceId}/assessments/{assessmentId}")]
+    Task<AssessmentResponse> GetAssessmentAsync(string traceId, string assessmentId, CancellationToken cancellationToken);
+
+    [Patch("/api/3.0/mlflow/traces/{traceId}/assessments/{assessmentId}")]
+    Task<AssessmentResponse> UpdateAssessmentAsync(string traceId, string assessmentId, [Body] UpdateAssessmentRequest request, CancellationToken cancellationToken);
+
+    [Delete("/api/3.0/mlflow/traces/{traceId}/assessments/{assessmentId}")]
+    Task DeleteAssessmentAsync(string traceId, string assessmentId, CancellationToken cancellationToken);
 }

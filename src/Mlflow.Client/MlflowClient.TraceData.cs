@@ -1,0 +1,93 @@
+using System.Text;
+using Mlflow.Client.Artifacts;
+using Mlflow.Client.Tracing;
+
+namespace Mlflow.Client;
+
+// A trace's span data: the traces.json file MLflow's exporter uploads to the artifact location the server names in the
+// trace's tags (mlflow.artifactLocation) when the server has no OTLP endpoint, and that mlflow.get_trace reads back.
+public partial class MlflowClient
+{
+    /// <summary>The clock that times assessments created without a time.</summary>
+    internal TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Logs a finished trace as MLflow's own exporter does on a server without an OTLP endpoint: records its info
+    /// (<see cref="StartTraceAsync"/>), then uploads the spans as <c>traces.json</c> to the artifact location the server
+    /// answered. What the info leaves unset is taken from the root span as MLflow does (time, duration, state, request
+    /// and response previews, the <c>mlflow.traceName</c> tag).
+    /// </summary>
+    /// <param name="info">The trace: at least its id (<see cref="TraceIds.NewTraceId"/>) and experiment.</param>
+    /// <param name="spans">The spans; their <see cref="TraceSpan.TraceId"/> is the trace's or empty.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The trace info as the server stored it.</returns>
+    /// <exception cref="ArgumentException">A span of another trace, or an id MLflow cannot store (checked before anything is sent).</exception>
+    /// <exception cref="MlflowException">The server refused, or the upload failed (the trace info is then logged without its spans).</exception>
+    public virtual async Task<TraceInfo> LogTraceAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken = default)
+    {
+        var (completed, owned) = TraceCompletion.Complete(info, spans);
+        var data = TraceDataJson.Serialize(completed.TraceId, owned);
+        var logged = await StartTraceAsync(completed, cancellationToken).ConfigureAwait(false);
+        if (!logged.Tags.TryGetValue(TraceKeys.SpansLocationTag, out var spansLocation) || spansLocation != TraceKeys.SpansInTrackingStore)
+        {
+            await UploadTraceDataAsync(logged, data, cancellationToken).ConfigureAwait(false);
+        }
+
+        return logged;
+    }
+
+    /// <summary>
+    /// Reads a trace with its spans, as <c>mlflow.get_trace</c> does: the info from the server, the spans from the
+    /// <c>traces.json</c> at its artifact location.
+    /// </summary>
+    /// <param name="traceId">The trace id.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The trace.</returns>
+    /// <exception cref="MlflowException">No such trace, or its span data is missing or not MLflow's.</exception>
+    /// <exception cref="NotSupportedException">The spans are kept in the server's database (sent over OTLP), which this client does not read yet, or the artifact location is not reachable.</exception>
+    public virtual async Task<MlflowTrace> GetTraceAsync(string traceId, CancellationToken cancellationToken = default)
+    {
+        var info = await GetTraceInfoAsync(traceId, cancellationToken).ConfigureAwait(false);
+        if (info.Tags.TryGetValue(TraceKeys.SpansLocationTag, out var spansLocation) && spansLocation == TraceKeys.SpansInTrackingStore)
+        {
+            throw new NotSupportedException($"The spans of trace '{traceId}' are kept in the tracking server's database (logged over OTLP); reading them from there is not supported yet.");
+        }
+
+        return new MlflowTrace(info, await DownloadTraceDataAsync(info, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Uploads <c>traces.json</c> to the trace's artifact location (a proxy <c>mlflow-artifacts:</c> URI or a local folder).</summary>
+    internal async Task UploadTraceDataAsync(TraceInfo logged, string traceDataJson, CancellationToken cancellationToken)
+    {
+        var repository = TraceArtifacts(logged);
+        using var content = new MemoryStream(Encoding.UTF8.GetBytes(traceDataJson), writable: false);
+        await repository.WriteAsync(TraceKeys.TraceDataFileName, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads and parses the trace's <c>traces.json</c>.</summary>
+    internal async Task<IReadOnlyList<TraceSpan>> DownloadTraceDataAsync(TraceInfo info, CancellationToken cancellationToken)
+    {
+        var repository = TraceArtifacts(info);
+        string text;
+        try
+        {
+            var stream = await repository.OpenReadAsync(TraceKeys.TraceDataFileName, cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                text = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is MlflowException { ErrorCode: MlflowErrorCode.ResourceDoesNotExist } or FileNotFoundException or DirectoryNotFoundException
+            || (ex is MlflowException m && m.StatusCode == System.Net.HttpStatusCode.NotFound))
+        {
+            throw new MlflowException($"Trace '{info.TraceId}' has no span data (traces.json) at {info.ArtifactLocation}.", ex);
+        }
+
+        return TraceDataJson.Parse(text);
+    }
+
+    private IArtifactRepository TraceArtifacts(TraceInfo info)
+        => ArtifactRepositories.ForRoot(this, info.ArtifactLocation
+            ?? throw new MlflowException($"The server gave trace '{info.TraceId}' no artifact location (tag {TraceKeys.ArtifactLocationTag}), so its span data has nowhere to go."));
+}
