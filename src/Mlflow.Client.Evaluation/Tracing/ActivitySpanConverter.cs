@@ -165,7 +165,13 @@ internal static class ActivitySpanConverter
     private static JsonNode? FromEvents(List<TraceSpanEvent> events, string eventName, string attribute)
     {
         var found = events.FirstOrDefault(e => e.Name == eventName && e.Attributes.ContainsKey(attribute));
-        return found is null ? null : ParseJsonText(found.Attributes[attribute] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : found.Attributes[attribute]);
+        if (found is null)
+        {
+            return null;
+        }
+
+        var value = found.Attributes[attribute];
+        return value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? ParseJsonText(v.GetValue<string>()) : value?.DeepClone();
     }
 
     /// <summary>The messages of the per-message events (<c>gen_ai.system.message</c>, <c>gen_ai.user.message</c>...).</summary>

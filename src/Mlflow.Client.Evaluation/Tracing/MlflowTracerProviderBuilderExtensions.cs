@@ -55,7 +55,7 @@ public static class MlflowTracerProviderBuilderExtensions
     {
 #pragma warning disable CA2000 // the processor owns the exporter, the provider owns the processor
         var exporter = new MlflowTraceExporter(destination, options);
-        return builder.AddSource(MlflowTracer.ActivitySourceName).AddProcessor(new BatchActivityExportProcessor(exporter));
+        return builder.AddSource(MlflowTracer.ActivitySourceName).AddProcessor(new MlflowTraceExportProcessor(exporter, options.TimeProvider));
 #pragma warning restore CA2000
     }
 }

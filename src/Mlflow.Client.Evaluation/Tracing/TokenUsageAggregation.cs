@@ -29,7 +29,7 @@ internal static class TokenUsageAggregation
             {
                 for (var i = 0; i < Keys.Length; i++)
                 {
-                    totals[i] += usage[Keys[i]] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
+                    totals[i] += usage[Keys[i]] is JsonValue v && long.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
                 }
 
                 found = true;
