@@ -1,4 +1,5 @@
 using Mlflow.Client.Artifacts;
+using Mlflow.Client.Tracing;
 
 namespace Mlflow.Client.Store;
 
@@ -84,4 +85,24 @@ internal interface ITrackingStore : IDisposable
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string metricKey, CancellationToken cancellationToken);
 
     Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Logs a finished trace with its spans, as MLflow's exporter does on a store without OTLP: the trace info, then
+    /// its span data (<c>traces.json</c>) where the store keeps it. What the info leaves unset comes from the root span.
+    /// The seam a trace exporter writes through, whichever store is behind the tracker.
+    /// </summary>
+    /// <returns>The trace info as the store keeps it (with the tags it added, <c>mlflow.artifactLocation</c>).</returns>
+    /// <exception cref="NotSupportedException">The store keeps no traces.</exception>
+    Task<TraceInfo> LogTraceAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken)
+        => Task.FromException<TraceInfo>(new NotSupportedException($"The tracking store {Description} does not keep traces."));
+
+    /// <summary>A trace with its spans.</summary>
+    /// <exception cref="NotSupportedException">The store keeps no traces.</exception>
+    Task<MlflowTrace> GetTraceAsync(string traceId, CancellationToken cancellationToken)
+        => Task.FromException<MlflowTrace>(new NotSupportedException($"The tracking store {Description} does not keep traces."));
+
+    /// <summary>Attaches an assessment to a trace; the store gives it its id and times.</summary>
+    /// <exception cref="NotSupportedException">The store keeps no traces.</exception>
+    Task<Assessment> CreateAssessmentAsync(Assessment assessment, CancellationToken cancellationToken)
+        => Task.FromException<Assessment>(new NotSupportedException($"The tracking store {Description} does not keep traces."));
 }

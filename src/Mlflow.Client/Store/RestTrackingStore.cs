@@ -1,4 +1,5 @@
 using Mlflow.Client.Artifacts;
+using Mlflow.Client.Tracing;
 
 namespace Mlflow.Client.Store;
 
@@ -86,6 +87,18 @@ internal sealed class RestTrackingStore : ITrackingStore
 
     public Task LogInputsAsync(string runId, IReadOnlyList<DatasetInput> datasets, CancellationToken cancellationToken)
         => _client.LogInputsAsync(runId, datasets, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TraceInfo> LogTraceAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken)
+        => _client.LogTraceAsync(info, spans, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MlflowTrace> GetTraceAsync(string traceId, CancellationToken cancellationToken)
+        => _client.GetTraceAsync(traceId, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Assessment> CreateAssessmentAsync(Assessment assessment, CancellationToken cancellationToken)
+        => _client.CreateAssessmentAsync(assessment, cancellationToken);
 
     public void Dispose()
     {
