@@ -62,13 +62,9 @@ internal abstract class TraceDestination
         public override Task<string> DefaultExperimentIdAsync(CancellationToken cancellationToken)
             => tracker.ActiveExperimentIdForSearchAsync(cancellationToken);
 
+        // Through the tracker's store: a server's LogTraceAsync; a local store (MLflow 3's file store layout for traces)
+        // refuses with NotSupportedException until the SDK writes it.
         public override Task<TraceInfo> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken)
-        {
-            // The tracker's store is a server, or a local folder in MLflow's format; MLflow 3's file store layout for
-            // traces (traces/<id>/trace_info.yaml, artifacts/traces.json) is not written by this SDK yet.
-            var client = tracker.SearchStore.ServerClient
-                ?? throw new NotSupportedException($"The tracker logs to the local store {tracker.Destination}, which does not keep traces yet; log traces to a tracking server (an http(s) tracking URI).");
-            return client.LogTraceAsync(info, spans, cancellationToken);
-        }
+            => tracker.SearchStore.LogTraceAsync(info, spans, cancellationToken);
     }
 }
