@@ -1,0 +1,84 @@
+using Mlflow.Client.Tracing;
+using NUnit.Framework;
+
+namespace Mlflow.Client.Tests.Tracing.Capture;
+
+/// <summary>The background queue never blocks its caller: bounded, flushed on demand, abandoning what is left at shutdown.</summary>
+[TestFixture]
+public class TraceExportQueueTests
+{
+    [Test]
+    public async Task AFullQueue_RefusesInsteadOfBlocking_AndAFlushWaitsForWhatWasQueued()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var written = new List<int>();
+        using var queue = new TraceExportQueue<int>(1, async (item, ct) =>
+        {
+            firstStarted.TrySetResult();
+            await release.Task.WaitAsync(ct);
+            lock (written)
+            {
+                written.Add(item);
+            }
+        }, TimeProvider.System);
+
+        Assert.That(queue.TryEnqueue(1), Is.True);
+        await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the writer holds item 1
+        Assert.That(queue.TryEnqueue(2), Is.True, "one item may wait");
+        Assert.That(queue.TryEnqueue(3), Is.False, "a second waiting item is refused, not waited for");
+        Assert.That(await queue.FlushAsync(TimeSpan.FromMilliseconds(100)), Is.False, "the writer is stuck");
+
+        release.SetResult();
+
+        Assert.That(await queue.FlushAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(written, Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(queue.Pending, Is.Zero);
+    }
+
+    [Test]
+    public async Task AFailingWrite_DoesNotStopTheQueue()
+    {
+        var written = new List<int>();
+        using var queue = new TraceExportQueue<int>(10, (item, _) =>
+        {
+            if (item == 1)
+            {
+                throw new InvalidOperationException("server down");
+            }
+
+            written.Add(item);
+            return Task.CompletedTask;
+        }, TimeProvider.System);
+
+        queue.TryEnqueue(1);
+        queue.TryEnqueue(2);
+
+        Assert.That(await queue.FlushAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(written, Is.EqualTo(new[] { 2 }));
+    }
+
+    [Test]
+    public async Task Shutdown_WritesWhatIsQueued_ThenRefusesMore_AndAbandonsAStuckWrite()
+    {
+        var written = 0;
+        using var queue = new TraceExportQueue<int>(10, async (item, ct) =>
+        {
+            if (item == 3)
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+
+            Interlocked.Increment(ref written);
+        }, TimeProvider.System);
+        queue.TryEnqueue(1);
+        queue.TryEnqueue(2);
+        queue.TryEnqueue(3);
+
+        var left = await queue.ShutdownAsync(TimeSpan.FromMilliseconds(300));
+
+        Assert.That(written, Is.EqualTo(2));
+        Assert.That(left, Is.EqualTo(0), "the stuck write was cancelled and counts as done");
+        Assert.That(queue.TryEnqueue(4), Is.False);
+    }
+}
