@@ -70,7 +70,7 @@ internal sealed partial class TraceFileStoreTests : FileStoreTestBase
     {
         var (experimentId, runId) = await CreateRunAsync();
         var logged = await Store.LogTraceAsync(SampleTrace(experimentId, runId), SampleSpans(), None);
-        await LogSampleAssessmentsAsync(logged.TraceId, runId);
+        await LogSampleAssessmentsAsync(Store, logged.TraceId, runId);
 
         var ours = LayoutOf(Path.Combine(Root, experimentId, "traces"));
         var theirs = LayoutOf(FixtureTraces).Where(p => !PythonContextMetadata.Any(m => p.EndsWith("/" + m, StringComparison.Ordinal))).ToHashSet();
@@ -101,7 +101,7 @@ internal sealed partial class TraceFileStoreTests : FileStoreTestBase
         var (experimentId, runId) = await CreateRunAsync();
         var spans = SampleSpans();
         var logged = await Store.LogTraceAsync(SampleTrace(experimentId, runId), spans, None);
-        var created = await LogSampleAssessmentsAsync(logged.TraceId, runId);
+        var created = await LogSampleAssessmentsAsync(Store, logged.TraceId, runId);
 
         var trace = await Store.GetTraceAsync(logged.TraceId, None);
         Assert.That(TraceDataJson.Serialize(trace.Info.TraceId, trace.Spans), Is.EqualTo(TraceDataJson.Serialize(logged.TraceId, spans)));
@@ -228,9 +228,8 @@ internal sealed partial class TraceFileStoreTests : FileStoreTestBase
     }
 
     /// <summary>The kinds of assessment the fixture holds; the first is overridden by the third.</summary>
-    internal async Task<List<Assessment>> LogSampleAssessmentsAsync(string traceId, string runId, LocalFileStore? store = null)
+    internal static async Task<List<Assessment>> LogSampleAssessmentsAsync(LocalFileStore store, string traceId, string runId)
     {
-        store ??= Store;
         var judge = AssessmentSource.LlmJudge("openai:/gpt-4o-mini");
         var code = AssessmentSource.Code("exact_match");
         var spanId = (await store.GetTraceAsync(traceId, None)).Spans.Single(s => s.Name == "chat").SpanId;
