@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlflow.Client.Resilience;
 using Mlflow.Client.Rest;
+using Mlflow.Client.Store;
 using Refit;
 
 namespace Mlflow.Client;

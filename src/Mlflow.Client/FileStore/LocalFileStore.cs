@@ -14,6 +14,8 @@ namespace Mlflow.Client.FileStore;
 /// <para>Layout and formats follow MLflow 2.12 byte for byte where MLflow is strict (see <c>filestore-example/</c>):
 /// experiment and run <c>meta.yaml</c> (written atomically: temp file + rename), metric files of
 /// <c>"&lt;ts&gt; &lt;value&gt; &lt;step&gt;\n"</c> lines with Python float text, params and tags as raw files.</para>
+/// <para>MLflow 3 traces and assessments follow MLflow 3.11.1's file store (<c>&lt;experiment&gt;/traces/&lt;trace id&gt;/</c>,
+/// see <c>filestore-mlflow3-traces/</c> and <see cref="TraceFiles"/>), so MLflow 3's Python pointed at the folder reads them.</para>
 /// <para>Metric appends keep one file handle per (run, key) open in a process-wide bounded cache, write a batch's
 /// lines of one key in one system call and are visible to other readers when the call returns (no fsync per call:
 /// <see cref="FlushToDisk"/> does that, also for the param, tag and <c>meta.yaml</c> files written since the previous

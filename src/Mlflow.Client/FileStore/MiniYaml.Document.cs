@@ -13,7 +13,7 @@ internal static partial class MiniYaml
     private const int BestWidth = 80;
 
     /// <summary>
-    /// Writes a mapping with keys sorted. Values: <see langword="null"/>, string, int, long, bool, a nested mapping
+    /// Writes a mapping with keys sorted. Values: <see langword="null"/>, string, int, long, double, bool, a nested mapping
     /// (<see cref="IEnumerable{T}"/> of string-keyed pairs) or a list (<see cref="IReadOnlyList{T}"/> of such values).
     /// </summary>
     public static string WriteDocument(IEnumerable<KeyValuePair<string, object?>> entries)
@@ -21,6 +21,28 @@ internal static partial class MiniYaml
         var w = new DocWriter();
         w.Mapping(entries.ToList(), 0, inSequence: false);
         return w.ToString();
+    }
+
+    /// <summary>
+    /// A float as PyYAML's <c>represent_float</c> writes it: <c>.nan</c>, <c>.inf</c>, <c>-.inf</c>, else Python's
+    /// <c>repr</c> in lower case with <c>.0</c> put before an exponent that has no point (<c>1.0e+17</c>), so that it
+    /// reads back as a float.
+    /// </summary>
+    public static string Float(double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return ".nan";
+        }
+
+        if (double.IsInfinity(value))
+        {
+            return value > 0 ? ".inf" : "-.inf";
+        }
+
+        var text = PythonFloat.Format(value).ToLowerInvariant();
+        var exponent = text.IndexOf('e', StringComparison.Ordinal);
+        return exponent >= 0 && !text.Contains('.', StringComparison.Ordinal) ? text.Insert(exponent, ".0") : text;
     }
 
     private sealed class DocWriter
@@ -47,6 +69,36 @@ internal static partial class MiniYaml
             }
         }
 
+        /// <summary>A block sequence with its dashes at <paramref name="indent"/>; its first item continues the current line when it is itself an item (<c>- - x</c>).</summary>
+        private void Sequence(IReadOnlyList<object?> list, int indent, bool inSequence)
+        {
+            var first = true;
+            foreach (var item in list)
+            {
+                if (!(first && inSequence))
+                {
+                    Write(new string(' ', indent));
+                }
+
+                first = false;
+                Write("-");
+                if (item is IEnumerable<KeyValuePair<string, object?>> m && m.Any())
+                {
+                    Write(" ");
+                    Mapping(m.ToList(), indent + 2, inSequence: true);
+                }
+                else if (item is IReadOnlyList<object?> { Count: > 0 } inner)
+                {
+                    Write(" ");
+                    Sequence(inner, indent + 2, inSequence: true);
+                }
+                else
+                {
+                    Value(item, indent);
+                }
+            }
+        }
+
         private void Value(object? value, int indent)
         {
             switch (value)
@@ -65,20 +117,7 @@ internal static partial class MiniYaml
                     break;
                 case IReadOnlyList<object?> list:
                     NewLine();
-                    foreach (var item in list)
-                    {
-                        Write(new string(' ', indent) + "-");
-                        if (item is IEnumerable<KeyValuePair<string, object?>> m && m.Any())
-                        {
-                            Write(" ");
-                            Mapping(m.ToList(), indent + 2, inSequence: true);
-                        }
-                        else
-                        {
-                            Value(item, indent);
-                        }
-                    }
-
+                    Sequence(list, indent, inSequence: false);
                     break;
                 default:
                     Write(" ");
@@ -103,6 +142,9 @@ internal static partial class MiniYaml
                     break;
                 case long l:
                     Write(l.ToString(CultureInfo.InvariantCulture));
+                    break;
+                case double d:
+                    Write(Float(d));
                     break;
                 case string s:
                     var styled = Scalar(s, simpleKey: false);

@@ -14,10 +14,12 @@ namespace Mlflow.Client.Sync;
 /// not restored: the run fails with a message saying how to proceed), the run with its name, start time and user,
 /// params, tags (<c>mlflow.parentRunId</c> re-pointed to the parent's server run; parents are synced first),
 /// every metric point with its timestamp and step, dataset inputs, artifacts (when the server proxies artifacts,
-/// <c>mlflow-artifacts:</c>), and last the status and end time.</para>
+/// <c>mlflow-artifacts:</c>), the MLflow 3 traces logged under the run with their span data and assessments (to an
+/// MLflow 3 server; a 2.x server gets the run without them, reported in <see cref="SyncRunResult.TracesSkippedReason"/>),
+/// and last the status and end time.</para>
 /// <para>A READY logged model the run produced in the local store (MLflow 3.11.1's <c>models/m-…</c>) is uploaded with the
 /// run's artifacts under <c>&lt;model name&gt;/</c>, not yet as a logged model.</para>
-/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces, the logged models themselves (their params, tags, metric links).
+/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces not logged under a run, the logged models themselves (their params, tags, metric links).
 /// Two syncs of one run to one server at the same time are refused (a lock file beside the journal).</para>
 /// </remarks>
 public static class MlflowSync

@@ -89,6 +89,7 @@ internal sealed partial class RunSynchronizer
                 .Where(m => m.Info.SourceRunId == localRunId && m.Info.Status == LoggedModelStatus.Ready)
                 .Select(m => (m.Info.Name, source.LoggedModelArtifactDirectory(m.Info.ModelId))));
             LoadMetrics(source, state);
+            LoadTraces(source, state);
         }
         catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
         {
@@ -168,6 +169,8 @@ internal sealed partial class RunSynchronizer
         await SendInputsAsync(target, s, ct).ConfigureAwait(false);
         Report(s, SyncPhase.Artifacts);
         await SendArtifactsAsync(target, serverRun.Info.ArtifactUri, s, ct).ConfigureAwait(false);
+        Report(s, SyncPhase.Traces);
+        await SendTracesAsync(source, target, s, ct).ConfigureAwait(false);
         if (s.Errors.Count == 0)
         {
             // Status last, and only when everything else arrived: a FINISHED run on the server means complete.
@@ -188,6 +191,8 @@ internal sealed partial class RunSynchronizer
         s.ArtifactsSent = PendingArtifacts(s).Count;
         s.InputsSent = s.Local.Inputs.DatasetInputs.Count(d => !journal.Inputs.Contains(InputHash(d)));
         s.TagsDeleted = journal.TagDeletes.Count(k => !s.Local.Data.Tags.Any(t => t.Key == k));
+        s.TracesSent = PendingTraces(s).Count(t => !journal.Traces.TryGetValue(t.TraceId, out var entry) || !entry.Logged);
+        s.AssessmentsSent = PendingAssessments(s);
         s.StatusSent = s.Local.Info.Status != RunStatus.Running && (journal.Status != (int)s.Local.Info.Status || journal.EndTime != s.Local.Info.EndTime);
         s.ServerRunId = journal.ServerRunId;
         s.Created = journal.ServerRunId is null;
@@ -254,11 +259,17 @@ internal sealed partial class RunSynchronizer
         public int ArtifactsSkipped { get; set; }
         public string? ArtifactsSkippedReason { get; set; }
         public bool StatusSent { get; set; }
+        public List<Tracing.TraceInfo> Traces { get; } = [];
+        public List<string> TraceReadErrors { get; } = [];
+        public int TracesSent { get; set; }
+        public int AssessmentsSent { get; set; }
+        public int TracesSkipped { get; set; }
+        public string? TracesSkippedReason { get; set; }
         public List<string> Errors { get; } = [];
 
         public SyncRunResult ToResult()
         {
-            var sentAnything = ParamsSent > 0 || TagsSent > 0 || TagsDeleted > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || StatusSent;
+            var sentAnything = ParamsSent > 0 || TagsSent > 0 || TagsDeleted > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || TracesSent > 0 || AssessmentsSent > 0 || StatusSent;
             return new SyncRunResult
             {
                 LocalRunId = LocalRunId,
@@ -273,6 +284,10 @@ internal sealed partial class RunSynchronizer
                 ArtifactsSent = ArtifactsSent,
                 ArtifactsSkipped = ArtifactsSkipped,
                 ArtifactsSkippedReason = ArtifactsSkippedReason,
+                TracesSent = TracesSent,
+                AssessmentsSent = AssessmentsSent,
+                TracesSkipped = TracesSkipped,
+                TracesSkippedReason = TracesSkippedReason,
                 Error = Errors.Count == 0 ? null : string.Join(" | ", Errors),
                 MetricBytesRead = Points.Values.Sum(p => p.BytesRead),
             };

@@ -69,6 +69,12 @@ internal sealed class SyncJournal
     /// <summary>Artifact path → "size:last write ticks" of the file uploaded.</summary>
     public Dictionary<string, string> Artifacts { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Trace id → what of the local trace the server acknowledged (MLflow 3 servers). Missing in journals of older
+    /// versions (reads as empty: each trace is then checked against the server before it is sent).
+    /// </summary>
+    public Dictionary<string, SyncTraceEntry> Traces { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The status sent with <c>runs/update</c> (numeric <see cref="RunStatus"/>), if any.</summary>
     public int? Status { get; set; }
 
@@ -130,6 +136,7 @@ internal sealed class SyncJournal
         InFlight = null;
         Inputs.Clear();
         Artifacts.Clear();
+        Traces.Clear();
         Status = null;
         EndTime = null;
     }
@@ -142,6 +149,12 @@ internal sealed class SyncJournal
         Metrics = new Dictionary<string, long>(Metrics ?? [], StringComparer.Ordinal);
         MetricOffsets = new Dictionary<string, SyncMetricOffset>(MetricOffsets ?? [], StringComparer.Ordinal);
         Artifacts = new Dictionary<string, string>(Artifacts ?? [], StringComparer.Ordinal);
+        Traces = new Dictionary<string, SyncTraceEntry>(Traces ?? [], StringComparer.Ordinal);
+        foreach (var entry in Traces.Values)
+        {
+            entry.Assessments = new Dictionary<string, string>(entry.Assessments ?? [], StringComparer.Ordinal);
+        }
+
         Inputs ??= [];
         TagDeletes ??= [];
         if (InFlight is { Count: 0 })
@@ -164,6 +177,22 @@ internal sealed class SyncMetricOffset
 
     /// <summary>A hash of that last point (timestamp, step, value): a rewritten file no longer matches it.</summary>
     public string Last { get; set; } = "";
+}
+
+/// <summary>What of one local trace a server acknowledged.</summary>
+internal sealed class SyncTraceEntry
+{
+    /// <summary>The trace's info and span data are on the server.</summary>
+    public bool Logged { get; set; }
+
+    /// <summary>Local assessment id → the id the server gave it.</summary>
+    public Dictionary<string, string> Assessments { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A local assessment sent without an answer yet: before anything more is sent to this trace, the server's
+    /// assessments are read and the one carrying this local id (metadata <c>mlflow.dotnet.sourceAssessmentId</c>) taken.
+    /// </summary>
+    public string? AssessmentInFlight { get; set; }
 }
 
 /// <summary>Source-generated JSON metadata of <see cref="SyncJournal"/>.</summary>

@@ -25,4 +25,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 4208, EventName = "SyncArtifactsSkipped", Level = LogLevel.Warning, Message = "Run {LocalRunId}: {Count} artifact files not uploaded: {Reason}")]
     public static partial void ArtifactsSkipped(ILogger logger, string localRunId, int count, string reason);
+
+    [LoggerMessage(EventId = 4209, EventName = "SyncTracesSkipped", Level = LogLevel.Warning, Message = "Run {LocalRunId}: {Count} traces not sent: {Reason}")]
+    public static partial void TracesSkipped(ILogger logger, string localRunId, int count, string reason);
 }

@@ -23,6 +23,8 @@ public enum SyncPhase
     Done,
     /// <summary>The run failed; see <see cref="SyncSummary.Errors"/>.</summary>
     Failed,
+    /// <summary>Sending the run's MLflow 3 traces and their assessments (after the artifacts, before the status).</summary>
+    Traces = 10,
 }
 
 /// <summary>A progress report of a sync: which run, which step, how much of it is sent.</summary>

@@ -43,6 +43,18 @@ public sealed record SyncRunResult
     /// <summary>Why artifacts were skipped, when they were.</summary>
     public string? ArtifactsSkippedReason { get; init; }
 
+    /// <summary>Traces (info and span data) sent by this sync (dry run: to send).</summary>
+    public int TracesSent { get; init; }
+
+    /// <summary>Assessments of traces sent by this sync (dry run: to send).</summary>
+    public int AssessmentsSent { get; init; }
+
+    /// <summary>Traces not sent because the server is not an MLflow 3 server (the run is sent without them).</summary>
+    public int TracesSkipped { get; init; }
+
+    /// <summary>Why traces were skipped, when they were.</summary>
+    public string? TracesSkippedReason { get; init; }
+
     /// <summary>Why the run failed, when it did.</summary>
     public string? Error { get; init; }
 
@@ -89,6 +101,15 @@ public sealed record SyncSummary
     /// <summary>Artifact files skipped (the server's artifact store is not proxied).</summary>
     public int ArtifactsSkipped => Runs.Sum(r => r.ArtifactsSkipped);
 
-    /// <summary>True when every run was sent whole: no failure, no skipped artifact, no error.</summary>
-    public bool Complete => Errors.Count == 0 && RunsFailed == 0 && ArtifactsSkipped == 0;
+    /// <summary>Traces sent.</summary>
+    public int TracesSent => Runs.Sum(r => r.TracesSent);
+
+    /// <summary>Assessments of traces sent.</summary>
+    public int AssessmentsSent => Runs.Sum(r => r.AssessmentsSent);
+
+    /// <summary>Traces skipped (the server is not an MLflow 3 server).</summary>
+    public int TracesSkipped => Runs.Sum(r => r.TracesSkipped);
+
+    /// <summary>True when every run was sent whole: no failure, no skipped artifact or trace, no error.</summary>
+    public bool Complete => Errors.Count == 0 && RunsFailed == 0 && ArtifactsSkipped == 0 && TracesSkipped == 0;
 }

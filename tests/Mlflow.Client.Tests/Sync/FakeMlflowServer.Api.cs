@@ -122,10 +122,10 @@ internal sealed partial class FakeMlflowServer
             case "PUT artifacts":
                 var rel = Uri.UnescapeDataString(path[ArtifactsApi.Length..]);
                 var parts = rel.Split('/', 4);
-                Artifacts[parts[1] + "/" + parts[3]] = body;
+                Artifacts[parts[1] == "traces" ? TraceDataKey(parts[2]) : parts[1] + "/" + parts[3]] = body;
                 return Ok(new JsonObject());
             default:
-                throw new FakeError(404, "ENDPOINT_NOT_FOUND", method + " " + endpoint);
+                return DispatchMlflow3(method, path, query, req) ?? throw new FakeError(404, "ENDPOINT_NOT_FOUND", method + " " + endpoint);
         }
     }
 

@@ -46,6 +46,29 @@ internal sealed class SyncCliTests
         Assert.That(err, Does.Contain("does not exist"));
     }
 
+    [TestCase("3.11.1", 0, TestName = "mlflow-sync to an MLflow 3 server reports the traces and assessments sent and exits 0")]
+    [TestCase("2.12.2", 1, TestName = "mlflow-sync to an MLflow 2 server says once why the traces were skipped and exits 1")]
+    public async Task Traces_are_reported_in_the_summary(string version, int exitCode)
+    {
+        var root = NewRoot();
+        using (var store = new Mlflow.Client.FileStore.LocalFileStore(root))
+        {
+            var experimentId = await store.CreateExperimentAsync("cli-traces", null, null, CancellationToken.None);
+            var runId = (await store.CreateRunAsync(experimentId, "r", 1, null, "me", CancellationToken.None)).Info.RunId;
+            var trace = await store.LogTraceAsync(Tests.FileStore.TraceFileStoreTests.SampleTrace(experimentId, runId), Tests.FileStore.TraceFileStoreTests.SampleSpans(), CancellationToken.None);
+            await store.CreateAssessmentAsync(Mlflow.Client.Tracing.Assessment.CreateFeedback(trace.TraceId, "ok", true, Mlflow.Client.Tracing.AssessmentSource.Code("c")), CancellationToken.None);
+        }
+
+        using var server = new FakeMlflowServer { Version = version };
+        var (code, output, err) = await RunAsync("--from", root, "--to", server.Url);
+
+        Assert.That(code, Is.EqualTo(exitCode), err);
+        Assert.That(output, Does.Contain(exitCode == 0 ? "1 traces, 1 assessments." : "0 traces, 0 assessments (1 traces skipped)."));
+        Assert.That(err.Split('\n').Count(l => l.Contains("traces skipped: traces need an MLflow 3 tracking server", StringComparison.Ordinal) && l.Contains(version, StringComparison.Ordinal)),
+            Is.EqualTo(exitCode), err);
+        Directory.Delete(Path.GetDirectoryName(root)!, recursive: true);
+    }
+
     [Test]
     public async Task Sync_ThenDryRun_ExitZero_AndDryRunSendsNothing()
     {
