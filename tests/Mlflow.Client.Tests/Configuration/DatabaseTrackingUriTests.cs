@@ -19,7 +19,7 @@ public sealed class DatabaseTrackingUriTests
     [Test]
     public void The_client_refuses_sqlite_and_says_to_serve_it_with_mlflow_server()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new MlflowClient(new MlflowClientOptions { TrackingUri = "sqlite:///mlruns.db" }).Dispose());
+        var ex = Assert.Throws<NotSupportedException>(() => new MlflowClient(new MlflowClientOptions { TrackingUri = "sqlite:///mlruns.db" }).Dispose());
         Assert.That(ex!.Message, Does.Contain("mlflow server --backend-store-uri sqlite:///mlruns.db"));
         Assert.That(ex.Message, Does.Contain("http://127.0.0.1:5000"));
     }

@@ -176,15 +176,15 @@ public class MlflowClientOptionsTests
         Assert.That(ex!.Message, Does.Contain("InsecureTls").And.Contain("ServerCertPath"));
     }
 
-    [TestCase("file:///tmp/mlruns")]
-    [TestCase("sqlite:///mlflow.db")]
-    [TestCase("databricks-uc")] // "databricks" itself names a workspace (Auth/DatabricksUriTests)
-    [TestCase("./mlruns")]
-    public void NonHttpUri_IsRefusedClearly(string uri)
+    // A file: URI or a path reads the local store (Store/LocalStoreClientTests); a database or another backend is refused.
+    [TestCase("sqlite:///mlflow.db", typeof(NotSupportedException))]
+    [TestCase("databricks-uc", typeof(ArgumentException))] // "databricks" itself names a workspace (Auth/DatabricksUriTests)
+    public void A_uri_that_is_neither_a_server_nor_a_folder_is_refused_clearly(string uri, Type exception)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new MlflowClient(new MlflowClientOptions { TrackingUri = uri }));
+        var ex = Assert.Catch(() => new MlflowClient(new MlflowClientOptions { TrackingUri = uri }).Dispose());
 
-        Assert.That(ex!.Message, Does.Contain("http(s)").And.Contain(uri));
+        Assert.That(ex, Is.TypeOf(exception));
+        Assert.That(ex!.Message, Does.Contain(uri));
     }
 
     [Test]

@@ -39,8 +39,10 @@ public class SamplesTests
             var full = await store.GetRunAsync(run.Info.RunId, CancellationToken.None);
             Assert.That(full.Inputs.DatasetInputs.Single().Dataset.Name, Is.EqualTo("reviews-test"), run.Info.RunName);
             Assert.That(full.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value, Does.Contain("\"eval_results_table.json\""), run.Info.RunName);
-            Assert.That(full.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value, Does.Contain("\"artifact_path\": \"model\"").Or.Contain("\"artifact_path\":\"model\""), run.Info.RunName);
-            Assert.That(File.Exists(Path.Combine(artifacts, "model", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
+            // The model is an MLflow 3 logged model of the run (models/m-<id> in the run's experiment), as Python 3.11.1 logs it.
+            var output = full.Outputs!.ModelOutputs.Single();
+            Assert.That(output.ModelId, Does.StartWith("m-"), run.Info.RunName);
+            Assert.That(File.Exists(Path.Combine(dir.Path, run.Info.ExperimentId, "models", output.ModelId, "artifacts", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
         }
 
         // The champion is the run with the best f1_score, registered in the store's file registry.
@@ -49,7 +51,7 @@ public class SamplesTests
             var champion = tracker.Registry.GetVersionByAlias(ModelName, "champion");
             var best = runs.OrderByDescending(r => SampleChecks.Metric(r, "f1_score")).First();
             Assert.That(SampleChecks.Metric(runs.Single(r => r.Info.RunId == champion.RunId), "f1_score"), Is.EqualTo(SampleChecks.Metric(best, "f1_score")));
-            Assert.That(champion.Source, Does.EndWith(champion.RunId + "/model").Or.Contain(champion.RunId));
+            Assert.That(champion.Source, Does.StartWith("models:/m-"), "the champion's logged model");
         }
 
         // The gate: the champion's trainer retrained passes; a perceptron trained on 8 reviews regresses (exit 1).
@@ -170,7 +172,7 @@ public class SamplesTests
     }
 
     [Test]
-    public async Task LlmEvaluation_with_the_stand_in_logs_every_scorers_mean_and_the_per_question_table_to_the_local_store()
+    public async Task LlmEvaluation_with_the_stand_in_logs_every_scorers_mean_and_a_trace_per_question_to_the_local_store()
     {
         using var dir = new OfflineFallbackTests.Dir();
         Directory.CreateDirectory(dir.Path);
@@ -188,8 +190,10 @@ public class SamplesTests
         Assert.That(means.Keys, Is.SupersetOf(new[] { "exact_match/mean", "token_f1/mean", "correctness/mean", "relevance_to_query/mean", "retrieval_groundedness/mean", "safety/mean", "guidelines/mean" }));
         Assert.That(means["token_f1/mean"], Is.GreaterThan(0.2).And.LessThanOrEqualTo(1.0), "the stand-in answers from the right document for most questions");
         Assert.That(run.Data.Params.Single(p => p.Key == "model").Value, Is.EqualTo("stand-in-overlap"));
-        var table = await File.ReadAllTextAsync(Path.Combine(new Uri(run.Info.ArtifactUri!).LocalPath, "eval_results_table.json"));
-        Assert.That(System.Text.Json.Nodes.JsonNode.Parse(table)!["data"]!.AsArray(), Has.Count.EqualTo(22), "one row per question");
+        var traceIds = store.ListRunTraceIds(run.Info.RunId);
+        Assert.That(traceIds, Has.Count.EqualTo(22), "one trace per question, kept in the local store");
+        var trace = await store.GetTraceAsync(traceIds[0], CancellationToken.None);
+        Assert.That(trace.Info.Assessments.Select(a => a.Name), Is.SupersetOf(new[] { "correctness", "token_f1", "expected_response" }), "feedback and the expectation on the trace");
     }
 
     internal static async Task<IReadOnlyList<Run>> ReadRunsAsync(LocalFileStore store, string experimentName)

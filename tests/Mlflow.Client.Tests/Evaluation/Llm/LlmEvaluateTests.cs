@@ -177,7 +177,7 @@ public class LlmEvaluateTests
     }
 
     [Test]
-    public async Task On_a_local_store_the_evaluation_logs_the_metrics_and_the_table_and_says_there_are_no_traces()
+    public async Task On_a_local_store_the_evaluation_keeps_a_trace_per_record_with_its_assessments_and_logs_the_metrics()
     {
         var judge = ScriptedChatClient.Throwing(new InvalidOperationException("model unavailable"));
         string runId;
@@ -189,11 +189,21 @@ public class LlmEvaluateTests
             result = run.Evaluate(
                 Capitals(),
                 inputs => inputs["question"]!.GetValue<string>().Contains("Spain", StringComparison.Ordinal) ? throw new TimeoutException("app timed out") : "Paris",
-                [Scorers.ExactMatch(), Scorers.Latency(), Judges.Safety(judge)]);
+                [Scorers.ExactMatch(), Scorers.Latency(), Judges.Safety(judge)],
+                new LlmEvaluationOptions { LogResultsTable = true });
         }
 
-        Assert.That(result.TracesLogged, Is.False);
-        Assert.That(result.Rows.Select(r => r.TraceId), Is.All.Null);
+        // The local store keeps traces in MLflow 3's file layout: one per record, linked to the run, with its assessments.
+        Assert.That(result.TracesLogged, Is.True);
+        Assert.That(result.Rows.Select(r => r.TraceId), Is.All.Not.Null);
+        using (var traces = new LocalFileStore(_dir.Path))
+        {
+            Assert.That(traces.ListRunTraceIds(runId), Is.EquivalentTo(result.Rows.Select(r => r.TraceId)));
+            var first = await traces.GetTraceAsync(result.Rows[0].TraceId!, CancellationToken.None);
+            Assert.That(first.Spans, Is.Not.Empty);
+            Assert.That(first.Info.Assessments.Select(a => a.Name), Does.Contain("exact_match").And.Contain("safety"));
+        }
+
         Assert.That(result.Rows[2].Error, Does.Contain("TimeoutException: app timed out"));
         Assert.That(result.Rows[2].Outputs, Is.Null);
         Assert.That(result.Rows.Select(r => r.Find("safety")!.Error!.ErrorCode), Is.All.EqualTo("JUDGE_ERROR"), "a failing judge does not stop the evaluation");
