@@ -169,15 +169,20 @@ public sealed class PackedPackageTests
     }
 
     /// <summary>
-    /// The evaluation package depends on the core of the same pack and on OpenTelemetry's SDK (its trace exporter): 1.21
-    /// for net10.0, 1.20.1 for net8.0 (1.21 has no net8.0 build and would bring Microsoft.Extensions.* 11 there).
+    /// The evaluation package depends on the core of the same pack, on the Microsoft.Extensions.AI abstractions (the LLM
+    /// judges' IChatClient) and on OpenTelemetry's SDK (its trace exporter): 1.21 for net10.0, 1.20.1 for net8.0 (1.21 has
+    /// no net8.0 build and would bring Microsoft.Extensions.* 11 there).
     /// </summary>
     private static void AssertEvaluationDependsOnTheCoreOfItsPack(string feed, string version)
     {
         using var zip = ZipFile.OpenRead(Path.Combine(feed, $"Mlflow.Client.Evaluation.{version}.nupkg"));
         var nuspec = System.Xml.Linq.XDocument.Parse(NuspecText(zip, "Mlflow.Client.Evaluation"));
         var dependencies = nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string)e.Attribute("id")! + " " + (string)e.Attribute("version")!).ToList();
-        Assert.That(dependencies, Is.EquivalentTo(new[] { $"Mlflow.Client {version}", "OpenTelemetry 1.20.1", $"Mlflow.Client {version}", "OpenTelemetry 1.21.0" }), "one group per framework: the core and OpenTelemetry");
+        Assert.That(dependencies, Is.EquivalentTo(new[]
+        {
+            $"Mlflow.Client {version}", "Microsoft.Extensions.AI.Abstractions 11.0.0", "OpenTelemetry 1.20.1",
+            $"Mlflow.Client {version}", "Microsoft.Extensions.AI.Abstractions 11.0.0", "OpenTelemetry 1.21.0",
+        }), "one group per framework: the core, the IChatClient abstractions and OpenTelemetry");
     }
 
     private static string NuspecText(ZipArchive zip, string package)
