@@ -16,7 +16,8 @@ internal sealed partial class StandInChatClient : IChatClient
     {
         var list = messages.ToList();
         var user = list.LastOrDefault(m => m.Role == ChatRole.User)?.Text ?? "";
-        var text = user.Contains("<<Answer>>", StringComparison.Ordinal) ? Judge(user) : AnswerFromContext(list);
+        var judging = list.Any(m => m.Role == ChatRole.System && m.Text.Contains("\"result\"", StringComparison.Ordinal)); // the judges ask for {"rationale", "result"}
+        var text = judging ? Judge(user) : AnswerFromContext(list);
         var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text))
         {
             ModelId = ModelId,
@@ -38,7 +39,7 @@ internal sealed partial class StandInChatClient : IChatClient
     private static string AnswerFromContext(List<ChatMessage> messages)
     {
         var question = Words(messages.Last(m => m.Role == ChatRole.User).Text);
-        var context = string.Join(' ', messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text));
+        var context = string.Join(' ', messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text[(m.Text.IndexOf('\n', StringComparison.Ordinal) + 1)..])); // the notes, after the instruction line
         var sentences = SentenceEnd().Split(context).Where(s => s.Length > 0).ToList();
         return sentences.Count == 0 ? "I do not know." : sentences.OrderByDescending(s => Words(s).Intersect(question).Count()).First().Trim();
     }

@@ -230,7 +230,9 @@ internal static class LlmEvaluator
 
     private static async Task LogAssessmentsAsync(RecordContext context, string traceId, string runId, string rootSpanId, EvaluationRecord record, List<Feedback> feedback, CancellationToken cancellationToken)
     {
-        var assessments = feedback.Select(f => f.ToAssessment(traceId, runId, rootSpanId)).ToList();
+        // A feedback with neither a value nor an error (a scorer with nothing to say: no token usage reported, a custom
+        // scorer returning null) is no assessment MLflow can hold; it stays in the result table only.
+        var assessments = feedback.Where(f => f.Value is not null || f.Error is not null).Select(f => f.ToAssessment(traceId, runId, rootSpanId)).ToList();
         assessments.AddRange(record.Expectations
             .Where(e => e.Value is not null)
             .Select(e => Assessment.CreateExpectation(traceId, e.Key, e.Value!.DeepClone(), AssessmentSource.Human(context.User), runId, rootSpanId)));

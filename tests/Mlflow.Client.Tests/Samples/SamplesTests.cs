@@ -40,9 +40,9 @@ public class SamplesTests
             Assert.That(full.Inputs.DatasetInputs.Single().Dataset.Name, Is.EqualTo("reviews-test"), run.Info.RunName);
             Assert.That(full.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value, Does.Contain("\"eval_results_table.json\""), run.Info.RunName);
             // The model is an MLflow 3 logged model of the run (models/m-<id> in the run's experiment), as Python 3.11.1 logs it.
-            var output = full.Outputs!.ModelOutputs.Single();
-            Assert.That(output.ModelId, Does.StartWith("m-"), run.Info.RunName);
-            Assert.That(File.Exists(Path.Combine(dir.Path, run.Info.ExperimentId, "models", output.ModelId, "artifacts", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
+            var modelOutput = full.Outputs.ModelOutputs.Single();
+            Assert.That(modelOutput.ModelId, Does.StartWith("m-"), run.Info.RunName);
+            Assert.That(File.Exists(Path.Combine(dir.Path, run.Info.ExperimentId, "models", modelOutput.ModelId, "artifacts", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
         }
 
         // The champion is the run with the best f1_score, registered in the store's file registry.

@@ -189,7 +189,7 @@ public class LlmEvaluateTests
             result = run.Evaluate(
                 Capitals(),
                 inputs => inputs["question"]!.GetValue<string>().Contains("Spain", StringComparison.Ordinal) ? throw new TimeoutException("app timed out") : "Paris",
-                [Scorers.ExactMatch(), Scorers.Latency(), Judges.Safety(judge)],
+                [Scorers.ExactMatch(), Scorers.Latency(), Judges.Safety(judge), Scorers.TokenUsage()],
                 new LlmEvaluationOptions { LogResultsTable = true });
         }
 
@@ -202,6 +202,10 @@ public class LlmEvaluateTests
             var first = await traces.GetTraceAsync(result.Rows[0].TraceId!, CancellationToken.None);
             Assert.That(first.Spans, Is.Not.Empty);
             Assert.That(first.Info.Assessments.Select(a => a.Name), Does.Contain("exact_match").And.Contain("safety"));
+            // No span reported token usage: a feedback with neither value nor error stays in the result, not on the trace
+            // (MLflow holds no such assessment; writing it used to end the evaluation with an exception).
+            Assert.That(first.Info.Assessments.Select(a => a.Name), Does.Not.Contain("token_usage"));
+            Assert.That(result.Rows[0].Find("token_usage"), Is.Not.Null);
         }
 
         Assert.That(result.Rows[2].Error, Does.Contain("TimeoutException: app timed out"));
