@@ -11,11 +11,7 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
 {
     private const int InitialCapacity = 256;
 
-#if NET9_0_OR_GREATER
-    private readonly Lock _lock = new();
-#else
     private readonly object _lock = new();
-#endif
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private readonly List<RejectedLogEntry> _rejections = [];
     private LogEntry[] _entries = new LogEntry[InitialCapacity];
