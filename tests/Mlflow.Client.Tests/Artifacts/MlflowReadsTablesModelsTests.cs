@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mlflow.Client.FileStore;
 using Mlflow.Client.Tests.FileStore;
 using Mlflow.Client.Tests.Infrastructure;
 using NUnit.Framework;
@@ -29,7 +30,7 @@ internal sealed class MlflowReadsTablesModelsTests
         try
         {
             var root = Path.Combine(parent, "mlruns");
-            await LogAndReadAsync(root, new Uri(root).AbsoluteUri);
+            await LogAndReadAsync(root, new Uri(root).AbsoluteUri, localRoot: root);
         }
         finally
         {
@@ -46,7 +47,7 @@ internal sealed class MlflowReadsTablesModelsTests
         await LogAndReadAsync(uri, uri);
     }
 
-    private static async Task LogAndReadAsync(string trackingUri, string pythonUri)
+    private static async Task LogAndReadAsync(string trackingUri, string pythonUri, string? localRoot = null)
     {
         var weights = Path.Combine(Path.GetTempPath(), "weights-" + Guid.NewGuid().ToString("N") + ".bin");
         File.WriteAllBytes(weights, [9, 8, 7]);
@@ -72,7 +73,16 @@ internal sealed class MlflowReadsTablesModelsTests
         }
 
         var script = Path.Combine(RepoPaths.RepoRoot, "tests", "Mlflow.Client.Tests", "Artifacts", "read_tables_models.py");
-        var (code, stdout, stderr) = RealMlflowReadTests.Python($"\"{script}\" \"{pythonUri}\" {experimentId} {runId} eval/predictions.json model weights");
+        var modelFolders = "";
+        var (_, version, _) = RealMlflowReadTests.Python("-c \"import mlflow; print(mlflow.__version__)\"");
+        if (localRoot is not null && version.Trim().StartsWith("2.", StringComparison.Ordinal))
+        {
+            // The local store writes models as MLflow 3 logged models; MLflow 2.x loads each from its folder.
+            var store = new LocalFileStore(localRoot);
+            modelFolders = string.Concat(store.ListLoggedModels(experimentId).Select(m => $" \"{m.Info.Name}={store.LoggedModelArtifactDirectory(m.Info.ModelId)}\""));
+        }
+
+        var (code, stdout, stderr) = RealMlflowReadTests.Python($"\"{script}\" \"{pythonUri}\" {experimentId} {runId} eval/predictions.json model weights{modelFolders}");
         Assert.That(code, Is.Zero, stderr);
         var json = JsonNode.Parse(stdout)!;
 
@@ -85,13 +95,15 @@ internal sealed class MlflowReadsTablesModelsTests
         Assert.That((string)input["tags"]!["mlflow.data.context"]!, Is.EqualTo("evaluation"));
         Assert.That(json["onnx"]!.ToJsonString(), Is.EqualTo("""{"inputs":["X"],"outputs":["Y"]}"""));
         Assert.That((string)json["onnx_info"]!["run_id"]!, Is.EqualTo(runId));
-        Assert.That((string)json["onnx_info"]!["artifact_path"]!, Is.EqualTo("model"));
+        // MLflow 3 reads the model as a logged model: its artifact path is the model's own location, as for a model Python logs.
+        var mlflow3 = (int)json["mlflow_major"]! >= 3;
+        Assert.That((string)json["onnx_info"]!["artifact_path"]!, mlflow3 || modelFolders.Length > 0 ? Does.Match("/models/m-[0-9a-f]{32}/artifacts$") : Is.EqualTo("model"));
         Assert.That((string)json["onnx_info"]!["loader_module"]!, Is.EqualTo("mlflow.onnx"));
         Assert.That(json["onnx_info"]!["flavors"]!.ToJsonString(), Is.EqualTo("""["onnx","python_function"]"""));
         Assert.That(json["onnx_info"]!["signature_inputs"]!.ToJsonString(), Does.Contain("\"name\":\"X\""));
         TestContext.Out.WriteLine("pyfunc.load_model: " + (string)json["pyfunc"]!);
         Assert.That((string)json["pyfunc"]!, Is.EqualTo("loaded").Or.EqualTo("missing module onnxruntime"));
         Assert.That(json["files_info"]!["files"]!.ToJsonString(), Does.Match("""^\[\{"path":"weights-[0-9a-f]{32}\.bin","size_bytes":3\}\]$"""));
-        Assert.That(json["history"]!.AsArray().Select(h => (string)h!["artifact_path"]!), Is.EqualTo(new[] { "model", "weights" }));
+        Assert.That(json["history"]!.AsArray().Select(h => (string)h!["artifact_path"]!), modelFolders.Length == 0 ? Is.EqualTo(new[] { "model", "weights" }) : Is.Empty);
     }
 }

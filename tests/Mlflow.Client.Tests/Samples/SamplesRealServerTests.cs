@@ -41,6 +41,7 @@ public class SamplesRealServerTests
         var exp = await client.GetExperimentByNameAsync(experiment);
         Assert.That(exp, Is.Not.Null);
         var runs = (await client.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [exp!.ExperimentId] })).Items;
+        var loggedModels = (await client.GetServerInfoAsync()).SupportsLoggedModels;
         Assert.That(runs, Has.Count.EqualTo(3));
         foreach (var run in runs)
         {
@@ -54,10 +55,22 @@ public class SamplesRealServerTests
             var logged = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value)!.AsArray();
             Assert.That(logged.Select(a => (a!["path"]!.GetValue<string>(), a["type"]!.GetValue<string>())), Does.Contain(("eval_results_table.json", "table")), run.Info.RunName);
 
-            var history = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value)!.AsArray();
-            Assert.That(history.Select(h => h!["artifact_path"]!.GetValue<string>()), Does.Contain("model"), run.Info.RunName);
-            var model = (await client.ListArtifactsAsync(run.Info.RunId, "model")).Select(f => f.Path).ToList();
-            Assert.That(model, Does.Contain("model/MLmodel"), run.Info.RunName);
+            if (loggedModels)
+            {
+                // MLflow 3: the model is a logged model of the run, its files under the model's own location.
+                var modelOutput = run.Outputs.ModelOutputs.Single();
+                var loggedModel = await client.GetLoggedModelAsync(modelOutput.ModelId);
+                Assert.That(loggedModel.Info.Status, Is.EqualTo(LoggedModelStatus.Ready), run.Info.RunName);
+                var files = (await client.ListProxiedArtifactsAsync(loggedModel.Info.ArtifactUri!)).Select(f => f.Path).ToList();
+                Assert.That(files, Does.Contain("MLmodel"), run.Info.RunName);
+            }
+            else
+            {
+                var history = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value)!.AsArray();
+                Assert.That(history.Select(h => h!["artifact_path"]!.GetValue<string>()), Does.Contain("model"), run.Info.RunName);
+                var model = (await client.ListArtifactsAsync(run.Info.RunId, "model")).Select(f => f.Path).ToList();
+                Assert.That(model, Does.Contain("model/MLmodel"), run.Info.RunName);
+            }
 
             await using var png = await client.DownloadRunArtifactAsync(run.Info.RunId, "confusion_matrix.png");
             var header = new byte[8];
@@ -68,7 +81,7 @@ public class SamplesRealServerTests
         var champion = await client.GetModelVersionByAliasAsync(SamplesTests.ModelName, "champion");
         var best = runs.OrderByDescending(r => SampleChecks.Metric(r, "f1_score")).First();
         Assert.That(SampleChecks.Metric(runs.Single(r => r.Info.RunId == champion.RunId), "f1_score"), Is.EqualTo(SampleChecks.Metric(best, "f1_score")));
-        Assert.That(champion.Source, Does.EndWith("/model"));
+        Assert.That(champion.Source, loggedModels ? Does.StartWith("models:/m-") : Does.EndWith("/model"));
         Assert.That(champion.Status, Is.EqualTo(ModelVersionStatus.Ready));
     }
 }
