@@ -192,10 +192,6 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
-        catch (ApiRequestException ex) when (ex.InnerException is Store.LocalStoreReader.NotOnLocalStoreException refused)
-        {
-            throw new NotSupportedException(refused.Message, refused);
-        }
         catch (ApiRequestException ex) when (ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             // Cancelled by the caller: a cancellation, not a request failure.

@@ -86,7 +86,7 @@ internal static class CsvProfile
     }
 
     private static string TypeOf(Column c) => !c.AnyValue ? "double" // only missing values: pandas reads a float64 column of NaN
-        : c.AllLong ? (c.AnyMissing ? "double" : "long") // PandasColumnTypes: whole numbers with a missing value are float64
+        : c.AllLong ? PandasColumnTypes.SchemaType("long", c.AnyMissing)
         : c.AllDouble ? "double"
         : c.AllBool && !c.AnyMissing ? "boolean"
         : "string";

@@ -18,8 +18,10 @@ internal static class DatasetSchema
         for (var c = 0; c < table.Columns.Count; c++)
         {
             string? type = null;
+            var column = default(PandasColumnTypes.Accumulator);
             foreach (var row in table.RowArrays)
             {
+                column.Add(row[c]);
                 if (row[c] is not { } value)
                 {
                     continue;
@@ -39,15 +41,11 @@ internal static class DatasetSchema
                 return null; // only missing values: pandas cannot type the column either
             }
 
-            // One rule with the digest and the table writer: whole numbers with a missing value are a float64 column
-            // in pandas, and a missing value (None, or NaN) makes a column not required.
-            var column = PandasColumnTypes.Classify(table.RowArrays.Select(r => r[c]));
-            if (column.Kind == PandasColumnTypes.Kind.Float64 && type is "integer" or "long")
-            {
-                type = "double";
-            }
-
-            specs.Add(new List<KeyValuePair<string, object?>> { new("type", type), new("name", table.Columns[c]), new("required", !column.AnyMissing) });
+            // One rule with the digest and the table writer: a missing value (None, or NaN) makes a column not
+            // required, and whole numbers with one a float64 column.
+            var anyMissing = column.Result.AnyMissing;
+            type = PandasColumnTypes.SchemaType(type, anyMissing);
+            specs.Add(new List<KeyValuePair<string, object?>> { new("type", type), new("name", table.Columns[c]), new("required", !anyMissing) });
         }
 
         return PythonJson.Serialize(new List<KeyValuePair<string, object?>> { new("mlflow_colspec", specs) });

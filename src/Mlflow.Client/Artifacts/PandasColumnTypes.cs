@@ -47,28 +47,50 @@ internal static class PandasColumnTypes
     /// <summary>The kind of a column of values, and whether one is missing.</summary>
     public static ColumnType Classify(IEnumerable<object?> values)
     {
-        bool anyValue = false, anyNull = false, anyNaN = false, anyFloat = false, allStrings = true, allNumbers = true;
+        var column = default(Accumulator);
         foreach (var v in values)
         {
-            if (v is null)
-            {
-                anyNull = true;
-                continue;
-            }
-
-            anyNaN |= IsMissing(v);
-            anyValue = true;
-            allStrings &= v is string;
-            var whole = IsWhole(v);
-            var floating = IsFloating(v);
-            allNumbers &= whole || floating;
-            anyFloat |= floating;
+            column.Add(v);
         }
 
-        var kind = !anyValue ? Kind.Other
-            : allStrings ? Kind.String
-            : !allNumbers ? Kind.Other
-            : anyFloat || anyNull ? Kind.Float64 : Kind.Int64;
-        return new ColumnType(kind, anyNull || anyNaN);
+        return column.Result;
+    }
+
+    /// <summary>
+    /// The schema type of a column whose present values are all of schema type <paramref name="valueType"/>
+    /// (<c>integer</c>, <c>long</c>, <c>double</c>, ...): whole numbers with a missing value are <c>double</c>, as pandas
+    /// reads them as <c>float64</c>.
+    /// </summary>
+    public static string SchemaType(string valueType, bool anyMissing) => anyMissing && valueType is "integer" or "long" ? "double" : valueType;
+
+    /// <summary>Classifies a column one value at a time (<see cref="Classify"/>), for callers that walk the values once for several purposes.</summary>
+    internal struct Accumulator
+    {
+        private bool _anyValue, _anyNull, _anyNaN, _anyFloat, _notAllStrings, _notAllNumbers;
+
+        /// <summary>Takes one value of the column.</summary>
+        public void Add(object? value)
+        {
+            if (value is null)
+            {
+                _anyNull = true;
+                return;
+            }
+
+            _anyNaN |= IsMissing(value);
+            _anyValue = true;
+            _notAllStrings |= value is not string;
+            var floating = IsFloating(value);
+            _notAllNumbers |= !(IsWhole(value) || floating);
+            _anyFloat |= floating;
+        }
+
+        /// <summary>The column's kind and whether a value is missing, from the values taken so far.</summary>
+        public readonly ColumnType Result => new(
+            !_anyValue ? Kind.Other
+            : !_notAllStrings ? Kind.String
+            : _notAllNumbers ? Kind.Other
+            : _anyFloat || _anyNull ? Kind.Float64 : Kind.Int64,
+            _anyNull || _anyNaN);
     }
 }
