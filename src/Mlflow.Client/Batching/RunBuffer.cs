@@ -4,8 +4,8 @@ namespace Mlflow.Client.Batching;
 /// The queued entries of one run: a lock-protected growable array the logging threads append to and the sender swaps
 /// out whole (double buffering, so a steady state allocates nothing). Also tracks how far delivery got, for flushes,
 /// and the entries the server rejected, for the run's owner to see. A burst larger than the array gets a bigger one
-/// allocated ahead on a thread-pool thread (<see cref="IThreadPoolWorkItem.Execute"/>) once the array is three quarters
-/// full, so the logging thread does not allocate; it grows the array itself only when that came too late.
+/// allocated ahead on the <see cref="BufferGrower"/>'s thread (<see cref="IThreadPoolWorkItem.Execute"/>) once the array
+/// is half full, so the logging thread does not allocate; it grows the array itself only when that came too late.
 /// </summary>
 internal sealed class RunBuffer : IThreadPoolWorkItem
 {
@@ -17,7 +17,7 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
     private LogEntry[] _entries = new LogEntry[InitialCapacity];
     private LogEntry[]? _spare;
     private int _count;
-    private int _growAt = InitialCapacity - (InitialCapacity / 4);
+    private int _growAt = GrowThreshold(InitialCapacity);
     private int _growFrom; // the array length a queued grow-ahead was asked for; 0 when none is queued
     private long _appended;
     private long _completed;
@@ -34,12 +34,13 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
     {
         RunId = runId;
         _sends = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        BufferGrower.Shared.EnsureStarted();
     }
 
     public string RunId { get; }
 
-    /// <summary>Runs a grow-ahead off the logging thread: the thread pool (the work item is this buffer: no allocation); tests run it when they choose.</summary>
-    internal Action<IThreadPoolWorkItem> ScheduleGrowth { get; set; } = static item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
+    /// <summary>Runs a grow-ahead off the logging thread: the <see cref="BufferGrower"/> (the work item is this buffer: no allocation); tests run it when they choose.</summary>
+    internal Action<IThreadPoolWorkItem> ScheduleGrowth { get; set; } = BufferGrower.Shared.Schedule;
 
     /// <summary>The length of the array the logging threads append to now.</summary>
     internal int Capacity
@@ -142,7 +143,7 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
             _entries[_count++] = entry;
             _appended++;
             count = _count;
-            growAhead = count == _growAt && _growFrom == 0;
+            growAhead = count >= _growAt && _growFrom == 0; // >=: an array the caller grew itself may start past its half
             if (growAhead)
             {
                 _growFrom = _entries.Length;
@@ -190,8 +191,11 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
     {
         Array.Copy(_entries, bigger, _count);
         _entries = bigger;
-        _growAt = bigger.Length - (bigger.Length / 4);
+        _growAt = GrowThreshold(bigger.Length);
     }
+
+    /// <summary>The count at which a grow-ahead is asked for: half the array, so the grower has the other half's appends to allocate in.</summary>
+    private static int GrowThreshold(int length) => length / 2;
 
     /// <summary>Stops intake; returns the flush target (everything appended so far).</summary>
     public long Close()
@@ -237,7 +241,7 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
             // grow their array only in a burst larger than any before, never again for one of a size already seen.
             var wanted = Math.Min(taken.Length, 1 << 20);
             _entries = _spare is { } s && s.Length >= wanted ? s : new LogEntry[wanted];
-            _growAt = _entries.Length - (_entries.Length / 4);
+            _growAt = GrowThreshold(_entries.Length);
             _spare = null;
             _count = 0;
             return (taken, count);

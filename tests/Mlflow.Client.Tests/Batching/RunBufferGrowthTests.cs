@@ -6,7 +6,7 @@ namespace Mlflow.Client.Tests.Batching;
 /// <summary>
 /// A burst larger than the run's array: the bigger array is allocated off the logging thread (issue 18: no allocation
 /// on the caller's thread), and the logging thread grows it itself only when that came too late, without losing or
-/// reordering an entry. The grow-ahead is run by the test when it chooses, not by the thread pool.
+/// reordering an entry. The grow-ahead is run by the test when it chooses, not by the grower's thread.
 /// </summary>
 [TestFixture]
 public sealed class RunBufferGrowthTests
@@ -29,13 +29,13 @@ public sealed class RunBufferGrowthTests
     }
 
     [Test]
-    public void Three_quarters_full_schedules_one_grow_ahead_and_the_caller_then_appends_without_allocating()
+    public void Half_full_schedules_one_grow_ahead_and_the_caller_then_appends_without_allocating()
     {
         var (buffer, scheduled) = NewBuffer();
         var start = buffer.Capacity;
-        Append(buffer, 0, (start * 3 / 4) - 1);
-        Assert.That(scheduled, Is.Empty, "below three quarters nothing is scheduled");
-        Append(buffer, (start * 3 / 4) - 1, start - 1);
+        Append(buffer, 0, (start / 2) - 1);
+        Assert.That(scheduled, Is.Empty, "below half nothing is scheduled");
+        Append(buffer, (start / 2) - 1, start - 1);
         Assert.That(scheduled, Has.Count.EqualTo(1), "one grow-ahead, however many appends follow");
 
         scheduled[0].Execute();
@@ -66,7 +66,7 @@ public sealed class RunBufferGrowthTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "no array allocated for nothing");
         Assert.That(buffer.Capacity, Is.EqualTo(start * 2));
 
-        Append(buffer, start + 1, (start * 2 * 3 / 4) + 1);
+        Append(buffer, start + 1, start + 2); // the grown array is already past its half: the next append asks again
         Assert.That(scheduled, Has.Count.EqualTo(2), "the next threshold schedules again");
         var (entries, count) = buffer.TakeAll();
         Assert.That(entries.Take(count).Select(e => e.Step), Is.EqualTo(Enumerable.Range(0, count).Select(i => (long)i)));
@@ -77,9 +77,9 @@ public sealed class RunBufferGrowthTests
     {
         var (buffer, scheduled) = NewBuffer();
         var start = buffer.Capacity;
-        Append(buffer, 0, start * 3 / 4);
+        Append(buffer, 0, start / 2);
         var (taken, count) = buffer.TakeAll();
-        Assert.That(count, Is.EqualTo(start * 3 / 4));
+        Assert.That(count, Is.EqualTo(start / 2));
         buffer.Return(taken, count);
 
         scheduled.Single().Execute();

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Mlflow.Client.Batching;
+
+/// <summary>
+/// One background thread of the process that grows run buffers ahead of a burst (<see cref="RunBuffer"/>), so the logging
+/// thread never allocates the bigger array. A thread of its own rather than the thread pool: the pool's threads are the
+/// sender's too, and on a busy machine a queued work item waited until the logging thread had filled the array itself.
+/// Asking is allocation-free (a queue slot and a semaphore release); the thread is started by the first run, not by a log call.
+/// </summary>
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "One instance for the process's lifetime; its thread waits on the semaphore until the process ends.")]
+internal sealed class BufferGrower
+{
+    private readonly ConcurrentQueue<IThreadPoolWorkItem> _pending = new();
+    private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
+    private int _started;
+
+    /// <summary>The process's grower.</summary>
+    public static BufferGrower Shared { get; } = new();
+
+    /// <summary>Starts the thread once (called when a run starts, off the logging path).</summary>
+    public void EnsureStarted()
+    {
+        if (Volatile.Read(ref _started) != 0 || Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            return;
+        }
+
+        var thread = new Thread(Loop) { IsBackground = true, Name = "Mlflow.Client buffer grower" };
+        thread.Start();
+    }
+
+    /// <summary>Queues a grow-ahead; it runs on the grower's thread.</summary>
+    public void Schedule(IThreadPoolWorkItem item)
+    {
+        _pending.Enqueue(item);
+        _signal.Release();
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            _signal.Wait();
+            while (_pending.TryDequeue(out var item))
+            {
+                item.Execute();
+            }
+        }
+    }
+}
