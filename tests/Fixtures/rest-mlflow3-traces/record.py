@@ -8,58 +8,22 @@ Unlike ../rest-mlflow3/record.py (which sends hand-written bodies), this runs ML
 fixture format of ../README.md, plus the `traces.json` the exporter uploaded (`traces-data.python.json`, copied from
 the server's artifact folder given as the third argument when it is on this machine).
 """
-import json
 import os
 import shutil
 import sys
 
 import mlflow
-import mlflow.utils.rest_utils as rest_utils
 from mlflow.entities import AssessmentSource, Feedback, SpanType
 
 URI = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:5621"
 OUT = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
 ARTIFACTS = sys.argv[3] if len(sys.argv) > 3 else None
 
-exchanges = []
-_original = rest_utils.http_request
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from rest_spy import RestSpy  # noqa: E402
 
-
-def _spy(host_creds, endpoint, method, *args, **kwargs):
-    response = _original(host_creds, endpoint, method, *args, **kwargs)
-    exchanges.append((method, endpoint, kwargs.get("json"), kwargs.get("params"), response))
-    return response
-
-
-rest_utils.http_request = _spy
-
-
-def save(case, description, index):
-    method, path, body, params, response = exchanges[index]
-    request = {"method": method, "path": path}
-    if params:
-        request["query"] = params
-    if body is not None:
-        request["json"] = body
-    out = {"status": response.status_code, "content_type": response.headers.get("Content-Type", "").split(";")[0]}
-    text = response.text
-    try:
-        out["json"] = json.loads(text) if text.strip() else None
-    except ValueError:
-        out["body_text"] = text
-    fixture = {"case": case, "description": description, "mlflow_version": mlflow.__version__, "backend": "sqlite",
-               "client": "mlflow python " + mlflow.__version__, "request": request, "response": out}
-    with open(os.path.join(OUT, case + ".json"), "w", encoding="utf-8") as f:
-        json.dump(fixture, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-
-
-def last(method, suffix):
-    for i in range(len(exchanges) - 1, -1, -1):
-        if exchanges[i][0] == method and exchanges[i][1].endswith(suffix):
-            return i
-    raise SystemExit(f"no {method} *{suffix} was sent")
-
+spy = RestSpy(OUT)
+save, last = spy.save, spy.last
 
 mlflow.set_tracking_uri(URI)
 experiment = mlflow.set_experiment("recorded-traces")
