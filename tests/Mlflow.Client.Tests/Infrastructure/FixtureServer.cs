@@ -16,6 +16,14 @@ internal sealed class FixtureServer : IDisposable
 
     public string Url => Server.Url!;
 
+    /// <summary>A server answering the recorded exchange <paramref name="caseName"/> of <c>tests/Fixtures/<paramref name="folder"/></c>, a client bound to it, and the fixture.</summary>
+    public static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string folder, string caseName)
+    {
+        var fixture = RestFixture.Load(folder, caseName);
+        var server = Start().Answer(fixture);
+        return (server, server.CreateClient(), fixture);
+    }
+
     public static FixtureServer Start()
         => new(WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"], StartAdminInterface = false }));
 

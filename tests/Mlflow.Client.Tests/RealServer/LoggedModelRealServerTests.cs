@@ -12,33 +12,11 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class LoggedModelRealServerTests
+public class LoggedModelRealServerTests : RealServerClientTest
 {
-    private MlflowClient _client = null!;
-    private string _uri = null!;
-    private string _prefix = null!;
+    protected override string PrefixStem => "dotnet-lm-";
 
-    [SetUp]
-    public void SetUp()
-    {
-        _uri = RealServerEnvironment.RequireTrackingUri();
-        _client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        _prefix = "dotnet-lm-" + Guid.NewGuid().ToString("N")[..12];
-    }
-
-    [TearDown]
-    public void TearDown() => _client?.Dispose();
-
-    private async Task<MlflowServerInfo> RequireMlflow3Async()
-    {
-        var info = await _client.GetServerInfoAsync();
-        if (!info.SupportsLoggedModels)
-        {
-            Assert.Ignore($"Logged models need an MLflow 3 server; {_uri} runs {info.Version ?? "an unknown version"}.");
-        }
-
-        return info;
-    }
+    private Task<MlflowServerInfo> RequireMlflow3Async() => RequireMlflow3Async("Logged models need");
 
     [Test]
     public async Task LoggedModel_CreateUploadFinalizeLinkSearchReadDownloadAndRegister()
@@ -47,11 +25,11 @@ public class LoggedModelRealServerTests
         Assert.That(info.MajorVersion, Is.GreaterThanOrEqualTo(3));
         Assert.That(info.HasServerInfoEndpoint, Is.True);
 
-        var experimentId = await _client.CreateExperimentAsync(_prefix + "-exp");
-        var run = await _client.CreateRunAsync(experimentId, "trainer");
+        var experimentId = await Client.CreateExperimentAsync(Prefix + "-exp");
+        var run = await Client.CreateRunAsync(experimentId, "trainer");
         var runId = run.Info.RunId;
 
-        var created = await _client.CreateLoggedModelAsync(experimentId, _prefix + "-clf", "Classifier", runId, [new Param("alpha", "0.5")], [new Tag("team", "dotnet")]);
+        var created = await Client.CreateLoggedModelAsync(experimentId, Prefix + "-clf", "Classifier", runId, [new Param("alpha", "0.5")], [new Tag("team", "dotnet")]);
         var modelId = created.Info.ModelId;
         Assert.That(modelId, Does.Match("^m-[0-9a-f]{32}$"));
         Assert.That(created.Info.Status, Is.EqualTo(LoggedModelStatus.Pending));
@@ -60,20 +38,20 @@ public class LoggedModelRealServerTests
         // The model's files, through the artifact proxy, where the server said.
         using (var file = new MemoryStream(Encoding.UTF8.GetBytes("artifact_path: model\nflavors: {}\n")))
         {
-            await _client.UploadArtifactAsync(created.Info.ArtifactUri!, "MLmodel", file);
+            await Client.UploadArtifactAsync(created.Info.ArtifactUri!, "MLmodel", file);
         }
 
-        await _client.LogLoggedModelParamsAsync(modelId, [new Param("beta", "2")]);
-        await _client.SetLoggedModelTagsAsync(modelId, [new Tag("stage", "dev"), new Tag("tmp", "x")]);
-        await _client.DeleteLoggedModelTagAsync(modelId, "tmp");
-        var finalized = await _client.FinalizeLoggedModelAsync(modelId, LoggedModelStatus.Ready);
+        await Client.LogLoggedModelParamsAsync(modelId, [new Param("beta", "2")]);
+        await Client.SetLoggedModelTagsAsync(modelId, [new Tag("stage", "dev"), new Tag("tmp", "x")]);
+        await Client.DeleteLoggedModelTagAsync(modelId, "tmp");
+        var finalized = await Client.FinalizeLoggedModelAsync(modelId, LoggedModelStatus.Ready);
         Assert.That(finalized.Info.Status, Is.EqualTo(LoggedModelStatus.Ready));
 
-        await _client.LogOutputsAsync(runId, [new ModelOutput(modelId, 5)]);
-        await _client.LogMetricAsync(runId, new Metric("accuracy", 0.93, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId, DatasetName = "eval", DatasetDigest = "d1" });
-        await _client.LogBatchAsync(runId, [new Metric("f1", 0.81, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId }]);
+        await Client.LogOutputsAsync(runId, [new ModelOutput(modelId, 5)]);
+        await Client.LogMetricAsync(runId, new Metric("accuracy", 0.93, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId, DatasetName = "eval", DatasetDigest = "d1" });
+        await Client.LogBatchAsync(runId, [new Metric("f1", 0.81, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 5) { ModelId = modelId }]);
 
-        var read = await _client.GetLoggedModelAsync(modelId);
+        var read = await Client.GetLoggedModelAsync(modelId);
         Assert.That(read.Info.Status, Is.EqualTo(LoggedModelStatus.Ready));
         Assert.That(read.Info.SourceRunId, Is.EqualTo(runId));
         Assert.That(read.Info.Tags, Is.EquivalentTo(new[] { new Tag("team", "dotnet"), new Tag("stage", "dev") }));
@@ -82,30 +60,30 @@ public class LoggedModelRealServerTests
         Assert.That((accuracy.ModelId, accuracy.DatasetName, accuracy.DatasetDigest, accuracy.RunId), Is.EqualTo((modelId, "eval", "d1", runId)));
         Assert.That(read.Data.Metrics.Select(m => m.Key), Is.EquivalentTo(new[] { "accuracy", "f1" }));
 
-        var found = await _client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { Filter = $"name = '{_prefix}-clf'", OrderBy = [new LoggedModelOrderBy("creation_timestamp", Ascending: false)] });
+        var found = await Client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { Filter = $"name = '{Prefix}-clf'", OrderBy = [new LoggedModelOrderBy("creation_timestamp", Ascending: false)] });
         Assert.That(found.Items.Select(m => m.Info.ModelId), Is.EqualTo(new[] { modelId }));
         var all = new List<LoggedModel>();
-        await foreach (var m in _client.SearchAllLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { MaxResults = 1 }))
+        await foreach (var m in Client.SearchAllLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { MaxResults = 1 }))
         {
             all.Add(m);
         }
 
         Assert.That(all.Select(m => m.Info.ModelId), Is.EqualTo(new[] { modelId }));
 
-        var runBack = await _client.GetRunAsync(runId);
+        var runBack = await Client.GetRunAsync(runId);
         Assert.That(runBack.Outputs.ModelOutputs, Is.EqualTo(new[] { new ModelOutput(modelId, 5) }));
 
         // models:/m-<id>, directly and as the source of a registered version.
-        var registry = new MlflowModelRegistry(_client);
-        var target = Path.Combine(Path.GetTempPath(), _prefix + "-dl");
+        var registry = new MlflowModelRegistry(Client);
+        var target = Path.Combine(Path.GetTempPath(), Prefix + "-dl");
         try
         {
             await registry.DownloadModelAsync("models:/" + modelId, Path.Combine(target, "direct"));
             Assert.That(File.ReadAllText(Path.Combine(target, "direct", "MLmodel")), Does.StartWith("artifact_path: model"));
 
-            var name = _prefix + "-registered";
-            await _client.CreateRegisteredModelAsync(name);
-            var version = await _client.CreateModelVersionAsync(name, "models:/" + modelId, runId);
+            var name = Prefix + "-registered";
+            await Client.CreateRegisteredModelAsync(name);
+            var version = await Client.CreateModelVersionAsync(name, "models:/" + modelId, runId);
             Assert.That(version.Source, Is.EqualTo("models:/" + modelId));
             Assert.That(version.ModelId, Is.Null, "3.11.1 does not fill model_id in its answers");
             await registry.DownloadModelAsync($"models:/{name}/{version.Version}", Path.Combine(target, "version"));
@@ -119,8 +97,8 @@ public class LoggedModelRealServerTests
             }
         }
 
-        await _client.DeleteLoggedModelAsync(modelId);
-        var gone = Assert.ThrowsAsync<MlflowException>(() => _client.GetLoggedModelAsync(modelId));
+        await Client.DeleteLoggedModelAsync(modelId);
+        var gone = Assert.ThrowsAsync<MlflowException>(() => Client.GetLoggedModelAsync(modelId));
         Assert.That(gone!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
     }
 
@@ -130,29 +108,29 @@ public class LoggedModelRealServerTests
         // A SQL store refuses the repeat (unique constraint, 400); MLflow 3's file store accepts it. Either way the
         // client must not re-send params after a lost answer: it reads the model back instead.
         await RequireMlflow3Async();
-        var experimentId = await _client.CreateExperimentAsync(_prefix + "-twice");
-        var model = await _client.CreateLoggedModelAsync(experimentId, "m", @params: [new Param("a", "1")]);
-        var fileStore = (await _client.GetServerInfoAsync()).StoreType is { } store && store.Contains("File", StringComparison.OrdinalIgnoreCase);
+        var experimentId = await Client.CreateExperimentAsync(Prefix + "-twice");
+        var model = await Client.CreateLoggedModelAsync(experimentId, "m", @params: [new Param("a", "1")]);
+        var fileStore = (await Client.GetServerInfoAsync()).StoreType is { } store && store.Contains("File", StringComparison.OrdinalIgnoreCase);
 
         if (fileStore)
         {
-            Assert.DoesNotThrowAsync(() => _client.LogLoggedModelParamsAsync(model.Info.ModelId, [new Param("a", "1")]));
+            Assert.DoesNotThrowAsync(() => Client.LogLoggedModelParamsAsync(model.Info.ModelId, [new Param("a", "1")]));
         }
         else
         {
-            var ex = Assert.ThrowsAsync<MlflowException>(() => _client.LogLoggedModelParamsAsync(model.Info.ModelId, [new Param("a", "1")]));
+            var ex = Assert.ThrowsAsync<MlflowException>(() => Client.LogLoggedModelParamsAsync(model.Info.ModelId, [new Param("a", "1")]));
             Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That(ex.IsTransient, Is.False);
         }
 
-        var read = await _client.GetLoggedModelAsync(model.Info.ModelId);
+        var read = await Client.GetLoggedModelAsync(model.Info.ModelId);
         Assert.That(read.Data.Params.Where(p => p.Key == "a").Select(p => p.Value), Is.EqualTo(new[] { "1" }));
     }
 
     [Test]
     public async Task AHostOutsideAllowedHosts_GetsTheAdvice()
     {
-        var info = await _client.GetServerInfoAsync();
+        var info = await Client.GetServerInfoAsync();
         if (info.MajorVersion is not >= 3)
         {
             Assert.Ignore("The DNS-rebinding guard is MLflow 3's (3.5 and later).");
@@ -161,7 +139,7 @@ public class LoggedModelRealServerTests
         // The same server, asked with a Host header it does not allow by default.
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Host = "mlflow.example.com";
-        using var client = new MlflowClient(http, new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
+        using var client = new MlflowClient(http, new MlflowClientOptions { TrackingUri = TrackingUri, RequestTimeout = TimeSpan.FromSeconds(30) });
 
         var ex = Assert.ThrowsAsync<MlflowException>(() => client.GetExperimentAsync("0"));
 
@@ -172,13 +150,13 @@ public class LoggedModelRealServerTests
     [Test]
     public async Task OnA2xServer_LoggedModelsSayTheyNeedMlflow3()
     {
-        var info = await _client.GetServerInfoAsync();
+        var info = await Client.GetServerInfoAsync();
         if (info.SupportsLoggedModels)
         {
-            Assert.Ignore($"{_uri} runs MLflow {info.Version}, which has logged models.");
+            Assert.Ignore($"{TrackingUri} runs MLflow {info.Version}, which has logged models.");
         }
 
-        var ex = Assert.ThrowsAsync<MlflowException>(() => _client.CreateLoggedModelAsync("0", "m"));
+        var ex = Assert.ThrowsAsync<MlflowException>(() => Client.CreateLoggedModelAsync("0", "m"));
         Assert.That(ex!.Message, Does.Contain("need an MLflow 3 tracking server"));
     }
 }

@@ -14,33 +14,11 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class TraceRealServerTests
+public class TraceRealServerTests : RealServerClientTest
 {
-    private MlflowClient _client = null!;
-    private string _uri = null!;
-    private string _prefix = null!;
+    protected override string PrefixStem => "dotnet-trace-";
 
-    [SetUp]
-    public void SetUp()
-    {
-        _uri = RealServerEnvironment.RequireTrackingUri();
-        _client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        _prefix = "dotnet-trace-" + Guid.NewGuid().ToString("N")[..12];
-    }
-
-    [TearDown]
-    public void TearDown() => _client?.Dispose();
-
-    private async Task<MlflowServerInfo> RequireTraceApiAsync()
-    {
-        var info = await _client.GetServerInfoAsync();
-        if (info.MajorVersion is < 3 || !info.SupportsLoggedModels)
-        {
-            Assert.Ignore($"Traces need MLflow 3's v3 trace API; {_uri} runs {info.Version ?? "an unknown version"}.");
-        }
-
-        return info;
-    }
+    private Task<MlflowServerInfo> RequireTraceApiAsync() => RequireMlflow3Async("Traces need");
 
     private static List<TraceSpan> QuestionAnswerSpans(string question, long startNs)
     {
@@ -74,19 +52,19 @@ public class TraceRealServerTests
     public async Task Trace_LoggedThroughTheStore_ReadsBackWithSpansSearchTagsAndAssessments()
     {
         var server = await RequireTraceApiAsync();
-        var experimentId = await _client.CreateExperimentAsync(_prefix);
-        var run = await _client.CreateRunAsync(experimentId, "evaluation");
+        var experimentId = await Client.CreateExperimentAsync(Prefix);
+        var run = await Client.CreateRunAsync(experimentId, "evaluation");
         var runId = run.Info.RunId;
         var traceId = TraceIds.NewTraceId();
         var question = "Quelle est la capitale de la France ?";
         var spans = QuestionAnswerSpans(question, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000);
-        using ITrackingStore store = new RestTrackingStore(_client, ownsClient: false);
+        using ITrackingStore store = new RestTrackingStore(Client, ownsClient: false);
 
         var logged = await store.LogTraceAsync(
             new TraceInfo { TraceId = traceId, ExperimentId = experimentId, Metadata = new Dictionary<string, string> { ["mlflow.sourceRun"] = runId } },
             spans,
             CancellationToken.None);
-        TestContext.Progress.WriteLine($"trace {traceId} in experiment {experimentId} ({_prefix}), run {runId}, store {server.StoreType}");
+        TestContext.Progress.WriteLine($"trace {traceId} in experiment {experimentId} ({Prefix}), run {runId}, store {server.StoreType}");
 
         Assert.That(logged.ArtifactLocation, Does.Contain($"/traces/{traceId}/artifacts"));
         Assert.That(logged.State, Is.EqualTo(TraceState.Ok));
@@ -107,46 +85,46 @@ public class TraceRealServerTests
         Assert.That(read.Info.SourceRunId, Is.EqualTo(runId));
 
         var found = new List<TraceInfo>();
-        await foreach (var t in _client.SearchAllTracesAsync([experimentId], new TraceSearchOptions { MaxResults = 5 }))
+        await foreach (var t in Client.SearchAllTracesAsync([experimentId], new TraceSearchOptions { MaxResults = 5 }))
         {
             found.Add(t);
         }
 
         Assert.That(found.Select(t => t.TraceId), Is.EqualTo(new[] { traceId }));
 
-        await _client.SetTraceTagAsync(traceId, "reviewed", "yes");
-        Assert.That((await _client.GetTraceInfoAsync(traceId)).Tags["reviewed"], Is.EqualTo("yes"));
-        await _client.DeleteTraceTagAsync(traceId, "reviewed");
-        Assert.That((await _client.GetTraceInfoAsync(traceId)).Tags.ContainsKey("reviewed"), Is.False);
+        await Client.SetTraceTagAsync(traceId, "reviewed", "yes");
+        Assert.That((await Client.GetTraceInfoAsync(traceId)).Tags["reviewed"], Is.EqualTo("yes"));
+        await Client.DeleteTraceTagAsync(traceId, "reviewed");
+        Assert.That((await Client.GetTraceInfoAsync(traceId)).Tags.ContainsKey("reviewed"), Is.False);
 
         var judged = await store.CreateAssessmentAsync(
             Assessment.CreateFeedback(traceId, "correctness", "yes", AssessmentSource.LlmJudge("openai:/gpt-4o-mini"), rationale: "The answer names Paris.", runId: runId),
             CancellationToken.None);
-        var relevance = await _client.CreateAssessmentAsync(Assessment.CreateFeedback(traceId, "relevance", 0.75, AssessmentSource.Code("relevance_scorer"), runId: runId, spanId: spans[1].SpanId));
-        var facts = await _client.CreateAssessmentAsync(Assessment.CreateExpectation(traceId, "expected_facts", new JsonArray("Paris", "France")));
+        var relevance = await Client.CreateAssessmentAsync(Assessment.CreateFeedback(traceId, "relevance", 0.75, AssessmentSource.Code("relevance_scorer"), runId: runId, spanId: spans[1].SpanId));
+        var facts = await Client.CreateAssessmentAsync(Assessment.CreateExpectation(traceId, "expected_facts", new JsonArray("Paris", "France")));
         Assert.That(judged.AssessmentId, Does.Match("^a-[0-9a-f]{32}$"));
         Assert.That(relevance.SpanId, Is.EqualTo(spans[1].SpanId));
 
-        var updated = await _client.UpdateAssessmentAsync(traceId, judged.AssessmentId!, new AssessmentUpdate { Rationale = "Paris, as expected." });
+        var updated = await Client.UpdateAssessmentAsync(traceId, judged.AssessmentId!, new AssessmentUpdate { Rationale = "Paris, as expected." });
         Assert.That(updated.Rationale, Is.EqualTo("Paris, as expected."));
         Assert.That(updated.Feedback!.Value!.GetValue<string>(), Is.EqualTo("yes"));
 
-        var withAssessments = await _client.GetTraceInfoAsync(traceId);
+        var withAssessments = await Client.GetTraceInfoAsync(traceId);
         Assert.That(withAssessments.Assessments.Select(a => a.Name), Is.EquivalentTo(new[] { "correctness", "relevance", "expected_facts" }));
         var readFacts = withAssessments.Assessments.Single(a => a.AssessmentId == facts.AssessmentId);
         Assert.That(JsonNode.DeepEquals(readFacts.Expectation!.Value, new JsonArray("Paris", "France")), Is.True);
         Assert.That(withAssessments.Assessments.Single(a => a.Name == "correctness").RunId, Is.EqualTo(runId));
-        var got = await _client.GetAssessmentAsync(traceId, relevance.AssessmentId!);
+        var got = await Client.GetAssessmentAsync(traceId, relevance.AssessmentId!);
         Assert.That(got.Feedback!.Value!.GetValue<double>(), Is.EqualTo(0.75));
 
         if (string.Equals(server.StoreType, "FileStore", StringComparison.OrdinalIgnoreCase))
         {
-            var refused = Assert.ThrowsAsync<MlflowException>(() => _client.LinkTracesToRunAsync(runId, [traceId]));
+            var refused = Assert.ThrowsAsync<MlflowException>(() => Client.LinkTracesToRunAsync(runId, [traceId]));
             Assert.That(refused!.ErrorCode, Is.EqualTo(MlflowErrorCode.InvalidParameterValue), "3.11.1's file store does not link traces to runs");
         }
         else
         {
-            await _client.LinkTracesToRunAsync(runId, [traceId]);
+            await Client.LinkTracesToRunAsync(runId, [traceId]);
         }
     }
 
@@ -154,17 +132,17 @@ public class TraceRealServerTests
     public async Task Assessment_Deleted_AndTrace_Deleted_AreGone()
     {
         await RequireTraceApiAsync();
-        var experimentId = await _client.CreateExperimentAsync(_prefix);
+        var experimentId = await Client.CreateExperimentAsync(Prefix);
         var traceId = TraceIds.NewTraceId();
-        await _client.LogTraceAsync(new TraceInfo { TraceId = traceId, ExperimentId = experimentId }, QuestionAnswerSpans("q", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000));
-        var feedback = await _client.CreateAssessmentAsync(Assessment.CreateFeedback(traceId, "safety", true, AssessmentSource.Human("reviewer@example.com")));
+        await Client.LogTraceAsync(new TraceInfo { TraceId = traceId, ExperimentId = experimentId }, QuestionAnswerSpans("q", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000));
+        var feedback = await Client.CreateAssessmentAsync(Assessment.CreateFeedback(traceId, "safety", true, AssessmentSource.Human("reviewer@example.com")));
 
-        await _client.DeleteAssessmentAsync(traceId, feedback.AssessmentId!);
-        var gone = Assert.ThrowsAsync<MlflowException>(() => _client.GetAssessmentAsync(traceId, feedback.AssessmentId!));
+        await Client.DeleteAssessmentAsync(traceId, feedback.AssessmentId!);
+        var gone = Assert.ThrowsAsync<MlflowException>(() => Client.GetAssessmentAsync(traceId, feedback.AssessmentId!));
         Assert.That(gone!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
 
-        Assert.That(await _client.DeleteTracesAsync(experimentId, [traceId]), Is.EqualTo(1));
-        var missing = Assert.ThrowsAsync<MlflowException>(() => _client.GetTraceInfoAsync(traceId));
+        Assert.That(await Client.DeleteTracesAsync(experimentId, [traceId]), Is.EqualTo(1));
+        var missing = Assert.ThrowsAsync<MlflowException>(() => Client.GetTraceInfoAsync(traceId));
         Assert.That(missing!.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
     }
 }

@@ -17,12 +17,7 @@ public class Mlflow3LoggedModelContractTests
 {
     private const string Folder = "rest-mlflow3";
 
-    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName)
-    {
-        var fixture = RestFixture.Load(Folder, caseName);
-        var server = FixtureServer.Start().Answer(fixture);
-        return (server, server.CreateClient(), fixture);
-    }
+    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName) => FixtureServer.Serve(Folder, caseName);
 
     private static string ModelIdInPath(RestFixture f) => f.Path.Split('/')[5];
 

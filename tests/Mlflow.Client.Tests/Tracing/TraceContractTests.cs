@@ -19,12 +19,7 @@ public class TraceContractTests
 {
     private const string Folder = "rest-mlflow3-traces";
 
-    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName)
-    {
-        var fixture = RestFixture.Load(Folder, caseName);
-        var server = FixtureServer.Start().Answer(fixture);
-        return (server, server.CreateClient(), fixture);
-    }
+    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName) => FixtureServer.Serve(Folder, caseName);
 
     private static void AssertSent(FixtureServer server, RestFixture fixture, bool compareBody = true)
     {

@@ -16,12 +16,7 @@ public class DatasetTests
 {
     private const string Folder = "rest-mlflow3-datasets";
 
-    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName)
-    {
-        var fixture = RestFixture.Load(Folder, caseName);
-        var server = FixtureServer.Start().Answer(fixture);
-        return (server, server.CreateClient(), fixture);
-    }
+    private static (FixtureServer Server, MlflowClient Client, RestFixture Fixture) Serve(string caseName) => FixtureServer.Serve(Folder, caseName);
 
 
     private static WireMock.Logging.ILogEntry Sent(FixtureServer server, RestFixture fixture)
