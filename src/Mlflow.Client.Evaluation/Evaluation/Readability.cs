@@ -5,11 +5,11 @@ namespace Mlflow.Client.Evaluation;
 /// <summary>
 /// The readability grades MLflow's text evaluator reports (<c>flesch_kincaid_grade_level/v1</c>,
 /// <c>ari_grade_level/v1</c>: <c>textstat.flesch_kincaid_grade</c> and <c>textstat.automated_readability_index</c> of
-/// each prediction), computed as <b>textstat 0.7.3 and 0.7.4</b> compute them (the versions MLflow 2.12 installed with
-/// <c>pip install textstat</c>; both run the same code for these), syllables included: they are counted with Pyphen's
-/// <c>en_US</c> hyphenation dictionary (<c>hyph_en_US.dic</c> of Pyphen 0.15.0, embedded in this package), as textstat
-/// does. Checked value for value against textstat 0.7.4 with Pyphen 0.15.0 on 65 texts and 3,409 words
-/// (<c>tests/Fixtures/textstat</c>).
+/// each prediction), computed as <b>textstat 0.7.4</b> computes them (January 2024, what <c>pip install textstat</c>
+/// gave MLflow 2.12, which does not pin it; 0.7.3 runs the same code for these), syllables included: they are counted
+/// with Pyphen's <c>en_US</c> hyphenation dictionary (<c>hyph_en_US.dic</c> of Pyphen 0.15.0, embedded in this
+/// package), as textstat does. Checked value for value against textstat 0.7.4 with Pyphen 0.15.0 on 65 texts and
+/// 3,409 words (<c>tests/Fixtures/textstat</c>).
 /// </summary>
 /// <remarks>
 /// <para>Text is taken as Python takes it: a sequence of code points (an emoji is one character, not two), with
@@ -105,66 +105,47 @@ public static class Readability
     private static int CharacterCount(Rune[] runes) => runes.Count(r => !PythonText.IsWhiteSpace(r));
 
     /// <summary>
-    /// <c>re.findall(r'\b[^.!?]+[.!?]*', text)</c>: from each word boundary before a character other than <c>. ! ?</c>,
-    /// a piece through the next run of them; the search goes on where a piece ends. Pieces of two words or fewer do not count.
+    /// textstat's <c>re.findall(r'\b[^.!?]+[.!?]*', text)</c>, less the pieces of two words or fewer. Each piece is a
+    /// stretch between runs of <c>. ! ?</c> (with the run that ends it); the <c>\b</c> only moves a piece's start past
+    /// leading characters that are not word characters, or drops a stretch that has none, which changes no word count, so
+    /// the stretches are counted directly.
     /// </summary>
     private static int SentenceCount(Rune[] runes)
     {
-        var pieces = 0;
-        var ignored = 0;
-        var pos = 0;
-        while (pos < runes.Length)
+        var counted = 0;
+        var start = 0;
+        for (var i = 0; i <= runes.Length; i++)
         {
-            if (IsTerminator(runes[pos]) || (pos > 0 && PythonText.IsWordCharacter(runes[pos - 1])) == PythonText.IsWordCharacter(runes[pos]))
+            if (i < runes.Length && !IsTerminator(runes[i]))
             {
-                pos++;
                 continue;
             }
 
-            var end = pos;
-            while (end < runes.Length && !IsTerminator(runes[end]))
+            if (LexiconCount(runes, start, i) > 2)
             {
-                end++;
+                counted++;
             }
 
-            while (end < runes.Length && IsTerminator(runes[end]))
-            {
-                end++;
-            }
-
-            pieces++;
-            if (LexiconCount(runes, pos, end) <= 2)
-            {
-                ignored++;
-            }
-
-            pos = end;
+            start = i + 1;
         }
 
-        return Math.Max(1, pieces - ignored);
+        return Math.Max(1, counted);
     }
 
     /// <summary><c>len(re.sub(r"[^\w\s]", "", text).split())</c>: whitespace-separated pieces with at least one word character.</summary>
     private static int LexiconCount(Rune[] runes, int start, int end)
     {
         var words = 0;
-        var inPiece = false;
         var pieceHasWord = false;
         for (var i = start; i <= end; i++)
         {
             if (i == end || PythonText.IsWhiteSpace(runes[i]))
             {
-                if (inPiece && pieceHasWord)
-                {
-                    words++;
-                }
-
-                inPiece = false;
+                words += pieceHasWord ? 1 : 0;
                 pieceHasWord = false;
             }
             else
             {
-                inPiece = true;
                 pieceHasWord |= PythonText.IsWordCharacter(runes[i]);
             }
         }

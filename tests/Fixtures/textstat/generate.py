@@ -144,8 +144,8 @@ SYNTHETIC_DIC = "\n".join([
     "a1b",
     "a3b",
     "b0c0",
-    "c1d",
-    "c0d",
+    "g1h",
+    "g0h",
     ".ab4c",
     "^^e91t",
     "ff1f/f=f,1,1",
@@ -157,7 +157,7 @@ SYNTHETIC_DIC = "\n".join([
 ])
 SYNTHETIC_WORDS = [
     "abc", "ab", "bab", "abab", "cabbage", "\u00e9t\u00e9", "ffff", "staff", "xy", "axyb", "\u00fcn\u00fcn",
-    "dd", "odd", "c", "ccc", "ABC", "a", "", "acdc", "cdcd",
+    "dd", "odd", "c", "ccc", "ABC", "a", "", "agha", "ghgh",
 ]
 
 
