@@ -69,6 +69,51 @@ internal static class PythonText
     /// <summary>Python's <c>str.isspace()</c> for one character: .NET's white space and the separators U+001C–U+001F.</summary>
     public static bool IsWhiteSpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
 
+    /// <summary>Python's <c>str.isspace()</c> (and <c>\s</c> of its <c>re</c>) for one code point.</summary>
+    public static bool IsWhiteSpace(Rune r) => r.IsBmp && IsWhiteSpace((char)r.Value);
+
+    /// <summary>
+    /// <c>\w</c> of Python's <c>re</c> on a <c>str</c>: a letter (<c>isalpha</c>: Lu, Ll, Lt, Lm, Lo), a character with a
+    /// numeric value (<c>isdecimal</c>, <c>isdigit</c>, <c>isnumeric</c>: <c>²</c>, <c>½</c>, <c>Ⅻ</c> too) or <c>_</c>.
+    /// .NET's <c>\w</c> differs: it also takes combining marks (Mn) and connector punctuation, and no No/Nl numbers.
+    /// </summary>
+    public static bool IsWordCharacter(Rune r) => r.Value == '_' || Rune.IsLetter(r) || Rune.GetNumericValue(r) != -1;
+
+    /// <summary>Python's <c>re.sub(r"[^\w\s]", "", text)</c>: every code point that is neither a word character nor white space removed.</summary>
+    public static string RemovePunctuation(string text)
+    {
+        StringBuilder? sb = null;
+        var index = 0;
+        foreach (var r in text.EnumerateRunes())
+        {
+            var keep = IsWordCharacter(r) || IsWhiteSpace(r);
+            if (!keep && sb is null)
+            {
+                sb = new StringBuilder(text.Length).Append(text, 0, index);
+            }
+            else if (keep && sb is not null)
+            {
+                sb.Append(text, index, r.Utf16SequenceLength);
+            }
+
+            index += r.Utf16SequenceLength;
+        }
+
+        return sb?.ToString() ?? text;
+    }
+
+    /// <summary>Python's <c>len(text)</c>: code points, an emoji or another character outside the BMP counting once.</summary>
+    public static int Length(string text)
+    {
+        var n = 0;
+        foreach (var _ in text.EnumerateRunes())
+        {
+            n++;
+        }
+
+        return n;
+    }
+
     /// <summary>Unicode's Final_Sigma condition as Python applies it: a cased letter before (case-ignorable ones skipped), none after.</summary>
     private static bool IsFinalSigma(string text, int index)
     {

@@ -53,7 +53,7 @@ public sealed class PackagedInstallTests
         var src = Path.Combine(root, "src");
         var files = Directory.GetFiles(src, "*", SearchOption.AllDirectories)
             .Where(f => !f[src.Length..].Contains(bin, StringComparison.Ordinal) && !f[src.Length..].Contains(obj, StringComparison.Ordinal))
-            .Concat(new[] { "Directory.Build.props", "Directory.Packages.props", "README.md" }.Select(f => Path.Combine(root, f)));
+            .Concat(new[] { "Directory.Build.props", "Directory.Packages.props", "README.md", "THIRD-PARTY-NOTICES.md" }.Select(f => Path.Combine(root, f)));
         var newest = files.Max(File.GetLastWriteTimeUtc);
         return "0.1.0-dev." + newest.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
     }

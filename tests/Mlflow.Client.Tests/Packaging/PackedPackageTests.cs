@@ -143,7 +143,7 @@ public sealed class PackedPackageTests
         }
     }
 
-    /// <summary>The package, its symbols, the README and the licence, the assembly and its XML docs for both frameworks.</summary>
+    /// <summary>The package, its symbols, the README and the licence (and the evaluation package's third-party notices), the assembly and its XML docs for both frameworks.</summary>
     private static void AssertPackageContents(string feed, string package, string version)
     {
         var nupkg = Path.Combine(feed, $"{package}.{version}.nupkg");
@@ -154,6 +154,12 @@ public sealed class PackedPackageTests
         {
             var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
             Assert.That(entries, Does.Contain("README.md"), package);
+            if (package == "Mlflow.Client.Evaluation")
+            {
+                // it embeds Pyphen's hyph_en_US.dic (Readability's syllables): its licence travels with it
+                Assert.That(entries, Does.Contain("THIRD-PARTY-NOTICES.md"), package);
+            }
+
             foreach (var framework in new[] { "net8.0", "net10.0" })
             {
                 Assert.That(entries, Does.Contain($"lib/{framework}/{package}.dll").And.Contain($"lib/{framework}/{package}.xml"), package);
