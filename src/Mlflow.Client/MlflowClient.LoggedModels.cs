@@ -33,7 +33,7 @@ public partial class MlflowClient
         return response.Model ?? throw new MlflowException("logged-models create answered without a model.");
     }
 
-    /// <summary>Gets a logged model with its params, tags and linked metrics (<c>GET logged-models/{model_id}</c>; MLflow 3 servers).</summary>
+    /// <summary>Gets a logged model with its params, tags and linked metrics (<c>GET logged-models/{model_id}</c>; MLflow 3 servers, or the local store's <c>models/m-…</c>).</summary>
     /// <param name="modelId">The model id (<c>m-…</c>).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The model.</returns>
@@ -41,6 +41,11 @@ public partial class MlflowClient
     public virtual async Task<LoggedModel> GetLoggedModelAsync(string modelId, CancellationToken cancellationToken = default)
     {
         Require(modelId, nameof(modelId));
+        if (_local is { } local)
+        {
+            return local.Store.GetLoggedModel(modelId);
+        }
+
         var response = await LoggedModelCallAsync(() => _tracking.GetLoggedModelAsync(modelId, cancellationToken), cancellationToken).ConfigureAwait(false);
         return response.Model ?? throw new MlflowException("logged-models get answered without a model.");
     }
@@ -78,7 +83,10 @@ public partial class MlflowClient
             _logger);
     }
 
-    /// <summary>Searches logged models, one page (<c>POST logged-models/search</c>; MLflow 3 servers).</summary>
+    /// <summary>
+    /// Searches logged models, one page (<c>POST logged-models/search</c>; MLflow 3 servers). On a local store it lists the
+    /// experiments' models, newest first, without a filter, datasets or order (which throw <see cref="NotSupportedException"/> there).
+    /// </summary>
     /// <param name="experimentIds">The experiments to search (at least one).</param>
     /// <param name="options">Filter, datasets, order and page size.</param>
     /// <param name="pageToken">The token of the page to read; <see langword="null"/> for the first.</param>
@@ -94,6 +102,11 @@ public partial class MlflowClient
         }
 
         options ??= new LoggedModelSearchOptions();
+        if (_local is { } local)
+        {
+            return Store.LocalLoggedModelSearch.Page(local.Store, ids, options, pageToken);
+        }
+
         var request = new SearchLoggedModelsRequest(
             ids,
             NullIfEmpty(options.Filter),

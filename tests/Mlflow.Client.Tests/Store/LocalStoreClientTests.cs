@@ -140,4 +140,35 @@ internal sealed class LocalStoreClientTests
             Environment.SetEnvironmentVariable(MlflowEnvironmentVariables.TrackingDir, beforeDir);
         }
     }
+
+    [Test]
+    public async Task Logged_models_of_the_local_store_are_read_and_listed_newest_first_and_a_filter_is_refused_not_ignored()
+    {
+        string experimentId;
+        LoggedModelInfo first, second;
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = _root, ExperimentName = "local-models" }))
+        {
+            await using var run = tracker.StartRun("trainer");
+            experimentId = run.ExperimentId;
+            first = run.LogModel("first", Artifacts.RunTablesModelsTests.TinyOnnx, new MlflowModelOptions { Params = new Dictionary<string, string> { ["depth"] = "4" } });
+            await Task.Delay(5); // distinct creation times
+            second = run.LogModel("second", Artifacts.RunTablesModelsTests.TinyOnnx);
+        }
+
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = _root });
+        var model = await client.GetLoggedModelAsync(first.ModelId!);
+        Assert.That((model.Info.Name, model.Info.Status, model.Info.ExperimentId), Is.EqualTo(("first", LoggedModelStatus.Ready, experimentId)));
+        Assert.That(model.Data.Params.Single(p => p.Key == "depth").Value, Is.EqualTo("4"));
+        Assert.That(async () => await client.GetLoggedModelAsync("m-00000000000000000000000000000000"),
+            Throws.InstanceOf<MlflowException>().With.Property(nameof(MlflowException.ErrorCode)).EqualTo(MlflowErrorCode.ResourceDoesNotExist));
+
+        var page1 = await client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { MaxResults = 1 });
+        Assert.That(page1.Items.Select(m => m.Info.ModelId), Is.EqualTo(new[] { second.ModelId }), "newest first, as the server orders by default");
+        var page2 = await client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { MaxResults = 1 }, page1.NextPageToken);
+        Assert.That(page2.Items.Select(m => m.Info.ModelId), Is.EqualTo(new[] { first.ModelId }));
+        Assert.That(page2.NextPageToken, Is.Null);
+
+        Assert.That(async () => await client.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions { Filter = "name = 'first'" }),
+            Throws.InstanceOf<NotSupportedException>().With.Message.Contains("filter").And.Message.Contains(_root));
+    }
 }
