@@ -115,7 +115,10 @@ public sealed class ScorerInput
     /// <summary>The clock the judge spans are timed with.</summary>
     internal TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>The judges' chat calls made while scoring this record, as CHAT_MODEL spans (recorded on its trace).</summary>
+    /// <summary>
+    /// The judges' chat calls made while scoring this record, as CHAT_MODEL spans. They are not put on the record's trace:
+    /// MLflow 3.11.1's evaluate scores outside the application's trace (and traces scorers, when asked, as traces of their own).
+    /// </summary>
     internal IReadOnlyList<TraceSpan> JudgeSpans
     {
         get
