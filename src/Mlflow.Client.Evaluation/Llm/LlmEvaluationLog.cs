@@ -25,4 +25,7 @@ internal static partial class LlmEvaluationLog
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Trace {TraceId}: {Count} spans the application emitted were left out (more than {Max} per record)")]
     public static partial void SpansOverLimit(ILogger logger, string traceId, int count, int max);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "The trace of scorer {Scorer} was not logged (its feedback is kept): {Reason}")]
+    public static partial void ScorerTraceNotLogged(ILogger logger, string scorer, string reason);
 }

@@ -183,7 +183,9 @@ internal static class LlmEvaluator
         var feedback = new List<Feedback>(context.Scorers.Count);
         foreach (var scorer in context.Scorers)
         {
-            feedback.Add(await ScoreAsync(scorer, input, context.Logger, cancellationToken).ConfigureAwait(false));
+            feedback.Add(context.Options.TraceScorers && !context.TracesUnsupported
+                ? await ScorerTraces.ScoreAsync(context.Capture, context.Recorder, scorer, input, traced => ScoreAsync(scorer, traced, context.Logger, cancellationToken), context.Logger, cancellationToken).ConfigureAwait(false)
+                : await ScoreAsync(scorer, input, context.Logger, cancellationToken).ConfigureAwait(false));
         }
 
         string? traceId = null;

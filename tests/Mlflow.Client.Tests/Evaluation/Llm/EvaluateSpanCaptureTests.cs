@@ -158,6 +158,45 @@ public class EvaluateSpanCaptureTests
     }
 
     [Test]
+    public async Task With_TraceScorers_each_scorer_call_is_a_trace_of_its_own_tagged_and_named_in_the_feedback()
+    {
+        using var chat = new RendezvousChatClient(1, q => q.Replace("question", "answer", StringComparison.Ordinal)).AsBuilder().UseOpenTelemetry().Build();
+        var judge = ScriptedChatClient.Always("{\"rationale\": \"ok\", \"result\": \"yes\"}");
+        string runId;
+        LlmEvaluationResult result;
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = _dir.Path, ExperimentName = "capture" }))
+        {
+            await using var run = tracker.StartRun("eval");
+            runId = run.RunId;
+            result = await run.EvaluateAsync(
+                EvaluationDataset.FromRecords(Questions().Records.Take(2).ToList()),
+                App(chat),
+                [Scorers.ExactMatch(), Judges.Correctness(judge)],
+                new LlmEvaluationOptions { TraceScorers = true, MaxConcurrency = 2 });
+        }
+
+        using var store = new LocalFileStore(_dir.Path);
+        Assert.That(store.ListRunTraceIds(runId), Has.Count.EqualTo(2 + (2 * 2)), "a trace per record and one per scorer call, all in the run");
+        foreach (var row in result.Rows)
+        {
+            var record = await store.GetTraceAsync(row.TraceId!, CancellationToken.None);
+            Assert.That(record.Spans.Select(s => s.SpanType), Is.EquivalentTo(new[] { SpanType.Chain, SpanType.Chain, SpanType.ChatModel }), "the record's trace holds the application only");
+            foreach (var scorer in new[] { "exact_match", "correctness" })
+            {
+                var scorerTraceId = row.Find(scorer)!.Metadata["mlflow.assessment.scorerTraceId"];
+                var scorerTrace = await store.GetTraceAsync(scorerTraceId, CancellationToken.None);
+                Assert.That(scorerTrace.Info.Tags["mlflow.trace.sourceScorer"], Is.EqualTo(scorer));
+                var root = scorerTrace.Spans.Single(s => s.ParentSpanId is null);
+                Assert.That((root.Name, root.SpanType), Is.EqualTo((scorer, SpanType.Evaluator)));
+                Assert.That(root.Inputs!["inputs"]!["question"]!.GetValue<string>(), Is.EqualTo($"question {row.Index}"));
+                var judged = scorerTrace.Spans.Where(s => s.ParentSpanId is not null).ToList();
+                Assert.That(judged.Select(s => (s.SpanType, s.ParentSpanId)), Is.EqualTo(scorer == "correctness" ? new[] { (SpanType.ChatModel, (string?)root.SpanId) } : []));
+                Assert.That(record.Info.Assessments.Single(a => a.Name == scorer).Metadata["mlflow.assessment.scorerTraceId"], Is.EqualTo(scorerTraceId));
+            }
+        }
+    }
+
+    [Test]
     public void The_current_activity_of_the_caller_is_not_the_records_parent_and_is_current_again_after()
     {
         using var recorder = new ActivityRecorder("caller");
