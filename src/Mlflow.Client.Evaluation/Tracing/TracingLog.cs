@@ -26,6 +26,6 @@ internal static partial class TracingLog
     [LoggerMessage(EventId = 2007, Level = LogLevel.Debug, Message = "Trace {TraceId} is kept in the local store {Directory} with its run, until it is sent")]
     public static partial void TraceKept(ILogger logger, string traceId, string directory);
 
-    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Trace {TraceId} could not be sent to MLflow ({Destination}) and is lost: {Reason}. Only a trace of a tracker's run is kept offline (MlflowTrackerOptions.Offline) and sent later")]
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Trace {TraceId} could not be sent to MLflow ({Destination}) and is lost: {Reason}. Only a trace of a tracker's active run is kept offline (MlflowTrackerOptions.Offline) and sent later")]
     public static partial void TraceLost(ILogger logger, string traceId, string destination, string reason);
 }
