@@ -109,13 +109,17 @@ public sealed class ScorerInput
         }
     }
 
-    /// <summary>The span the judges' calls are recorded under (the root of the record's trace), once there is one.</summary>
+    /// <summary>The span the judges' calls are recorded under: the root of the scorer's own trace, when scorers are traced.</summary>
     internal string? ParentSpanId { get; init; }
 
     /// <summary>The clock the judge spans are timed with.</summary>
     internal TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>The judges' chat calls made while scoring this record, as CHAT_MODEL spans (recorded on its trace).</summary>
+    /// <summary>
+    /// The judges' chat calls made while scoring this record, as CHAT_MODEL spans. They are never put on the record's
+    /// trace (MLflow 3.11.1's evaluate scores outside the application's trace); with
+    /// <see cref="LlmEvaluationOptions.TraceScorers"/> they go on the scorer's own trace.
+    /// </summary>
     internal IReadOnlyList<TraceSpan> JudgeSpans
     {
         get
@@ -126,6 +130,10 @@ public sealed class ScorerInput
             }
         }
     }
+
+    /// <summary>The same record for one scorer's own trace: judge spans recorded under <paramref name="parentSpanId"/>, apart from the other scorers'.</summary>
+    internal ScorerInput ForScorerTrace(string parentSpanId)
+        => new(Inputs, Outputs, Expectations, Spans, Duration) { Error = Error, ParentSpanId = parentSpanId, Clock = Clock };
 
     internal void AddJudgeSpan(TraceSpan span)
     {

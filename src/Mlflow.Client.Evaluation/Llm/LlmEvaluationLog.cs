@@ -19,4 +19,13 @@ internal static partial class LlmEvaluationLog
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Debug, Message = "Scorer {Scorer} failed.")]
     public static partial void ScorerFailed(ILogger logger, string scorer, Exception exception);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "Trace {TraceId}: the span {Name} the application emitted could not be converted and is left out: {Reason}")]
+    public static partial void SpanNotConverted(ILogger logger, string traceId, string name, string reason);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Trace {TraceId}: {Count} spans the application emitted were left out (more than {Max} per record)")]
+    public static partial void SpansOverLimit(ILogger logger, string traceId, int count, int max);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "The trace of scorer {Scorer} was not logged (its feedback is kept): {Reason}")]
+    public static partial void ScorerTraceNotLogged(ILogger logger, string scorer, string reason);
 }

@@ -23,6 +23,22 @@ public sealed record LlmEvaluationOptions
     /// <summary>Receives warnings (an assessment the server refused, traces not kept) and debug messages; none when <see langword="null"/>.</summary>
     public ILogger? Logger { get; init; }
 
+    /// <summary>
+    /// The activity sources whose spans, started while the application answers a record, nest in the record's trace:
+    /// exact names, or a prefix ending with <c>*</c>. By default Microsoft.Extensions.AI's and Semantic Kernel's (as
+    /// <see cref="Mlflow.Client.Tracing.MlflowTracingOptions.Sources"/>); manual spans (<see cref="Mlflow.Client.Tracing.MlflowSpan"/>) are always captured.
+    /// </summary>
+    public IReadOnlyList<string> TraceSources { get; init; } = [Mlflow.Client.Tracing.MlflowTracingOptions.MicrosoftExtensionsAISource, Mlflow.Client.Tracing.MlflowTracingOptions.SemanticKernelSources];
+
+    /// <summary>
+    /// Whether each scorer's call on a record becomes a trace of its own in the run, as MLflow's
+    /// <c>MLFLOW_GENAI_EVAL_ENABLE_SCORER_TRACING</c>: an EVALUATOR root named after the scorer with the judge's chat call
+    /// under it, tagged <c>mlflow.trace.sourceScorer</c>, its id in the feedback's metadata
+    /// (<c>mlflow.assessment.scorerTraceId</c>). Default <see langword="false"/>, as MLflow: scorers are not traced. Either
+    /// way they never appear in the record's trace.
+    /// </summary>
+    public bool TraceScorers { get; init; }
+
     /// <summary>The clock that times the spans.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -23,8 +23,9 @@ public sealed class LlmEvaluationResult
     public IReadOnlyDictionary<string, double> Metrics { get; }
 
     /// <summary>
-    /// Whether each record's trace (with its assessments) went to the tracking server; <see langword="false"/> on a local
-    /// store or for a run started offline, where the per-record table is the run artifact <c>eval_results_table.json</c> instead.
+    /// Whether each record's trace (with its assessments) was kept: on the tracking server, in the local store, or in the
+    /// run's offline copy (sent with the run later); <see langword="false"/> where traces cannot be kept (an MLflow 2
+    /// server, the in-memory store), where the per-record table is the run artifact <c>eval_results_table.json</c> instead.
     /// </summary>
     public bool TracesLogged { get; }
 
@@ -90,7 +91,7 @@ public sealed record LlmEvaluationRow
     /// <summary>What the application answered; <see langword="null"/> when it failed.</summary>
     public JsonNode? Outputs { get; init; }
 
-    /// <summary>The record's trace on the server (<c>tr-…</c>); <see langword="null"/> when traces were not kept.</summary>
+    /// <summary>The record's trace (<c>tr-…</c>, the same id once an offline copy is sent); <see langword="null"/> when traces were not kept.</summary>
     public string? TraceId { get; init; }
 
     /// <summary>How long the application took.</summary>

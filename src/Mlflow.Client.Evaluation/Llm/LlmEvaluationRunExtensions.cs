@@ -8,11 +8,18 @@ namespace Mlflow.Client.Evaluation.Llm;
 /// expectations become assessments on that trace, and the aggregates per scorer (<c>&lt;name&gt;/mean</c>...) go onto the run.
 /// </summary>
 /// <remarks>
-/// Also logged on the run: the tag <c>mlflow.runType</c> = <c>genai_evaluate</c> and the dataset as a run input. The
-/// traces need an MLflow 3 tracking server; on a local store (or for a run started offline) the evaluation still runs,
-/// logs the metrics, and keeps the per-record table as the run artifact <c>eval_results_table.json</c> instead of traces
-/// (<see cref="LlmEvaluationResult.TracesLogged"/> says which). A failing application call is recorded for its record
-/// (its trace has state ERROR) and the evaluation goes on; so does a failing scorer or judge (feedback with an error).
+/// Also logged on the run: the tag <c>mlflow.runType</c> = <c>genai_evaluate</c> and the dataset as a run input. Each
+/// record's call runs under the root span of its own trace: the spans the application emits inside <c>predict</c>
+/// (an <c>IChatClient</c> with <c>UseOpenTelemetry()</c>, Semantic Kernel with its GenAI telemetry switched on,
+/// <see cref="Mlflow.Client.Tracing.MlflowSpan"/>; <see cref="LlmEvaluationOptions.TraceSources"/>) nest in that trace
+/// with their types, messages and token usage, whatever the concurrency. The scorers and judges run outside it, as in
+/// MLflow. The traces need an MLflow 3 tracking server or a local store (MLflow 3's file layout); while the run is
+/// offline, or when the server cannot take a trace, the trace and its assessments are kept in the run's offline copy and
+/// sent with the run (by the tracker when the server answers, else by <c>mlflow-sync</c>). Where traces cannot be kept
+/// (an MLflow 2 server, the in-memory store) the evaluation still runs, logs the metrics, and keeps the per-record table
+/// as the run artifact <c>eval_results_table.json</c> instead (<see cref="LlmEvaluationResult.TracesLogged"/> says
+/// which). A failing application call is recorded for its record (its trace has state ERROR) and the evaluation goes
+/// on; so does a failing scorer or judge (feedback with an error).
 /// </remarks>
 public static class LlmEvaluationRunExtensions
 {
@@ -29,7 +36,7 @@ public static class LlmEvaluationRunExtensions
     {
         ArgumentNullException.ThrowIfNull(run);
         var store = run.Tracker.SearchStore;
-        return LlmEvaluator.RunAsync(run, dataset, predict, scorers, options, store, new StoreTraceRecorder(store), cancellationToken);
+        return LlmEvaluator.RunAsync(run, dataset, predict, scorers, options, store, new RunTraceRecorder(run), cancellationToken);
     }
 
     /// <inheritdoc cref="EvaluateAsync(ActiveRun, EvaluationDataset, Func{IReadOnlyDictionary{string, JsonNode?}, CancellationToken, Task{Prediction}}, IEnumerable{IScorer}, LlmEvaluationOptions?, CancellationToken)"/>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,6 +39,11 @@ internal static class LlmEvaluator
         }
 
         ArgumentException.ThrowIfNullOrEmpty(options.TraceName, nameof(options));
+        if (options.TraceSources is null || options.TraceSources.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("LlmEvaluationOptions.TraceSources is null or names an empty activity source.", nameof(options));
+        }
+
         var list = scorers.ToList();
         if (list.Any(s => s is null))
         {
@@ -56,10 +62,10 @@ internal static class LlmEvaluator
 
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(recorder);
-        var traceRunId = run.IsOffline ? null : run.ServerRunId;
-        var context = new RecordContext(run.ExperimentId, traceRunId, store, recorder, list, options, logger, SystemTags.ResolveUser(null));
         var rows = new LlmEvaluationRow[dataset.Records.Count];
         var done = 0;
+        using var capture = new RecordSpanCapture(options.TraceSources, logger);
+        var context = new RecordContext(recorder, capture, list, options, logger, SystemTags.ResolveUser(null));
         using (var gate = new SemaphoreSlim(options.MaxConcurrency))
         {
             var tasks = dataset.Records.Select(async (record, index) =>
@@ -79,10 +85,11 @@ internal static class LlmEvaluator
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
 
-        var tracesLogged = traceRunId is not null && !context.TracesUnsupported && rows.All(r => r.TraceId is not null);
-        if (traceRunId is not null && store.ServerClient is { } client)
+        var tracesLogged = !context.TracesUnsupported && rows.All(r => r.TraceId is not null);
+        if (run.ServerRunId is { } serverRunId && store.ServerClient is { } client)
         {
-            await LinkAsync(client, traceRunId, rows.Where(r => r.TraceId is not null).Select(r => r.TraceId!).ToList(), logger, cancellationToken).ConfigureAwait(false);
+            // Traces kept in the run's offline copy are linked by the run named in their metadata when they are pushed.
+            await LinkAsync(client, serverRunId, context.OnServer.ToList(), logger, cancellationToken).ConfigureAwait(false);
         }
 
         var metrics = Aggregate(rows, list);
@@ -97,13 +104,9 @@ internal static class LlmEvaluator
             await run.LogTableAsync(result.ToTable(), EvaluationResult.TableArtifactFile, cancellationToken).ConfigureAwait(false);
         }
 
-        if (traceRunId is null || context.TracesUnsupported)
+        if (context.TracesUnsupported)
         {
-            LlmEvaluationLog.NoTraces(
-                logger,
-                run.RunId,
-                context.TracesUnsupported ? "the tracker's store keeps no traces (a local store, today)" : "the run is not on the tracking server",
-                EvaluationResult.TableArtifactFile);
+            LlmEvaluationLog.NoTraces(logger, run.RunId, "the tracker's store keeps no traces", EvaluationResult.TableArtifactFile);
         }
 
         return result;
@@ -144,11 +147,15 @@ internal static class LlmEvaluator
     private static async Task<LlmEvaluationRow> EvaluateRecordAsync(RecordContext context, int index, EvaluationRecord record, Func<IReadOnlyDictionary<string, JsonNode?>, CancellationToken, Task<Prediction>> predict, CancellationToken cancellationToken)
     {
         var clock = context.Options.TimeProvider;
-        var rootSpanId = TraceIds.NewSpanId();
-        var started = clock.GetUtcNow();
-        var timestamp = clock.GetTimestamp();
         Prediction? prediction = null;
         Exception? failure = null;
+        IReadOnlyList<TraceSpan> captured;
+        // The application answers under the record's root activity: what it traces (chat clients, Semantic Kernel,
+        // manual spans) nests in the record's trace. The scorers run after the root ended, outside that trace, as
+        // MLflow 3.11.1's evaluate scores outside the predict trace.
+        var recording = context.Capture.Start(context.Options.TraceName);
+        var started = clock.GetUtcNow();
+        var timestamp = clock.GetTimestamp();
         try
         {
             prediction = await predict(record.Inputs, cancellationToken).ConfigureAwait(false) ?? Prediction.FromJsonNode(null);
@@ -157,34 +164,41 @@ internal static class LlmEvaluator
         {
             failure = ex;
         }
+        finally
+        {
+            captured = recording.Stop();
+        }
 
         var duration = clock.GetElapsedTime(timestamp);
         var ended = clock.GetUtcNow();
+        var rootSpanId = recording.RootSpanId;
         var error = failure is null ? null : $"The application failed for record {index}: {failure.GetType().Name}: {failure.Message}";
-        var appSpans = ApplicationSpans(prediction, rootSpanId, started, ended, record);
+        var appSpans = ApplicationSpans(prediction, captured, rootSpanId, started, ended, record);
         var input = new ScorerInput(record.Inputs, prediction?.Outputs, record.Expectations, appSpans, duration)
         {
             Error = error,
-            ParentSpanId = rootSpanId,
             Clock = clock,
         };
 
         var feedback = new List<Feedback>(context.Scorers.Count);
         foreach (var scorer in context.Scorers)
         {
-            feedback.Add(await ScoreAsync(scorer, input, context.Logger, cancellationToken).ConfigureAwait(false));
+            feedback.Add(context.Options.TraceScorers && !context.TracesUnsupported
+                ? await ScorerTraces.ScoreAsync(context.Capture, context.Recorder, scorer, input, traced => ScoreAsync(scorer, traced, context.Logger, cancellationToken), context.Logger, cancellationToken).ConfigureAwait(false)
+                : await ScoreAsync(scorer, input, context.Logger, cancellationToken).ConfigureAwait(false));
         }
 
         string? traceId = null;
-        if (context.TraceRunId is { } runId && !context.TracesUnsupported)
+        if (!context.TracesUnsupported)
         {
             var root = RootSpan(context.Options.TraceName, rootSpanId, started, ended, record, prediction, failure);
             var spans = new List<TraceSpan> { root };
             spans.AddRange(appSpans);
-            spans.AddRange(input.JudgeSpans);
+            RunTrace? trace = null;
             try
             {
-                traceId = await context.Recorder.RecordAsync(new RecordTrace(TraceIds.NewTraceId(), context.ExperimentId, runId, spans, record.Tags), cancellationToken).ConfigureAwait(false);
+                trace = await context.Recorder.RecordAsync(new RecordTrace(recording.TraceId, spans, record.Tags), cancellationToken).ConfigureAwait(false);
+                traceId = trace.Info.TraceId;
             }
             catch (NotSupportedException)
             {
@@ -195,9 +209,14 @@ internal static class LlmEvaluator
                 LlmEvaluationLog.TraceNotLogged(context.Logger, index, ex.Message, ex);
             }
 
-            if (traceId is not null)
+            if (trace is not null)
             {
-                await LogAssessmentsAsync(context, traceId, runId, rootSpanId, record, feedback, cancellationToken).ConfigureAwait(false);
+                if (!trace.KeptOffline)
+                {
+                    context.OnServer.Enqueue(trace.Info.TraceId);
+                }
+
+                await LogAssessmentsAsync(context, trace, rootSpanId, record, feedback, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -228,10 +247,12 @@ internal static class LlmEvaluator
         }
     }
 
-    private static async Task LogAssessmentsAsync(RecordContext context, string traceId, string runId, string rootSpanId, EvaluationRecord record, List<Feedback> feedback, CancellationToken cancellationToken)
+    private static async Task LogAssessmentsAsync(RecordContext context, RunTrace trace, string rootSpanId, EvaluationRecord record, List<Feedback> feedback, CancellationToken cancellationToken)
     {
         // A feedback with neither a value nor an error (a scorer with nothing to say: no token usage reported, a custom
         // scorer returning null) is no assessment MLflow can hold; it stays in the result table only.
+        var traceId = trace.Info.TraceId;
+        var runId = trace.RunId; // the run as the trace's store knows it (the local run id in an offline copy; the sync re-points it)
         var assessments = feedback.Where(f => f.Value is not null || f.Error is not null).Select(f => f.ToAssessment(traceId, runId, rootSpanId)).ToList();
         assessments.AddRange(record.Expectations
             .Where(e => e.Value is not null)
@@ -240,7 +261,7 @@ internal static class LlmEvaluator
         {
             try
             {
-                await context.Store.CreateAssessmentAsync(assessment, cancellationToken).ConfigureAwait(false);
+                await context.Recorder.LogAssessmentAsync(trace, assessment, cancellationToken).ConfigureAwait(false);
             }
             catch (MlflowException ex)
             {
@@ -266,21 +287,27 @@ internal static class LlmEvaluator
         }
     }
 
-    private static List<TraceSpan> ApplicationSpans(Prediction? prediction, string rootSpanId, DateTimeOffset started, DateTimeOffset ended, EvaluationRecord record)
+    /// <summary>
+    /// The spans below the record's root: the retrieved context as a RETRIEVER span, the spans the application reported
+    /// (without a parent: under the root) and those captured while it answered. A span whose parent is not in the trace
+    /// goes under the root.
+    /// </summary>
+    private static List<TraceSpan> ApplicationSpans(Prediction? prediction, IReadOnlyList<TraceSpan> captured, string rootSpanId, DateTimeOffset started, DateTimeOffset ended, EvaluationRecord record)
     {
         var spans = new List<TraceSpan>();
-        if (prediction is null)
-        {
-            return spans;
-        }
-
-        if (prediction.RetrievedContext is { Count: > 0 } context)
+        if (prediction?.RetrievedContext is { Count: > 0 } context)
         {
             spans.Add(RetrievedDocuments.Span(context, rootSpanId, LlmJudge.UnixNanos(started), LlmJudge.UnixNanos(ended), InputsObject(record)));
         }
 
-        spans.AddRange(prediction.Spans.Select(s => s.ParentSpanId is null ? s with { ParentSpanId = rootSpanId } : s));
-        return spans;
+        if (prediction is not null)
+        {
+            spans.AddRange(prediction.Spans.Select(s => s.ParentSpanId is null ? s with { ParentSpanId = rootSpanId } : s));
+        }
+
+        spans.AddRange(captured);
+        var ids = spans.Select(s => s.SpanId).Append(rootSpanId).ToHashSet(StringComparer.Ordinal);
+        return spans.Select(s => s.ParentSpanId is { } parent && !ids.Contains(parent) ? s with { ParentSpanId = rootSpanId } : s).ToList();
     }
 
     private static TraceSpan RootSpan(string name, string spanId, DateTimeOffset started, DateTimeOffset ended, EvaluationRecord record, Prediction? prediction, Exception? failure)
@@ -322,10 +349,8 @@ internal static class LlmEvaluator
     }
 
     private sealed record RecordContext(
-        string ExperimentId,
-        string? TraceRunId,
-        Store.ITrackingStore Store,
         ITraceRecorder Recorder,
+        RecordSpanCapture Capture,
         IReadOnlyList<IScorer> Scorers,
         LlmEvaluationOptions Options,
         ILogger Logger,
@@ -333,5 +358,8 @@ internal static class LlmEvaluator
     {
         /// <summary>Set once the store said it keeps no traces: the other records do not try again.</summary>
         public volatile bool TracesUnsupported;
+
+        /// <summary>The traces logged to the server (not kept offline): linked to the run at the end.</summary>
+        public ConcurrentQueue<string> OnServer { get; } = new();
     }
 }

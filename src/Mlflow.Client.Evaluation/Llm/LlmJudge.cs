@@ -7,7 +7,8 @@ namespace Mlflow.Client.Evaluation.Llm;
 
 /// <summary>
 /// A judge that asks a chat model: builds its messages from the record (or decides it cannot judge), calls the
-/// <see cref="IChatClient"/>, reads the JSON verdict, and records the call as a CHAT_MODEL span on the record's trace.
+/// <see cref="IChatClient"/>, reads the JSON verdict, and records the call as a CHAT_MODEL span (for the scorer's own
+/// trace, when scorers are traced; never on the record's trace).
 /// A failed call or an unreadable answer becomes feedback with an error.
 /// </summary>
 internal sealed class LlmJudge : IScorer

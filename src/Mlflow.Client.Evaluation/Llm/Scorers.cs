@@ -54,7 +54,8 @@ public static class Scorers
 
     /// <summary>
     /// The tokens the application's chat calls used: the sum of <c>total_tokens</c> (or input plus output) of the
-    /// <c>mlflow.chat.tokenUsage</c> attribute over its spans (<see cref="Prediction.Spans"/>). No value when no span reports usage.
+    /// <c>mlflow.chat.tokenUsage</c> attribute over its spans (captured while it answered, or <see cref="Prediction.Spans"/>),
+    /// a span counted only when no ancestor reports usage, as MLflow sums a trace's. No value when no span reports usage.
     /// </summary>
     /// <param name="name">The scorer's name.</param>
     /// <returns>The scorer.</returns>
@@ -63,17 +64,14 @@ public static class Scorers
         {
             long input_ = 0, output = 0, total = 0;
             var reported = 0;
-            foreach (var span in input.Spans)
+            foreach (var u in TokenUsageAggregation.Counted(input.Spans))
             {
-                if (span.Attributes.TryGetValue(TokenUsageAttribute, out var usage) && usage is JsonObject u)
-                {
-                    reported++;
-                    var i = Count(u["input_tokens"]);
-                    var o = Count(u["output_tokens"]);
-                    input_ += i;
-                    output += o;
-                    total += u["total_tokens"] is null ? i + o : Count(u["total_tokens"]);
-                }
+                reported++;
+                var i = Count(u["input_tokens"]);
+                var o = Count(u["output_tokens"]);
+                input_ += i;
+                output += o;
+                total += u["total_tokens"] is null ? i + o : Count(u["total_tokens"]);
             }
 
             return Task.FromResult(reported == 0

@@ -191,6 +191,10 @@ internal static class ActivitySpanConverter
             {
                 messages.Add(new JsonObject { ["role"] = role, ["content"] = Decoded(content) });
             }
+            else if (role is not null && Body(e) is { } body && body["content"] is { } bodyContent)
+            {
+                messages.Add(new JsonObject { ["role"] = role, ["content"] = bodyContent.DeepClone() });
+            }
         }
 
         return messages.Count > 0 ? messages : null;
@@ -207,10 +211,25 @@ internal static class ActivitySpanConverter
                 var role = e.Attributes.TryGetValue("role", out var r) && r is not null ? Decoded(r) : "assistant";
                 messages.Add(new JsonObject { ["role"] = role, ["content"] = Decoded(content) });
             }
+            else if (Body(e)?["message"] is JsonObject message && message["content"] is { } bodyContent)
+            {
+                var role = message["role"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? r.GetValue<string>().ToLowerInvariant() : "assistant";
+                messages.Add(new JsonObject { ["role"] = role, ["content"] = bodyContent.DeepClone() });
+            }
         }
 
         return messages.Count > 0 ? messages : null;
     }
+
+    /// <summary>
+    /// The event's body as Semantic Kernel's connectors record it: JSON text in <c>gen_ai.event.content</c> (a message
+    /// <c>{"role", "content"}</c>, or a choice <c>{"index", "message": {...}, "finish_reason"}</c>) instead of a
+    /// <c>content</c> attribute.
+    /// </summary>
+    private static JsonObject? Body(TraceSpanEvent e)
+        => e.Attributes.TryGetValue(GenAiConventions.EventContent, out var body) && body is JsonValue v && v.GetValueKind() == JsonValueKind.String
+            ? ParseJsonText(v.GetValue<string>()) as JsonObject
+            : body as JsonObject;
 
     private static JsonNode? Decoded(JsonNode node)
         => node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? ParseJsonText(v.GetValue<string>()) : node.DeepClone();

@@ -39,6 +39,9 @@ internal static class GenAiConventions
     public const string AssistantMessageEvent = "gen_ai.assistant.message";
     public const string ChoiceEvent = "gen_ai.choice";
 
+    // The body of those events as Semantic Kernel's connectors record it: the message (or choice) as JSON text.
+    public const string EventContent = "gen_ai.event.content";
+
     // MLflow's span attributes (SpanAttributeKey).
     public const string TokenUsageAttribute = "mlflow.chat.tokenUsage";
     public const string ModelAttribute = "mlflow.llm.model";

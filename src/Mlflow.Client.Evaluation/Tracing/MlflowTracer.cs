@@ -26,8 +26,13 @@ public sealed class MlflowTracer : IDisposable, IAsyncDisposable
     private readonly string[] _prefixes;
     private int _disposed;
 
-    /// <summary>Logs traces to a tracker's store, linked to its active run (<see cref="MlflowTracingOptions.RunId"/> to choose one).</summary>
-    /// <param name="tracker">The tracker; its store must be a tracking server (MLflow 3).</param>
+    /// <summary>
+    /// Logs traces to a tracker's store (an MLflow 3 server, or a local store), linked to its active run
+    /// (<see cref="MlflowTracingOptions.RunId"/> to choose one). A trace of the active run goes where the run's data goes:
+    /// while the run is offline, or when the server keeps failing after the retries, into the run's offline copy, sent
+    /// with it when the server answers (or by <c>mlflow-sync</c>).
+    /// </summary>
+    /// <param name="tracker">The tracker.</param>
     /// <param name="options">Sources, limits, logging.</param>
     public MlflowTracer(MlflowTracker tracker, MlflowTracingOptions? options = null)
         : this(new TraceDestination.Tracker(tracker ?? throw new ArgumentNullException(nameof(tracker)), options?.RunId), options)

@@ -3,9 +3,10 @@ namespace Mlflow.Client.Tracing;
 /// <summary>Who a trace belongs to, read when its root span ends: the experiment (when known then) and the run it links to.</summary>
 /// <param name="ExperimentId">The experiment; <see langword="null"/> to use the destination's.</param>
 /// <param name="RunId">The run (trace metadata <c>mlflow.sourceRun</c>), if any.</param>
-internal readonly record struct TraceOwner(string? ExperimentId, string? RunId);
+/// <param name="Run">The tracker's run it belongs to, if any: its trace goes where the run's data goes (its offline copy while it is offline).</param>
+internal readonly record struct TraceOwner(string? ExperimentId, string? RunId, ActiveRun? Run = null);
 
-/// <summary>Where finished traces are logged: a tracking server through <see cref="MlflowClient.LogTraceAsync"/>.</summary>
+/// <summary>Where finished traces are logged: a tracking server through <see cref="MlflowClient.LogTraceAsync"/>, or a tracker's store.</summary>
 internal abstract class TraceDestination
 {
     /// <summary>For logs: the server's URI without credentials, or the store's folder.</summary>
@@ -21,7 +22,8 @@ internal abstract class TraceDestination
     public abstract Task<string> DefaultExperimentIdAsync(CancellationToken cancellationToken);
 
     /// <summary>Logs the trace (info, then the spans as <c>traces.json</c>).</summary>
-    public abstract Task<TraceInfo> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken);
+    /// <returns>Where it went: the folder of the offline copy it waits in, or <see langword="null"/> when it was logged.</returns>
+    public abstract Task<string?> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, TraceOwner owner, CancellationToken cancellationToken);
 
     /// <summary>Traces to one experiment of a server, through a client.</summary>
     internal sealed class Client(MlflowClient client, string experimentId, string? runId) : TraceDestination
@@ -34,8 +36,11 @@ internal abstract class TraceDestination
 
         public override Task<string> DefaultExperimentIdAsync(CancellationToken cancellationToken) => Task.FromResult(experimentId);
 
-        public override Task<TraceInfo> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken)
-            => client.LogTraceAsync(info, spans, cancellationToken);
+        public override async Task<string?> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, TraceOwner owner, CancellationToken cancellationToken)
+        {
+            await client.LogTraceAsync(info, spans, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>
@@ -55,16 +60,24 @@ internal abstract class TraceDestination
                 return new TraceOwner(null, runId);
             }
 
-            // A run started offline has no server id yet: its traces are not linked rather than linked to a local id.
-            return tracker.LatestActiveRun is { ServerRunId: { } serverRunId } run ? new TraceOwner(run.ExperimentId, serverRunId) : default;
+            // The run's trace goes where its data goes: a run that is offline (or started offline, with no server id
+            // yet) keeps it in its offline copy, linked to the local run, and the drain or mlflow-sync pushes it.
+            return tracker.LatestActiveRun is { } run ? new TraceOwner(run.ExperimentId, run.RunId, run) : default;
         }
 
         public override Task<string> DefaultExperimentIdAsync(CancellationToken cancellationToken)
             => tracker.ActiveExperimentIdForSearchAsync(cancellationToken);
 
-        // Through the tracker's store: a server's LogTraceAsync; a local store (MLflow 3's file store layout for traces)
-        // refuses with NotSupportedException until the SDK writes it.
-        public override Task<TraceInfo> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, CancellationToken cancellationToken)
-            => tracker.SearchStore.LogTraceAsync(info, spans, cancellationToken);
+        // A trace of a run through the tracker (its store, or the run's offline copy); another through the tracker's store.
+        public override async Task<string?> LogAsync(TraceInfo info, IReadOnlyList<TraceSpan> spans, TraceOwner owner, CancellationToken cancellationToken)
+        {
+            if (owner.Run is { } run)
+            {
+                return (await tracker.LogRunTraceAsync(run, info, spans, cancellationToken).ConfigureAwait(false)).OfflineDirectory;
+            }
+
+            await tracker.SearchStore.LogTraceAsync(info, spans, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
     }
 }

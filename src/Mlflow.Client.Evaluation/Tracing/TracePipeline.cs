@@ -21,7 +21,9 @@ internal sealed class TracePipeline : IDisposable
     private readonly TimeSpan _shutdownTimeout;
     private readonly int _maxQueued;
     private long _logged;
+    private long _kept;
     private long _failed;
+    private long _lost;
     private long _dropped;
     private int _shutdown;
 
@@ -40,8 +42,14 @@ internal sealed class TracePipeline : IDisposable
     /// <summary>Traces logged.</summary>
     public long Logged => Interlocked.Read(ref _logged);
 
-    /// <summary>Traces the destination refused or could not be reached for.</summary>
+    /// <summary>Traces kept in their run's offline copy (the server could not take them, or the run is offline): sent by the drain or <c>mlflow-sync</c>.</summary>
+    public long Kept => Interlocked.Read(ref _kept);
+
+    /// <summary>Traces the destination refused (an answer that sending again cannot change: a 4xx other than 408 and 429, a store that keeps no traces).</summary>
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Traces the server could not take (unreachable, or still failing after the retries) that had no run's offline copy to wait in.</summary>
+    public long Lost => Interlocked.Read(ref _lost);
 
     /// <summary>Traces dropped because the queue was full (spans dropped are <see cref="DroppedSpans"/>).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -58,9 +66,9 @@ internal sealed class TracePipeline : IDisposable
     /// <summary>Takes a finished activity: converts it, and queues its trace when it is the root.</summary>
     public void OnEnded(Activity activity, bool isRoot)
     {
-        if (Volatile.Read(ref _shutdown) != 0)
+        if (Volatile.Read(ref _shutdown) != 0 || ClaimedTraces.IsClaimed(activity.TraceId))
         {
-            return;
+            return; // a claimed trace is an evaluation record's, logged by the evaluation with its assessments
         }
 
         CompletedTrace? trace;
@@ -144,18 +152,35 @@ internal sealed class TracePipeline : IDisposable
         {
             var experimentId = owner.ExperimentId ?? await _destination.DefaultExperimentIdAsync(cancellationToken).ConfigureAwait(false);
             var info = BuildInfo(trace, experimentId, owner.RunId, _destination.User);
-            await _destination.LogAsync(info, trace.Spans, cancellationToken).ConfigureAwait(false);
+            if (await _destination.LogAsync(info, trace.Spans, owner, cancellationToken).ConfigureAwait(false) is { } folder)
+            {
+                Interlocked.Increment(ref _kept); // the tracker said where and how it is sent (once per tracker)
+                TracingLog.TraceKept(_logger, trace.TraceId, folder);
+                return;
+            }
+
             Interlocked.Increment(ref _logged);
             TracingLog.TraceLogged(_logger, trace.TraceId, experimentId, trace.Spans.Count);
+        }
+        catch (Exception ex) when (IsRefusal(ex))
+        {
+            Interlocked.Increment(ref _failed);
+            TracingLog.TraceNotLogged(_logger, trace.TraceId, _destination.Description, ex.Message);
         }
 #pragma warning disable CA1031 // whatever keeps one trace from being logged is logged and counted; the next is tried
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref _failed);
-            TracingLog.TraceNotLogged(_logger, trace.TraceId, _destination.Description, ex.Message);
+            // Unreachable, or still failing after the HTTP pipeline's retries, and no run's offline copy to keep it in
+            // (no run, the offline fallback off, or a run the tracker no longer follows).
+            Interlocked.Increment(ref _lost);
+            TracingLog.TraceLost(_logger, trace.TraceId, _destination.Description, ex.Message);
         }
     }
+
+    /// <summary>A failure that sending again cannot heal: the server's refusal, a store without traces, a trace it cannot take.</summary>
+    private static bool IsRefusal(Exception ex)
+        => ex is MlflowException { IsTransient: false, Kind: not MlflowFailureKind.Cancelled } or NotSupportedException or ArgumentException;
 
     public void Dispose()
     {

@@ -40,6 +40,16 @@ internal sealed partial class OfflineExporter
     }
 
     /// <summary>
+    /// Writes into the run's local copy whatever the server may hold (an assessment of a trace kept there), after what is
+    /// already in it: the drain and <c>mlflow-sync</c> send it once.
+    /// </summary>
+    /// <param name="run">The run (followed by this layer: <see cref="CanKeepOffline"/>).</param>
+    /// <param name="write">Writes it, given the local store and the local run id; called under the copy's gate.</param>
+    /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
+    public Task KeepInCopyAsync(RunBuffer run, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
+        => KeepLocallyAsync(run, RunIsOffline, write, cancellationToken);
+
+    /// <summary>
     /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
     /// needed; the run's data then goes there until a drain), forces it to disk and marks the copy for the drain, which
     /// sends it once: the one way such data reaches the offline layer.
@@ -73,6 +83,4 @@ internal sealed partial class OfflineExporter
             mirror.Gate.Release();
         }
     }
-
-
 }

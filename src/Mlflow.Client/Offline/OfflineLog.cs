@@ -19,4 +19,10 @@ internal static partial class OfflineLog
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Debug, Message = "Sending the local data of run {RunId} stopped: no answer within {OfflineAfter} (MlflowOfflineOptions.OfflineAfter); tried again after the reconnect interval")]
     public static partial void DrainTimedOut(ILogger logger, string runId, TimeSpan offlineAfter);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Traces of run {RunId} are kept in the local store {Directory} ({Why}); they are sent when the server answers while this tracker lives, else by mlflow-sync --from {Directory} --to {Server}. Further traces kept are logged at debug level")]
+    public static partial void TracesKeptOffline(ILogger logger, string runId, string why, string directory, string server);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "Trace {TraceId} of run {RunId} is kept in the local store {Directory} until it is sent")]
+    public static partial void TraceKeptOffline(ILogger logger, string traceId, string runId, string directory);
 }

@@ -172,6 +172,22 @@ public class ActivitySpanConverterTests
     }
 
     [Test]
+    public void SemanticKernelConnectorEvents_TheMessageInTheEventBody_BecomeAMessageList()
+    {
+        // What SK 1.82's OpenAI connector records with EnableOTelDiagnosticsSensitive: the message as JSON in gen_ai.event.content.
+        var span = Convert(a =>
+        {
+            a.SetTag("gen_ai.operation.name", "chat");
+            a.AddEvent(new ActivityEvent("gen_ai.system.message", tags: new ActivityTagsCollection { ["gen_ai.event.content"] = """{"role":"system","name":null,"content":"be brief","tool_calls":[]}""" }));
+            a.AddEvent(new ActivityEvent("gen_ai.user.message", tags: new ActivityTagsCollection { ["gen_ai.event.content"] = """{"role":"user","name":null,"content":"Hi","tool_calls":[]}""", ["gen_ai.system"] = "openai" }));
+            a.AddEvent(new ActivityEvent("gen_ai.choice", tags: new ActivityTagsCollection { ["gen_ai.event.content"] = """{"index":0,"message":{"role":"Assistant","name":null,"content":"Hello","tool_calls":[]},"tool_calls":[],"finish_reason":"Stop"}""" }));
+        });
+
+        Assert.That(span.Inputs!.ToJsonString(), Is.EqualTo("""[{"role":"system","content":"be brief"},{"role":"user","content":"Hi"}]"""));
+        Assert.That(span.Outputs!.ToJsonString(), Is.EqualTo("""[{"role":"assistant","content":"Hello"}]"""));
+    }
+
+    [Test]
     public void ExceptionEvent_KeepsItsAttributesAsPlainValues()
     {
         var span = Convert(a =>

@@ -194,9 +194,9 @@ public class TraceCaptureTests
 
         var first = await tracker.StartRunAsync("first");
         var second = await tracker.StartRunAsync("second");
-        Assert.That(destination.Capture(), Is.EqualTo(new TraceOwner(second.ExperimentId, second.RunId)));
+        Assert.That(destination.Capture(), Is.EqualTo(new TraceOwner(second.ExperimentId, second.RunId, second)));
         await second.DisposeAsync();
-        Assert.That(destination.Capture(), Is.EqualTo(new TraceOwner(first.ExperimentId, first.RunId)));
+        Assert.That(destination.Capture(), Is.EqualTo(new TraceOwner(first.ExperimentId, first.RunId, first)));
         await first.DisposeAsync();
         Assert.That(destination.Capture(), Is.EqualTo(default(TraceOwner)));
         Assert.That(new TraceDestination.Tracker(tracker, "chosen").Capture(), Is.EqualTo(new TraceOwner(null, "chosen")));
@@ -209,7 +209,7 @@ public class TraceCaptureTests
         var destination = new TraceDestination.Tracker(tracker, runId: null);
         var trace = new CompletedTrace("tr-0123456789abcdef0123456789abcdef", [new TraceSpan { SpanId = "0000000000000001", Name = "root" }]);
 
-        var ex = Assert.ThrowsAsync<NotSupportedException>(() => destination.LogAsync(TracePipeline.BuildInfo(trace, "0", null, "me"), trace.Spans, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<NotSupportedException>(() => destination.LogAsync(TracePipeline.BuildInfo(trace, "0", null, "me"), trace.Spans, default, CancellationToken.None));
 
         Assert.That(ex!.Message, Does.Contain("does not keep traces"));
         Assert.That(await destination.DefaultExperimentIdAsync(CancellationToken.None), Is.EqualTo("0"));
