@@ -17,7 +17,7 @@ internal sealed class RealMlflowTraceReadTests : FileStoreTestBase
     [Test]
     public async Task Mlflow3_python_reads_the_traces_and_assessments_the_store_wrote()
     {
-        MlflowPython.Require();
+        MlflowPython.RequireMlflow3();
         var experimentId = await Store.CreateExperimentAsync("traces read by python", null, null, None);
         var run = await Store.CreateRunAsync(experimentId, "evaluation", 1_765_000_000_000, null, "me", None);
         var runId = run.Info.RunId;

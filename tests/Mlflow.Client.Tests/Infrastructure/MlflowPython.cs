@@ -16,6 +16,18 @@ internal static class MlflowPython
         }
     }
 
+    /// <summary>Ignores the test unless <see cref="Require"/> holds and <c>MLFLOW_SRC</c> is an MLflow 3.x tree (traces, logged models).</summary>
+    public static void RequireMlflow3()
+    {
+        Require();
+        var version = File.ReadAllText(Path.Combine(Environment.GetEnvironmentVariable("MLFLOW_SRC")!, "mlflow", "version.py"));
+        var match = System.Text.RegularExpressions.Regex.Match(version, @"VERSION\s*=\s*[""'](\d+)\.");
+        if (!match.Success || int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 3)
+        {
+            Assert.Ignore("This check needs MLflow 3's Python: set MLFLOW_SRC to an MLflow 3.x tree (~/mlflow-harness/mlflow3-src) and MLFLOW_SHIMS to its shims, see tests/RealServer/SETUP.md.");
+        }
+    }
+
     /// <summary>
     /// Ignores the test, naming the Debian package that provides it, unless <c>/usr/bin/python3</c> (with the MLflow tree
     /// and shims on its path) imports <paramref name="module"/>: MLflow imports some flavors' packages only when they are
