@@ -194,6 +194,12 @@ public partial class MlflowClient : IDisposable
         {
             throw ErrorMapping.FromApiException(ex);
         }
+        catch (ApiRequestException ex) when (ex.InnerException is Store.LocalStoreReader.NotOnLocalStoreException refused)
+        {
+            // On a local store: Refit wraps the refusing handler's exception for methods with a result (Task<T>), and
+            // lets it through unwrapped for those without (Task), so both reach the caller as NotSupportedException.
+            throw new NotSupportedException(refused.Message, refused);
+        }
         catch (ApiRequestException ex) when (ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             // Cancelled by the caller: a cancellation, not a request failure.
