@@ -14,7 +14,7 @@ public partial class MlflowClient
 
     /// <summary>Creates a webhook (<c>POST webhooks</c>; MLflow 3.3 and later with a SQL store).</summary>
     /// <param name="name">The webhook's name.</param>
-    /// <param name="url">Where the server sends the events: an absolute URL. The server allows https only unless started
+    /// <param name="url">Where the server sends the events: an absolute http(s) URL. The server allows https only unless started
     /// with <c>MLFLOW_WEBHOOK_ALLOWED_SCHEMES</c>, and refuses addresses that are not public unless started with
     /// <c>MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true</c>.</param>
     /// <param name="events">The events it listens to (at least one; a repeated one is sent once).</param>
@@ -24,7 +24,7 @@ public partial class MlflowClient
     /// <param name="status">The initial status; the server makes it <see cref="WebhookStatus.Active"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The new webhook, with its id.</returns>
-    /// <exception cref="ArgumentException">A name, URL or event is missing, or the URL is not absolute; nothing was sent.</exception>
+    /// <exception cref="ArgumentException">A name, URL or event is missing, or the URL is not an absolute http(s) URL; nothing was sent.</exception>
     /// <exception cref="MlflowException">The server refused (the URL's scheme or address, for example), or it has no webhooks.</exception>
     /// <exception cref="NotSupportedException">This client reads a local store (<see cref="IsLocal"/>): webhooks live on a server.</exception>
     public virtual async Task<Webhook> CreateWebhookAsync(string name, string url, IEnumerable<WebhookEvent> events, string? description = null, string? secret = null, WebhookStatus? status = null, CancellationToken cancellationToken = default)
@@ -171,9 +171,10 @@ public partial class MlflowClient
     private static void CheckWebhookUrl(string? url, string paramName)
     {
         Require(url, paramName);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out _))
+        // "/hook" is an absolute file: URI on Unix; MLflow delivers with requests, which speaks http(s) only.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new ArgumentException("A webhook URL is absolute, for example https://hooks.example.com/mlflow.", paramName);
+            throw new ArgumentException("A webhook URL is an absolute http(s) URL, for example https://hooks.example.com/mlflow.", paramName);
         }
     }
 
