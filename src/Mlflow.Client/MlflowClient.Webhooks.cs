@@ -100,6 +100,12 @@ public partial class MlflowClient
     /// <param name="update">The changes; properties left <see langword="null"/> (or empty) keep their value.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The webhook as it is now.</returns>
+    /// <remarks>
+    /// MLflow 3.11.1 reads a PATCH without a status as ACTIVE (the proto's first value), so any change re-enabled a
+    /// disabled webhook, with MLflow's own Python client too. When <see cref="WebhookUpdate.Status"/> is
+    /// <see langword="null"/>, the webhook is therefore read first and its current status sent along: one more request,
+    /// and a status changed by someone else between the two is set back.
+    /// </remarks>
     /// <exception cref="MlflowException">With <see cref="MlflowErrorCode.ResourceDoesNotExist"/> when there is no such webhook; the server's refusal of a URL otherwise.</exception>
     public virtual async Task<Webhook> UpdateWebhookAsync(string webhookId, WebhookUpdate update, CancellationToken cancellationToken = default)
     {
@@ -112,13 +118,20 @@ public partial class MlflowClient
 
         RefuseLoneSurrogates(update.Name, update.Description, "webhook");
         var events = update.Events is null ? null : WireEvents(update.Events, nameof(update));
+        var status = update.Status;
+        if (status is null)
+        {
+            var current = (await GetWebhookAsync(webhookId, cancellationToken).ConfigureAwait(false)).Status;
+            status = current == WebhookStatus.Unspecified ? null : current;
+        }
+
         var request = new UpdateWebhookRequest(
             NullIfEmpty(update.Name),
             NullIfEmpty(update.Description),
             NullIfEmpty(update.Url),
             events is { Count: > 0 } ? events : null,
             NullIfEmpty(update.Secret),
-            WebhookNames.Status(update.Status));
+            WebhookNames.Status(status));
         var response = await WebhookCallAsync(() => _webhooks.UpdateWebhookAsync(webhookId, request, cancellationToken), request.Secret, cancellationToken).ConfigureAwait(false);
         return WebhookWireMapping.FromWire(response.Webhook ?? throw new MlflowException("webhooks update answered without a webhook."));
     }
@@ -147,7 +160,8 @@ public partial class MlflowClient
     /// whatever its status, and says what the URL answered.
     /// </summary>
     /// <param name="webhookId">The webhook id.</param>
-    /// <param name="event">The event whose example payload to send; the webhook's first event when <see langword="null"/>.</param>
+    /// <param name="event">The event whose example payload to send; when <see langword="null"/>, the first of the webhook's
+    /// events as the server lists them (MLflow 3.11.1's sqlite store sorts them, whatever order they were given in).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>Whether the URL answered below 400, its status and body, or why it could not be reached.</returns>
     /// <exception cref="MlflowException">The server could not run the test (no such webhook, or it failed itself).</exception>

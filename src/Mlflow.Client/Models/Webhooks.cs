@@ -73,7 +73,7 @@ public sealed record Webhook
     public string? Description { get; init; }
     /// <summary>Where events are sent.</summary>
     public string Url { get; init => field = value ?? ""; } = "";
-    /// <summary>The events it listens to.</summary>
+    /// <summary>The events it listens to, in the server's order (MLflow 3.11.1's sqlite store sorts them by name).</summary>
     public IReadOnlyList<WebhookEvent> Events { get; init => field = value ?? []; } = [];
     /// <summary>Whether events are delivered.</summary>
     public WebhookStatus Status { get; init; }
@@ -85,8 +85,9 @@ public sealed record Webhook
 
 /// <summary>
 /// The changes of <see cref="MlflowClient.UpdateWebhookAsync"/>: every property left <see langword="null"/> keeps
-/// its value. MLflow treats an empty text as "unchanged" too, so a description cannot be cleared, only replaced,
-/// and a secret cannot be removed. <see cref="ToString"/> never shows the secret.
+/// its value (for the status, the client reads it and sends it again: see there). MLflow treats an empty text as
+/// "unchanged" too, so a description cannot be cleared, only replaced, and a secret cannot be removed.
+/// <see cref="ToString"/> never shows the secret.
 /// </summary>
 public sealed record WebhookUpdate
 {

@@ -176,7 +176,7 @@ public class WebhookTests
         using var server = Answering("PATCH", $"{Base}/{Id}", 500, "<html><body>Internal Server Error</body></html>");
         using var client = Client(server, pipeline);
 
-        var ex = Assert.ThrowsAsync<MlflowException>(() => client.UpdateWebhookAsync(Id, new WebhookUpdate { Secret = Secret }))!;
+        var ex = Assert.ThrowsAsync<MlflowException>(() => client.UpdateWebhookAsync(Id, new WebhookUpdate { Secret = Secret, Status = WebhookStatus.Active }))!;
 
         Assert.That(ex.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
         Assert.That(ex.ServerMessage, Is.EqualTo("Internal Server Error"));
@@ -234,8 +234,23 @@ public class WebhookTests
             """{"description":"new","events":[{"entity":"PROMPT_ALIAS","action":"DELETED"}],"secret":"s3cr3t-hmac-key-7f21","status":"DISABLED"}"""));
 
         server.Server.ResetLogEntries();
-        await client.UpdateWebhookAsync(Id, new WebhookUpdate { Name = "renamed", Events = [] });
-        Assert.That(Body(server).ToJsonString(), Is.EqualTo("""{"name":"renamed"}"""), "empty events keep the old ones, as MLflow reads them");
+        await client.UpdateWebhookAsync(Id, new WebhookUpdate { Name = "renamed", Events = [], Status = WebhookStatus.Active });
+        Assert.That(Body(server).ToJsonString(), Is.EqualTo("""{"name":"renamed","status":"ACTIVE"}"""), "empty events keep the old ones, as MLflow reads them");
+    }
+
+    [Test]
+    public async Task Update_WithoutStatus_SendsTheCurrentOne_MlflowWouldReadNoneAsActive()
+    {
+        using var server = Answering("PATCH", $"{Base}/{Id}", 200, WebhookJson);
+        server.Server.Given(Request.Create().WithPath($"{Base}/{Id}").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(WebhookJson.Replace("\"ACTIVE\"", "\"DISABLED\"", StringComparison.Ordinal)));
+        using var client = server.CreateClient();
+
+        await client.UpdateWebhookAsync(Id, new WebhookUpdate { Description = "x" });
+
+        var requests = server.Requests;
+        Assert.That(requests.Select(r => r.RequestMessage.Method), Is.EqualTo(new[] { "GET", "PATCH" }));
+        Assert.That(FixtureServer.BodyJson(requests[1])!.ToJsonString(), Is.EqualTo("""{"description":"x","status":"DISABLED"}"""));
     }
 
     [Test]
