@@ -240,6 +240,41 @@ public partial class MlflowClient
             _logger);
     }
 
+    /// <summary>
+    /// Lists a folder of a logged model's artifacts (<c>GET logged-models/{model_id}/artifacts/directories</c>; MLflow 3
+    /// servers), wherever its artifact store is; on a local store (<see cref="IsLocal"/>), the model's artifact folder.
+    /// </summary>
+    /// <param name="modelId">The model id (<c>m-…</c>).</param>
+    /// <param name="path">Folder relative to the model's artifact root; the root when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Files and folders, with paths relative to the model's artifact root (like <see cref="ListArtifactsAsync"/>); empty for a missing folder.</returns>
+    /// <exception cref="MlflowValidationException">The path is absolute or contains <c>..</c>, <c>\</c>, <c>#</c>, NUL or a drive letter; nothing was sent.</exception>
+    /// <exception cref="MlflowException">With <see cref="MlflowErrorCode.ResourceDoesNotExist"/> when there is no such model.</exception>
+    public virtual async Task<IReadOnlyList<ArtifactFileInfo>> ListLoggedModelArtifactsAsync(string modelId, string? path = null, CancellationToken cancellationToken = default)
+    {
+        Require(modelId, nameof(modelId));
+        if (_local is { } local)
+        {
+            return await local.Store.LoggedModelArtifacts(modelId).ListAsync(Artifacts.ArtifactPaths.CheckFolder(path), cancellationToken).ConfigureAwait(false);
+        }
+
+        var segments = ArtifactLocation.SplitRelativePath(path, allowEmpty: true);
+        var folder = segments.Count == 0 ? null : string.Join('/', segments);
+        var all = new List<ArtifactFileInfo>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? token = null;
+        do
+        {
+            var sent = token;
+            var page = await LoggedModelCallAsync(() => _tracking.ListLoggedModelArtifactsAsync(modelId, folder, sent, cancellationToken), cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Files ?? []);
+            token = NextToken(NullIfEmpty(page.NextPageToken), seen);
+        }
+        while (token is not null);
+
+        return all;
+    }
+
     /// <summary>The params as a list, each checked by <see cref="RefuseLoneSurrogates"/>; <see langword="null"/> stays null.</summary>
     private static List<Param>? CheckedParams(IEnumerable<Param>? @params)
     {

@@ -27,6 +27,7 @@ public partial class MlflowClient : IDisposable
     private readonly ITrackingApi _tracking = null!;
     private readonly IRegistryApi _registry = null!;
     private readonly IArtifactsApi _artifacts = null!;
+    private readonly IWebhooksApi _webhooks = null!;
     private readonly ILogger _logger = NullLogger.Instance;
     private readonly Store.LocalStoreReader? _local;
 
@@ -77,7 +78,7 @@ public partial class MlflowClient : IDisposable
             // No server: the local store, as Python's MlflowClient() with no URI, a file: URI or a path.
             _local = new Store.LocalStoreReader(Store.TrackingStoreFactory.CreateLocal(resolved.TrackingUri, resolved.LoggerFactory?.CreateLogger("Mlflow.Client.LocalFileStore") ?? NullLogger.Instance));
             TrackingUri = new Uri(_local.Store.RootDirectory + Path.DirectorySeparatorChar);
-            (HttpClient, _tracking, _registry, _artifacts) = Store.LocalStoreReader.RefusingRestClients(_local.Store.RootDirectory);
+            (HttpClient, _tracking, _registry, _artifacts, _webhooks) = Store.LocalStoreReader.RefusingRestClients(_local.Store.RootDirectory);
             _ownedHttpClient = HttpClient;
             return;
         }
@@ -121,6 +122,7 @@ public partial class MlflowClient : IDisposable
         _tracking = RestService.ForGenerated<ITrackingApi>(httpClient, settings);
         _registry = RestService.ForGenerated<IRegistryApi>(httpClient, settings);
         _artifacts = RestService.ForGenerated<IArtifactsApi>(httpClient, settings);
+        _webhooks = RestService.ForGenerated<IWebhooksApi>(httpClient, settings);
     }
 
     /// <summary>The server's base URI (the tracking URI, without user info); the store's folder as a <c>file:</c> URI when <see cref="IsLocal"/>.</summary>
@@ -191,6 +193,12 @@ public partial class MlflowClient : IDisposable
         catch (ApiException ex)
         {
             throw ErrorMapping.FromApiException(ex);
+        }
+        catch (ApiRequestException ex) when (ex.InnerException is Store.LocalStoreReader.NotOnLocalStoreException refused)
+        {
+            // On a local store: Refit wraps the refusing handler's exception for methods with a result (Task<T>), and
+            // lets it through unwrapped for those without (Task), so both reach the caller as NotSupportedException.
+            throw new NotSupportedException(refused.Message, refused);
         }
         catch (ApiRequestException ex) when (ex.InnerException is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {

@@ -16,6 +16,8 @@ namespace Mlflow.Client.Resilience;
 /// twice), delete and delete-tag, and runs/outputs (400 when sent twice) are not. Traces: traces/search is a read, a
 /// trace tag (PATCH) and an assessment update (PATCH) are idempotent; starting a trace is not (3.11.1's file store
 /// answers 500 to the same trace id twice), nor are creating and deleting assessments, delete-traces and link-to-run.
+/// Webhooks: an update (PATCH) sets the given fields again; create, delete (404 the second time) and test (it sends a
+/// delivery) are not idempotent.
 /// </remarks>
 internal static partial class EndpointClassifier
 {
@@ -82,6 +84,12 @@ internal static partial class EndpointClassifier
             return EndpointKind.IdempotentWrite;
         }
 
+        // MLflow 3.3+: a webhook update sets the given fields again.
+        if (method == HttpMethod.Patch && WebhookPatchRegex().IsMatch(endpoint))
+        {
+            return EndpointKind.IdempotentWrite;
+        }
+
         return IdempotentWrites.Contains(method.Method + " " + endpoint) ? EndpointKind.IdempotentWrite : EndpointKind.NonIdempotentWrite;
     }
 
@@ -123,4 +131,8 @@ internal static partial class EndpointClassifier
     /// <summary><c>mlflow/traces/{id}/tags</c> (set a trace tag) and <c>mlflow/traces/{id}/assessments/{id}</c> (update an assessment).</summary>
     [GeneratedRegex(@"^mlflow/traces/[^/]+/(?:tags|assessments/[^/]+)$", RegexOptions.CultureInvariant)]
     private static partial Regex TracePatchRegex();
+
+    /// <summary><c>mlflow/webhooks/{id}</c> (update a webhook).</summary>
+    [GeneratedRegex(@"^mlflow/webhooks/[^/]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex WebhookPatchRegex();
 }

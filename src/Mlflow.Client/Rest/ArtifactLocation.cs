@@ -10,6 +10,7 @@ internal static class ArtifactLocation
 {
     internal const string ProxyScheme = "mlflow-artifacts";
     internal const string ProxyApiPath = "/api/2.0/mlflow-artifacts/artifacts";
+    internal const string PresignedApiPath = "/api/2.0/mlflow-artifacts/presigned";
 
     /// <summary>The artifact root of an <c>mlflow-artifacts:</c> URI: an optional authority (host:port) and its path segments.</summary>
     internal sealed record ProxyRoot(string? Authority, IReadOnlyList<string> Segments);
@@ -153,6 +154,13 @@ internal static class ArtifactLocation
     {
         var path = EncodeSegments(root.Segments.Concat(relative));
         return new Uri(ServerBase(trackingBase, root.Authority) + ProxyApiPath + "/" + path);
+    }
+
+    /// <summary>The URL that asks for a presigned download URL of a file under an artifact root (MLflow 3).</summary>
+    public static Uri PresignedUri(Uri trackingBase, ProxyRoot root, IReadOnlyList<string> relative)
+    {
+        var path = EncodeSegments(root.Segments.Concat(relative));
+        return new Uri(ServerBase(trackingBase, root.Authority) + PresignedApiPath + "/" + path);
     }
 
     /// <summary>The proxy listing URL of a folder under an artifact root (<c>?path=</c> relative to the proxied store).</summary>

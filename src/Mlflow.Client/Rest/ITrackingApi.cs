@@ -124,6 +124,13 @@ internal interface ITrackingApi
     [Post("/api/2.0/mlflow/logged-models/{modelId}/params")]
     Task LogLoggedModelParamsAsync(string modelId, [Body] LogLoggedModelParamsRequest request, CancellationToken cancellationToken);
 
+    [Get("/api/2.0/mlflow/logged-models/{modelId}/artifacts/directories")]
+    Task<ListLoggedModelArtifactsResponse> ListLoggedModelArtifactsAsync(
+        string modelId,
+        [AliasAs("artifact_directory_path")] string? artifactDirectoryPath,
+        [AliasAs("page_token")] string? pageToken,
+        CancellationToken cancellationToken);
+
     [Post("/api/2.0/mlflow/runs/outputs")]
     Task LogOutputsAsync([Body] LogOutputsRequest request, CancellationToken cancellationToken);
 

@@ -13,5 +13,8 @@ internal sealed record SetLoggedModelTagsRequest(string ModelId, IReadOnlyList<T
 internal sealed record LogLoggedModelParamsRequest(string ModelId, IReadOnlyList<Param> Params);
 internal sealed record LogOutputsRequest(string RunId, IReadOnlyList<ModelOutput> Models);
 
+/// <summary>Answer of <c>GET logged-models/{model_id}/artifacts/directories</c>: paths relative to the model's artifact root.</summary>
+internal sealed record ListLoggedModelArtifactsResponse(string? RootUri, IReadOnlyList<ArtifactFileInfo>? Files, string? NextPageToken);
+
 /// <summary>Answer of <c>GET /api/3.0/mlflow/server-info</c> (MLflow 3).</summary>
 internal sealed record ServerInfoResponse(string? StoreType, bool? WorkspacesEnabled);

@@ -47,6 +47,7 @@ namespace Mlflow.Client.Rest;
 [JsonSerializable(typeof(SetLoggedModelTagsRequest))]
 [JsonSerializable(typeof(LogLoggedModelParamsRequest))]
 [JsonSerializable(typeof(LogOutputsRequest))]
+[JsonSerializable(typeof(ListLoggedModelArtifactsResponse))]
 [JsonSerializable(typeof(ServerInfoResponse))]
 [JsonSerializable(typeof(StartTraceRequest))]
 [JsonSerializable(typeof(TraceResponse))]
@@ -82,7 +83,7 @@ internal sealed partial class MlflowJsonContext : JsonSerializerContext
     {
         var options = new JsonSerializerOptions(Default.Options)
         {
-            TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(Default, MlflowRegistryJsonContext.Default),
+            TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(Default, MlflowRegistryJsonContext.Default, MlflowWebhookJsonContext.Default),
         };
         options.MakeReadOnly();
         return options;

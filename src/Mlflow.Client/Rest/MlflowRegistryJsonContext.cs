@@ -29,6 +29,7 @@ namespace Mlflow.Client.Rest;
 [JsonSerializable(typeof(DeleteModelVersionTagRequest))]
 [JsonSerializable(typeof(ModelVersionDownloadUriResponse))]
 [JsonSerializable(typeof(ProxiedArtifactListResponse))]
+[JsonSerializable(typeof(PresignedDownloadUrlResponse))]
 internal sealed partial class MlflowRegistryJsonContext : JsonSerializerContext
 {
 }

@@ -28,3 +28,6 @@ internal sealed record ModelVersionDownloadUriResponse(string? ArtifactUri);
 
 /// <summary>Answer of <c>GET mlflow-artifacts/artifacts?path=</c>: paths are relative to the listed folder.</summary>
 internal sealed record ProxiedArtifactListResponse(IReadOnlyList<ArtifactFileInfo>? Files);
+
+/// <summary>Answer of <c>GET mlflow-artifacts/presigned/&lt;path&gt;</c> (MLflow 3): a plain JSON object, not a proto message.</summary>
+internal sealed record PresignedDownloadUrlResponse(string? Url, Dictionary<string, string>? Headers, long? FileSize);

@@ -43,11 +43,12 @@ internal sealed class LocalStoreReader : IDisposable
     public void Dispose() => Store.Dispose();
 
     /// <summary>REST clients whose every request is refused: see <see cref="NotOnLocalStoreException"/>.</summary>
-    public static (HttpClient Http, ITrackingApi Tracking, IRegistryApi Registry, IArtifactsApi Artifacts) RefusingRestClients(string root)
+    public static (HttpClient Http, ITrackingApi Tracking, IRegistryApi Registry, IArtifactsApi Artifacts, IWebhooksApi Webhooks) RefusingRestClients(string root)
     {
         var http = new HttpClient(new RefusingHandler(root)) { BaseAddress = new Uri("http://local-store.invalid/") };
         var settings = new RefitSettings(new SystemTextJsonContentSerializer(MlflowJsonContext.WireOptions));
-        return (http, RestService.ForGenerated<ITrackingApi>(http, settings), RestService.ForGenerated<IRegistryApi>(http, settings), RestService.ForGenerated<IArtifactsApi>(http, settings));
+        return (http, RestService.ForGenerated<ITrackingApi>(http, settings), RestService.ForGenerated<IRegistryApi>(http, settings),
+            RestService.ForGenerated<IArtifactsApi>(http, settings), RestService.ForGenerated<IWebhooksApi>(http, settings));
     }
 
     /// <summary>A call an <see cref="MlflowClient"/> on the local store does not make (surfaced as <see cref="NotSupportedException"/>).</summary>

@@ -76,6 +76,11 @@ internal sealed class RetryPolicyTests
     [TestCase("POST", "/api/2.0/mlflow/registered-models/create", EndpointKind.NonIdempotentWrite)]
     [TestCase("POST", "/api/2.0/mlflow/model-versions/create", EndpointKind.NonIdempotentWrite)]
     [TestCase("DELETE", "/api/2.0/mlflow/registered-models/delete", EndpointKind.NonIdempotentWrite)]
+    [TestCase("PATCH", "/api/2.0/mlflow/webhooks/0ce7c431-0b2e-47e8-9bc3-9b0dd3d04d9b", EndpointKind.IdempotentWrite)]
+    [TestCase("POST", "/api/2.0/mlflow/webhooks", EndpointKind.NonIdempotentWrite)]
+    [TestCase("POST", "/api/2.0/mlflow/webhooks/0ce7c431-0b2e-47e8-9bc3-9b0dd3d04d9b/test", EndpointKind.NonIdempotentWrite)]
+    [TestCase("DELETE", "/api/2.0/mlflow/webhooks/0ce7c431-0b2e-47e8-9bc3-9b0dd3d04d9b", EndpointKind.NonIdempotentWrite)]
+    [TestCase("GET", "/api/2.0/mlflow-artifacts/presigned/1/r/artifacts/model.pkl", EndpointKind.Read)]
     [TestCase("POST", "/api/2.0/mlflow/some/new-endpoint", EndpointKind.NonIdempotentWrite)]
     [TestCase("POST", "/not-the-api", EndpointKind.NonIdempotentWrite)]
     public void Endpoints_AreClassified(string method, string path, EndpointKind expected)

@@ -121,6 +121,16 @@ internal sealed class LocalStoreClientTests
     }
 
     [Test]
+    public async Task A_server_call_with_an_answer_is_refused_as_NotSupported_too()
+    {
+        // Refit wraps the refusing handler's exception for a method with a result (Task<T>), not for one without.
+        await LogRunAsync();
+        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = _root });
+        var ex = Assert.CatchAsync<NotSupportedException>(() => client.CreateLoggedModelAsync("0", "m"))!;
+        Assert.That(ex.Message, Does.Contain("logged-models").And.Contain(_root));
+    }
+
+    [Test]
     [NonParallelizable] // sets process environment variables
     public void No_tracking_uri_reads_MLFLOW_TRACKING_DIR_or_mlruns_like_Python()
     {
