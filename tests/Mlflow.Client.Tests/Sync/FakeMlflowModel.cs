@@ -37,6 +37,7 @@ internal sealed class FakeRun
     public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, List<FakePoint>> Metrics { get; } = new(StringComparer.Ordinal);
     public List<string> Inputs { get; } = [];
+    public List<(string ModelId, long Step)> Outputs { get; } = [];
 
     public JsonObject ToJson()
     {
@@ -68,6 +69,12 @@ internal sealed class FakeRun
             data["tags"] = new JsonArray(Tags.Select(p => (JsonNode)new JsonObject { ["key"] = p.Key, ["value"] = p.Value }).ToArray());
         }
 
-        return new JsonObject { ["info"] = info, ["data"] = data };
+        var run = new JsonObject { ["info"] = info, ["data"] = data };
+        if (Outputs.Count > 0)
+        {
+            run["outputs"] = new JsonObject { ["model_outputs"] = new JsonArray(Outputs.Select(o => (JsonNode)new JsonObject { ["model_id"] = o.ModelId, ["step"] = o.Step }).ToArray()) };
+        }
+
+        return run;
     }
 }

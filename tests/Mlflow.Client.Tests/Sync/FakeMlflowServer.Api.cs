@@ -122,7 +122,7 @@ internal sealed partial class FakeMlflowServer
             case "PUT artifacts":
                 var rel = Uri.UnescapeDataString(path[ArtifactsApi.Length..]);
                 var parts = rel.Split('/', 4);
-                Artifacts[parts[1] == "traces" ? TraceDataKey(parts[2]) : parts[1] + "/" + parts[3]] = body;
+                Artifacts[parts[1] == "traces" ? TraceDataKey(parts[2]) : parts[1] == "models" ? ModelArtifactPath(parts) : parts[1] + "/" + parts[3]] = body;
                 return Ok(new JsonObject());
             default:
                 return DispatchMlflow3(method, path, query, req) ?? throw new FakeError(404, "ENDPOINT_NOT_FOUND", method + " " + endpoint);
@@ -159,6 +159,7 @@ internal sealed partial class FakeMlflowServer
             run.Params[(string)p!["key"]!] = (string?)p["value"] ?? "";
         }
 
+        var linked = ModelMetricsOf(run, req);
         var incoming = (req["metrics"]?.AsArray() ?? []).Select(x => (Key: (string)x!["key"]!, Point: new FakePoint(ParseValue(x["value"]!), (long)x["timestamp"]!, (long?)x["step"] ?? 0))).ToList();
         if (Deduplicating)
         {
@@ -191,6 +192,8 @@ internal sealed partial class FakeMlflowServer
 
             list.Add(Deduplicating && double.IsInfinity(point.Value) ? point with { Value = point.Value > 0 ? double.MaxValue : double.MinValue } : point);
         }
+
+        StoreModelMetrics(linked);
 
         foreach (var t in req["tags"]?.AsArray() ?? [])
         {
