@@ -142,16 +142,28 @@ internal sealed partial class RunSynchronizer
         return true;
     }
 
-    /// <summary>The server model made from a local model for this server run (its source tag and source run), the oldest when there are several.</summary>
+    /// <summary>
+    /// The server model made from a local model for this server run (its source tag, and the run as its source: a model
+    /// made for an earlier server run of the local run, since deleted, is not taken), the oldest when there are several.
+    /// The filter holds the tag alone: MLflow 3.11.1's SQL store refused <c>AND</c> in this filter on the verified setup
+    /// (400 "Expected a list of comparisons separated by 'AND'"), so the source run is checked here.
+    /// </summary>
     private static async Task<LoggedModel?> FindModelBySourceTagAsync(MlflowClient target, string experimentId, string serverRunId, string localModelId, CancellationToken ct)
     {
-        var page = await target.SearchLoggedModelsAsync([experimentId], new LoggedModelSearchOptions
+        var options = new LoggedModelSearchOptions
         {
-            Filter = $"tags.`{SourceModelIdTag}` = '{localModelId}' AND source_run_id = '{serverRunId}'",
-            MaxResults = 10,
+            Filter = $"tags.`{SourceModelIdTag}` = '{localModelId}'",
             OrderBy = [new LoggedModelOrderBy("creation_timestamp")],
-        }, null, ct).ConfigureAwait(false);
-        return page.Items.Count == 0 ? null : page.Items[0];
+        };
+        await foreach (var model in target.SearchAllLoggedModelsAsync([experimentId], options, ct).ConfigureAwait(false))
+        {
+            if (model.Info.SourceRunId == serverRunId)
+            {
+                return model;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
