@@ -4,6 +4,9 @@ namespace Mlflow.Client.Tests.Sync;
 
 internal sealed record FakePoint(double Value, long Timestamp, long Step)
 {
+    /// <summary>The dataset name the point was logged with (MLflow 3), if any.</summary>
+    public string? Dataset { get; init; }
+
     public bool SameAs(FakePoint o) => Timestamp == o.Timestamp && Step == o.Step && (Value.Equals(o.Value) || (double.IsNaN(Value) && double.IsNaN(o.Value)));
 }
 

@@ -79,12 +79,14 @@ internal sealed partial class FakeMlflowServer
                 var points = target.Metrics.GetValueOrDefault(query["metric_key"]!) ?? [];
                 return Ok(points.Count == 0 ? new JsonObject() : new JsonObject
                 {
+                    // As MLflow 3.11.1's file store: a point logged with a dataset is a five-word line, read back with step 0.
                     ["metrics"] = new JsonArray(points.Select(p => (JsonNode)new JsonObject
                     {
                         ["key"] = query["metric_key"],
                         ["value"] = WireValue(p.Value),
                         ["timestamp"] = p.Timestamp,
-                        ["step"] = p.Step,
+                        ["step"] = p.Dataset is not null && !Deduplicating ? 0 : p.Step,
+                        ["dataset_name"] = p.Dataset,
                     }).ToArray()),
                 });
             case "POST runs/update":
@@ -160,7 +162,7 @@ internal sealed partial class FakeMlflowServer
         }
 
         var linked = ModelMetricsOf(run, req);
-        var incoming = (req["metrics"]?.AsArray() ?? []).Select(x => (Key: (string)x!["key"]!, Point: new FakePoint(ParseValue(x["value"]!), (long)x["timestamp"]!, (long?)x["step"] ?? 0))).ToList();
+        var incoming = (req["metrics"]?.AsArray() ?? []).Select(x => (Key: (string)x!["key"]!, Point: new FakePoint(ParseValue(x["value"]!), (long)x["timestamp"]!, (long?)x["step"] ?? 0) { Dataset = (string?)x["dataset_name"] })).ToList();
         if (Deduplicating)
         {
             // As a SQL store: in-batch duplicates collapse except NaN; any NaN already stored (or twice in the batch) fails the whole metric write.
