@@ -77,7 +77,8 @@ internal sealed class SyncLoggedModelRealServerTests
             var sqlLike = json["run_metrics"]!["acc"]!.AsArray().Count == 2; // a SQL store keeps the point and its copy once
             Assert.That(json["run_metrics"]!["acc"]!.AsArray().Select(m => ((double)m!["value"]!, (long)m["step"]!)),
                 Is.EquivalentTo(sqlLike ? new[] { (0.75, 3L), (0.5, 1L) } : [(0.75, 3L), (0.5, 1L), (0.75, 3L)]), "the run's points once, after three syncs");
-            Assert.That(json["run_metrics"]!["auc"]!.AsArray().Select(m => ((double)m!["value"]!, (long)m["step"]!)), Is.EqualTo(new[] { (0.9, 4L) }));
+            // MLflow 3.11.1's file store writes a point with a dataset as a five-word line and reads it back at step 0.
+            Assert.That(json["run_metrics"]!["auc"]!.AsArray().Select(m => ((double)m!["value"]!, (long)m["step"]!)), Is.EqualTo(new[] { (0.9, sqlLike || !server.SupportsLoggedModels ? 4L : 0L) }));
             if (!server.SupportsLoggedModels)
             {
                 Assert.That(json["run_model_files"]!.AsArray().Select(f => (string)f!), Is.EquivalentTo(new[] { "MLmodel", "model.onnx" }));
