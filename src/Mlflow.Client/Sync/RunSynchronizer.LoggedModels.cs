@@ -304,7 +304,7 @@ internal sealed partial class RunSynchronizer
     /// name the local model, <c>run_id</c> naming the local run and <c>artifact_path</c> naming the local location are
     /// replaced by the server's (MLflow's own <c>MLmodel</c> names the model it lives in); every other line is kept as it is.
     /// </summary>
-    internal static string ServerMlModel(string text, LocalModel model, SyncModelEntry entry, RunState s)
+    private static string ServerMlModel(string text, LocalModel model, SyncModelEntry entry, RunState s)
     {
         var replacements = new Dictionary<string, (string Local, string Server)>(StringComparer.Ordinal)
         {
