@@ -138,7 +138,7 @@ internal static class Program
     {
         var verb = s.DryRun ? "would send" : "sent";
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{(s.DryRun ? "Dry run: " : "")}{s.Runs.Count} runs: {s.RunsCreated} {(s.DryRun ? "to create" : "created")}, {s.RunsResumed} {(s.DryRun ? "to resume" : "resumed")}, {s.RunsUpToDate} up to date, {s.RunsFailed} failed; {verb} {s.ParamsSent} params, {s.TagsSent} tags, {s.MetricPointsSent} metric points, {s.ArtifactsSent} artifacts{(s.ArtifactsSkipped > 0 ? $" ({s.ArtifactsSkipped} artifacts skipped)" : "")}, {s.TracesSent} traces, {s.AssessmentsSent} assessments{(s.TracesSkipped > 0 ? $" ({s.TracesSkipped} traces skipped)" : "")}.")).ConfigureAwait(false);
+            $"{(s.DryRun ? "Dry run: " : "")}{s.Runs.Count} runs: {s.RunsCreated} {(s.DryRun ? "to create" : "created")}, {s.RunsResumed} {(s.DryRun ? "to resume" : "resumed")}, {s.RunsUpToDate} up to date, {s.RunsFailed} failed; {verb} {s.ParamsSent} params, {s.TagsSent} tags, {s.MetricPointsSent} metric points, {s.ArtifactsSent} artifacts{(s.ArtifactsSkipped > 0 ? $" ({s.ArtifactsSkipped} artifacts skipped)" : "")}, {s.LoggedModelsSent} logged models, {s.TracesSent} traces, {s.AssessmentsSent} assessments{(s.TracesSkipped > 0 ? $" ({s.TracesSkipped} traces skipped)" : "")}.")).ConfigureAwait(false);
         foreach (var run in s.Runs.Where(r => r.ArtifactsSkippedReason is not null))
         {
             await stderr.WriteLineAsync($"run {run.LocalRunId}: {run.ArtifactsSkipped} artifacts skipped: {run.ArtifactsSkippedReason}").ConfigureAwait(false);

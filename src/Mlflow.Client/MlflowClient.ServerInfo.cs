@@ -10,6 +10,9 @@ public partial class MlflowClient
     private readonly SemaphoreSlim _serverInfoGate = new(1, 1);
     private MlflowServerInfo? _serverInfo;
 
+    /// <summary>The server facts when this client has read them (<see cref="GetServerInfoAsync"/>), without a request; else <see langword="null"/>.</summary>
+    internal MlflowServerInfo? KnownServerInfo => Volatile.Read(ref _serverInfo);
+
     /// <summary>
     /// What the tracking server is and supports (<see cref="MlflowServerInfo"/>), read once per client and kept:
     /// <c>GET /version</c>, then <c>GET /api/3.0/mlflow/server-info</c> unless the version is below 3.

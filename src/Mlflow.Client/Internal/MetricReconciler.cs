@@ -55,16 +55,30 @@ internal static class MetricReconciler
     public static List<Metric> Missing(IReadOnlyList<Metric> local, int from, int to, IReadOnlyList<Metric> server, bool deduplicating)
     {
         var onServer = new Dictionary<PointKey, int>();
+        HashSet<(long Timestamp, long ValueBits)>? stepLost = null;
         foreach (var m in server)
         {
             var k = PointKey.Of(m);
             onServer[k] = onServer.GetValueOrDefault(k) + 1;
+            if (m.DatasetName is not null && m.Step == 0)
+            {
+                (stepLost ??= []).Add((k.Timestamp, k.ValueBits));
+            }
+        }
+
+        // MLflow 3.11.1's file store writes a point with a dataset as "ts value step name digest" and reads that line
+        // back with step 0 (its _get_metric_from_line takes the step from three-word lines only): such a server point
+        // stands for the local point of its timestamp and value at whatever step, when the server has none at that step.
+        PointKey KeyOf(Metric m)
+        {
+            var k = PointKey.Of(m);
+            return stepLost is not null && k.Step != 0 && !onServer.ContainsKey(k) && stepLost.Contains((k.Timestamp, k.ValueBits)) ? k with { Step = 0 } : k;
         }
 
         var acknowledged = new Dictionary<PointKey, int>();
         for (var i = 0; i < from; i++)
         {
-            var k = PointKey.Of(local[i]);
+            var k = KeyOf(local[i]);
             acknowledged[k] = acknowledged.GetValueOrDefault(k) + 1;
         }
 
@@ -87,7 +101,7 @@ internal static class MetricReconciler
             var queued = new HashSet<PointKey>();
             for (var i = from; i < to; i++)
             {
-                var k = PointKey.Of(local[i]);
+                var k = KeyOf(local[i]);
                 if (!onServer.ContainsKey(k) && queued.Add(k))
                 {
                     missing.Add(local[i]);
@@ -110,7 +124,7 @@ internal static class MetricReconciler
 
         for (var i = from; i < to; i++)
         {
-            var k = PointKey.Of(local[i]);
+            var k = KeyOf(local[i]);
             if (extra.TryGetValue(k, out var n) && n > 0)
             {
                 extra[k] = n - 1;

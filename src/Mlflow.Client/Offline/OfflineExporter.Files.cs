@@ -36,7 +36,34 @@ internal sealed partial class OfflineExporter
             }
         }
 
-        await KeepLocallyAsync(run, reason, toCopy, cancellationToken).ConfigureAwait(false);
+        await KeepLocallyAsync(run, reason, (store, localRunId, _) => toCopy(store, localRunId), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes something that is not a log entry straight into the run's local copy (the run is kept offline), as
+    /// <see cref="KeepLocallyAsync"/> does; the metric points <paramref name="write"/> appended to the local run (a
+    /// logged model links the run's points at its step) are counted as the copy's, so later in-flight marks name the
+    /// right points of its metric files.
+    /// </summary>
+    /// <typeparam name="T">What the write returns.</typeparam>
+    /// <param name="run">The run.</param>
+    /// <param name="write">Writes it, given the local store and the local run id; returns its result and the points it appended to the run.</param>
+    /// <param name="cancellationToken">Cancels the wait for the copy's gate.</param>
+    public async Task<T> KeepInCopyAsync<T>(RunBuffer run, Func<FileStore.LocalFileStore, string, (T Result, IReadOnlyList<Metric> Appended)> write, CancellationToken cancellationToken)
+    {
+        T result = default!;
+        await KeepLocallyAsync(run, RunIsOffline, (store, localRunId, mirror) =>
+        {
+            var (value, appended) = write(store, localRunId);
+            foreach (var point in appended)
+            {
+                mirror.MetricCounts[point.Key] = mirror.MetricCounts.GetValueOrDefault(point.Key) + 1;
+            }
+
+            result = value;
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -56,9 +83,9 @@ internal sealed partial class OfflineExporter
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="reason">Why the data is kept offline (for the one-time warning).</param>
-    /// <param name="write">Writes it, given the local store and the local run id; called under the copy's gate.</param>
+    /// <param name="write">Writes it, given the local store, the local run id and the copy; called under the copy's gate.</param>
     /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
-    private async Task KeepLocallyAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
+    private async Task KeepLocallyAsync(RunBuffer run, string reason, Func<FileStore.LocalFileStore, string, RunMirror, Task> write, CancellationToken cancellationToken)
     {
         var tracked = _runs.TryGetValue(run, out var t) ? t : throw new InvalidOperationException($"Run {run.RunId} is not followed by the offline layer.");
         var mirror = EnsureMirror(tracked, reason);
@@ -68,7 +95,7 @@ internal sealed partial class OfflineExporter
             mirror.Apply(MirrorEvent.ServerDown);
             try
             {
-                await write(_local.Store, mirror.LocalRunId).ConfigureAwait(false);
+                await write(_local.Store, mirror.LocalRunId, mirror).ConfigureAwait(false);
             }
             finally
             {

@@ -22,6 +22,7 @@ internal sealed class LocalMetricFile
     private List<Metric> _points = [];
     private List<long> _lineEnds = [];
     private long _baseOffset;
+    private Dictionary<long, Metric>? _linked;
 
     private LocalMetricFile(LocalFileStore source, string path, string key)
     {
@@ -39,11 +40,19 @@ internal sealed class LocalMetricFile
     /// <summary>Bytes of the file read so far.</summary>
     public long BytesRead { get; private set; }
 
-    /// <summary>The point at <paramref name="index"/> (reads the prefix when it is before <see cref="Base"/>).</summary>
+    /// <summary>Whether some point is sent with a model link (<see cref="Link"/>).</summary>
+    public bool HasLinks => _linked is { Count: > 0 };
+
+    /// <summary>The point at <paramref name="index"/>, with its model link if it has one (reads the prefix when it is before <see cref="Base"/>).</summary>
     public Metric this[long index]
     {
         get
         {
+            if (_linked is not null && _linked.TryGetValue(index, out var linked))
+            {
+                return linked;
+            }
+
             if (index < Base)
             {
                 LoadFromStart();
@@ -51,6 +60,17 @@ internal sealed class LocalMetricFile
 
             return _points[checked((int)(index - Base))];
         }
+    }
+
+    /// <summary>
+    /// Makes the point at <paramref name="index"/> (held: at or after <see cref="Base"/>) go with a model link: the server
+    /// model id and the dataset of the model's line, as MLflow's <c>log-batch</c> takes them.
+    /// </summary>
+    public void Link(long index, string modelId, string? datasetName, string? datasetDigest)
+    {
+        var point = this[index];
+        _linked ??= [];
+        _linked[index] = point with { ModelId = modelId, DatasetName = datasetName, DatasetDigest = datasetDigest };
     }
 
     /// <summary>Reads the file from the journal's offset for <paramref name="key"/> when it can be trusted and no range of it is in flight, else from the start.</summary>
@@ -67,11 +87,22 @@ internal sealed class LocalMetricFile
         return file;
     }
 
-    /// <summary>Every point from the file's start up to <see cref="Count"/> (reads the prefix when it was skipped).</summary>
+    /// <summary>Every point from the file's start up to <see cref="Count"/>, with their model links (reads the prefix when it was skipped).</summary>
     public IReadOnlyList<Metric> FromStart()
     {
         LoadFromStart();
-        return _points;
+        if (_linked is not { Count: > 0 })
+        {
+            return _points;
+        }
+
+        var points = _points.ToList();
+        foreach (var (index, point) in _linked)
+        {
+            points[checked((int)index)] = point;
+        }
+
+        return points;
     }
 
     /// <summary>Records in the journal that the first <paramref name="count"/> points are acknowledged, with the offset where they end.</summary>

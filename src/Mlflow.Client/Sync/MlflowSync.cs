@@ -17,9 +17,16 @@ namespace Mlflow.Client.Sync;
 /// <c>mlflow-artifacts:</c>), the MLflow 3 traces logged under the run with their span data and assessments (to an
 /// MLflow 3 server; a 2.x server gets the run without them, reported in <see cref="SyncRunResult.TracesSkippedReason"/>),
 /// and last the status and end time.</para>
-/// <para>A READY logged model the run produced in the local store (MLflow 3.11.1's <c>models/m-…</c>) is uploaded with the
-/// run's artifacts under <c>&lt;model name&gt;/</c>, not yet as a logged model.</para>
-/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces not logged under a run, the logged models themselves (their params, tags, metric links).
+/// <para>The logged models the run produced in the local store (MLflow 3.11.1's <c>models/m-…</c>): to an MLflow 3 server
+/// each finalized one is pushed as a logged model, once (tag <c>mlflow.dotnet.sourceModelId</c> = the local id, found
+/// again by it; its name, type, params and tags, the server run as its source and output at the local step, its metric
+/// points sent with its id in the run's <c>log-batch</c> so they are not sent twice, its files with an <c>MLmodel</c>
+/// naming the server model, then finalized READY, or FAILED when its local <c>LogModel</c> failed, without files); a
+/// PENDING one is skipped with a message until it is finalized. A 2.x server gets a READY model's files with the run's
+/// artifacts under <c>&lt;model name&gt;/</c> (<c>runs:/&lt;run&gt;/&lt;name&gt;</c> loads and registers it).</para>
+/// <para>Not synced: deleted local runs and experiments, runs of the local store's registry, traces not logged under a
+/// run, a logged model's metric points logged by another run than the one that produced it (they reach that run's
+/// server run without the model link).
 /// Two syncs of one run to one server at the same time are refused (a lock file beside the journal).</para>
 /// </remarks>
 public static class MlflowSync

@@ -67,24 +67,28 @@ internal sealed partial class RunSynchronizer
     }
 
     /// <summary>
-    /// The run's artifact files new or changed since the last sync, and the files of the logged models it produced in the
-    /// local store (MLflow 3.11.1's <c>models/m-…/artifacts</c>) under <c>&lt;model name&gt;/</c>: until the sync pushes
-    /// a local logged model as one, its files reach the server as the run's artifacts, as <c>LogModel</c> wrote them to
-    /// the local store before (<c>runs:/&lt;run&gt;/&lt;name&gt;</c> loads and registers it on either line).
+    /// The run's artifact files new or changed since the last sync, and, on a server without logged models (2.x), the
+    /// files of the READY logged models it produced in the local store (MLflow 3.11.1's <c>models/m-…/artifacts</c>)
+    /// under <c>&lt;model name&gt;/</c>, as <c>LogModel</c> writes a model on such a server
+    /// (<c>runs:/&lt;run&gt;/&lt;name&gt;</c> loads and registers it). An MLflow 3 server gets them as logged models.
     /// </summary>
     private static List<(string Relative, string FullPath, string Stamp)> PendingArtifacts(RunState s)
     {
         var result = new List<(string, string, string)>();
-        AddPending(s, LocalArtifactDirectory(s), null, result);
-        foreach (var (name, folder) in s.ModelFolders)
+        AddPending(s.Journal!.Artifacts, LocalArtifactDirectory(s), null, result);
+        if (s.ModelsAsArtifacts)
         {
-            AddPending(s, folder, name, result);
+            foreach (var (name, folder) in s.ModelFolders)
+            {
+                AddPending(s.Journal.Artifacts, folder, name, result);
+            }
         }
 
         return result;
     }
 
-    private static void AddPending(RunState s, string dir, string? prefix, List<(string, string, string)> result)
+    /// <summary>Adds the files under <paramref name="dir"/> whose size or write time differs from what <paramref name="sent"/> records.</summary>
+    private static void AddPending(Dictionary<string, string> sent, string dir, string? prefix, List<(string, string, string)> result)
     {
         if (!Directory.Exists(dir))
         {
@@ -96,7 +100,7 @@ internal sealed partial class RunSynchronizer
             var info = new FileInfo(file);
             var relative = (prefix is null ? "" : prefix + "/") + Path.GetRelativePath(dir, file).Replace(Path.DirectorySeparatorChar, '/');
             var stamp = string.Create(CultureInfo.InvariantCulture, $"{info.Length}:{info.LastWriteTimeUtc.Ticks}");
-            if (!s.Journal!.Artifacts.TryGetValue(relative, out var sent) || sent != stamp)
+            if (!sent.TryGetValue(relative, out var known) || known != stamp)
             {
                 result.Add((relative, file, stamp));
             }

@@ -36,6 +36,7 @@ internal sealed partial class RunSynchronizer
                 // The local file lost points (rewritten by hand?): count only what is there.
                 journal.Metrics[key] = count;
                 journal.MetricOffsets.Remove(key);
+                journal.MetricLinks.Remove(key); // its positions no longer name the points they were made for
             }
         }
 
@@ -169,13 +170,35 @@ internal sealed partial class RunSynchronizer
             }
 
             batch ??= new MetricBatch(new List<Metric>(batchSize));
-            for (var i = from; i < from + take; i++)
+            var end = from + take;
+            if (points.HasLinks)
             {
-                batch.Points.Add(points[i]);
+                // No two copies of a point with different model links in one request (see SplitTwins): the batch ends before the second.
+                var seen = new Dictionary<MetricReconciler.PointKey, Metric>();
+                for (var i = from; i < end; i++)
+                {
+                    var point = points[i];
+                    var identity = MetricReconciler.PointKey.Of(point);
+                    if (seen.TryGetValue(identity, out var other) && !SameLink(other, point))
+                    {
+                        end = i;
+                        break;
+                    }
+
+                    seen.TryAdd(identity, point);
+                    batch.Points.Add(point);
+                }
+            }
+            else
+            {
+                for (var i = from; i < end; i++)
+                {
+                    batch.Points.Add(points[i]);
+                }
             }
 
-            next[key] = from + take;
-            batch.Ends[key] = from + take;
+            next[key] = end;
+            batch.Ends[key] = end;
             if (batch.Points.Count == batchSize)
             {
                 break;
@@ -249,10 +272,16 @@ internal sealed partial class RunSynchronizer
             {
                 var history = await target.GetMetricHistoryAsync(s.ServerRunId!, key, ct).ConfigureAwait(false);
                 missing = MetricReconciler.Missing(points, from, to, history, deduplicating);
+                if (file?.HasLinks == true && deduplicating)
+                {
+                    missing = WithLinkedPoints(points, from, to, history, missing);
+                }
+
                 SyncLog.Reconciled(_logger, s.LocalRunId, key, to - from, missing.Count);
                 try
                 {
-                    foreach (var chunk in missing.Chunk(batchSize))
+                    // One request after the other: a SQL store keeps the run's point once however many copies arrive.
+                    foreach (var chunk in file?.HasLinks == true ? SplitTwins(missing, batchSize) : missing.Chunk(batchSize).Select(c => c.ToList()).ToList())
                     {
                         await target.LogBatchAsync(s.ServerRunId!, chunk, null, null, ct).ConfigureAwait(false);
                     }

@@ -85,10 +85,8 @@ internal sealed partial class RunSynchronizer
             state.JournalPath = SyncJournal.PathFor(state.RunDir, _targetKey);
             state.Journal = journal ?? SyncJournal.Load(state.JournalPath);
             state.Journal.Target = _targetKey;
-            state.ModelFolders.AddRange(source.ListLoggedModels(state.Local.Info.ExperimentId)
-                .Where(m => m.Info.SourceRunId == localRunId && m.Info.Status == LoggedModelStatus.Ready)
-                .Select(m => (m.Info.Name, source.LoggedModelArtifactDirectory(m.Info.ModelId))));
             LoadMetrics(source, state);
+            LoadModels(source, state); // after the metric files: a model's line is written after the run's point it names
             LoadTraces(source, state);
         }
         catch (Exception ex) when (ex is MlflowException or IOException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException or ArgumentException)
@@ -152,6 +150,13 @@ internal sealed partial class RunSynchronizer
         s.Journal.ServerRunId = s.ServerRunId;
         s.Journal.Save(s.JournalPath!);
 
+        if (s.Models.Count > 0)
+        {
+            // Before any metric point goes: the points a model's metric lines name are sent with the server model's id.
+            Report(s, SyncPhase.Models);
+            await PrepareModelsAsync(target, s, ct).ConfigureAwait(false);
+        }
+
         if (s.Journal.InFlight is not null)
         {
             Report(s, SyncPhase.Reconciling);
@@ -169,6 +174,12 @@ internal sealed partial class RunSynchronizer
         await SendInputsAsync(target, s, ct).ConfigureAwait(false);
         Report(s, SyncPhase.Artifacts);
         await SendArtifactsAsync(target, serverRun.Info.ArtifactUri, s, ct).ConfigureAwait(false);
+        if (s.PushModels)
+        {
+            Report(s, SyncPhase.Models);
+            await SendModelFilesAsync(target, s, ct).ConfigureAwait(false);
+        }
+
         Report(s, SyncPhase.Traces);
         await SendTracesAsync(source, target, s, ct).ConfigureAwait(false);
         if (s.Errors.Count == 0)
@@ -193,6 +204,7 @@ internal sealed partial class RunSynchronizer
         s.TagsDeleted = journal.TagDeletes.Count(k => !s.Local.Data.Tags.Any(t => t.Key == k));
         s.TracesSent = PendingTraces(s).Count(t => !journal.Traces.TryGetValue(t.TraceId, out var entry) || !entry.Logged);
         s.AssessmentsSent = PendingAssessments(s);
+        s.LoggedModelsSent = PendingModels(s).Count;
         s.StatusSent = s.Local.Info.Status != RunStatus.Running && (journal.Status != (int)s.Local.Info.Status || journal.EndTime != s.Local.Info.EndTime);
         s.ServerRunId = journal.ServerRunId;
         s.Created = journal.ServerRunId is null;
@@ -245,8 +257,19 @@ internal sealed partial class RunSynchronizer
         public bool Created { get; set; }
         public Dictionary<string, LocalMetricFile> Points { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>The READY logged models the local run produced: their names and local artifact folders (uploaded as the run's artifacts under the name).</summary>
+        /// <summary>The logged models the local run produced in the local store (MLflow 3.11.1's <c>models/m-…</c>).</summary>
+        public List<LocalModel> Models { get; } = [];
+
+        /// <summary>The READY ones' names and local artifact folders: uploaded as the run's artifacts under the name when the server has no logged models (2.x).</summary>
         public List<(string Name, string Folder)> ModelFolders { get; } = [];
+
+        /// <summary>The server has logged models: <see cref="Models"/> are pushed as logged models.</summary>
+        public bool PushModels { get; set; }
+
+        /// <summary>The server has no logged models (2.x): <see cref="ModelFolders"/> go with the run's artifacts.</summary>
+        public bool ModelsAsArtifacts { get; set; }
+
+        public int LoggedModelsSent { get; set; }
         public long MetricTotal { get; set; }
         public long MetricDone { get; set; }
         public long MetricSent { get; set; }
@@ -269,7 +292,7 @@ internal sealed partial class RunSynchronizer
 
         public SyncRunResult ToResult()
         {
-            var sentAnything = ParamsSent > 0 || TagsSent > 0 || TagsDeleted > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || TracesSent > 0 || AssessmentsSent > 0 || StatusSent;
+            var sentAnything = ParamsSent > 0 || TagsSent > 0 || TagsDeleted > 0 || MetricSent > 0 || InputsSent > 0 || ArtifactsSent > 0 || TracesSent > 0 || AssessmentsSent > 0 || LoggedModelsSent > 0 || StatusSent;
             return new SyncRunResult
             {
                 LocalRunId = LocalRunId,
@@ -286,6 +309,7 @@ internal sealed partial class RunSynchronizer
                 ArtifactsSkippedReason = ArtifactsSkippedReason,
                 TracesSent = TracesSent,
                 AssessmentsSent = AssessmentsSent,
+                LoggedModelsSent = LoggedModelsSent,
                 TracesSkipped = TracesSkipped,
                 TracesSkippedReason = TracesSkippedReason,
                 Error = Errors.Count == 0 ? null : string.Join(" | ", Errors),

@@ -75,6 +75,19 @@ internal sealed class SyncJournal
     /// </summary>
     public Dictionary<string, SyncTraceEntry> Traces { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Local logged model id → what of the model (produced by this run) the server acknowledged (MLflow 3 servers).
+    /// Missing in journals of older versions (reads as empty: each model is then looked up by its source tag first).
+    /// </summary>
+    public Dictionary<string, SyncModelEntry> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Metric key → the run's points (by position in the local metric file, not yet acknowledged) that are sent with a
+    /// model link, decided once and kept here so a resumed or reconciled send carries the same links. Missing in
+    /// journals of older versions (reads as empty).
+    /// </summary>
+    public Dictionary<string, List<SyncMetricLink>> MetricLinks { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The status sent with <c>runs/update</c> (numeric <see cref="RunStatus"/>), if any.</summary>
     public int? Status { get; set; }
 
@@ -137,6 +150,8 @@ internal sealed class SyncJournal
         Inputs.Clear();
         Artifacts.Clear();
         Traces.Clear();
+        Models.Clear();
+        MetricLinks.Clear();
         Status = null;
         EndTime = null;
     }
@@ -155,6 +170,14 @@ internal sealed class SyncJournal
             entry.Assessments = new Dictionary<string, string>(entry.Assessments ?? [], StringComparer.Ordinal);
         }
 
+        Models = new Dictionary<string, SyncModelEntry>(Models ?? [], StringComparer.Ordinal);
+        foreach (var entry in Models.Values)
+        {
+            entry.MetricLines = new Dictionary<string, long>(entry.MetricLines ?? [], StringComparer.Ordinal);
+            entry.Artifacts = new Dictionary<string, string>(entry.Artifacts ?? [], StringComparer.Ordinal);
+        }
+
+        MetricLinks = new Dictionary<string, List<SyncMetricLink>>(MetricLinks ?? [], StringComparer.Ordinal);
         Inputs ??= [];
         TagDeletes ??= [];
         if (InFlight is { Count: 0 })

@@ -28,4 +28,16 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 4209, EventName = "SyncTracesSkipped", Level = LogLevel.Warning, Message = "Run {LocalRunId}: {Count} traces not sent: {Reason}")]
     public static partial void TracesSkipped(ILogger logger, string localRunId, int count, string reason);
+
+    [LoggerMessage(EventId = 4210, EventName = "SyncModelSkipped", Level = LogLevel.Warning, Message = "Run {LocalRunId}: logged model {ModelId} is not pushed: {Reason}")]
+    public static partial void ModelSkipped(ILogger logger, string localRunId, string modelId, string reason);
+
+    [LoggerMessage(EventId = 4211, EventName = "SyncModelFoundByTag", Level = LogLevel.Information, Message = "Run {LocalRunId}: logged model {ModelId} is already on the server as {ServerModelId} (found by its source tag); its files are uploaded again and its output checked.")]
+    public static partial void ModelFoundByTag(ILogger logger, string localRunId, string modelId, string serverModelId);
+
+    [LoggerMessage(EventId = 4212, EventName = "SyncModelMetricsUnlinked", Level = LogLevel.Information, Message = "Run {LocalRunId}, logged model {ModelId}, metric '{Key}': {Count} points reached the server as the run's before the model did; they are not linked to it (sending them again would duplicate them on a file-backed server).")]
+    public static partial void ModelMetricsUnlinked(ILogger logger, string localRunId, string modelId, string key, int count);
+
+    [LoggerMessage(EventId = 4213, EventName = "SyncModelMetricsWaiting", Level = LogLevel.Information, Message = "Run {LocalRunId}, logged model {ModelId}, metric '{Key}': {Count} points of the model have no point of the run read yet; the next sync links them.")]
+    public static partial void ModelMetricsWaiting(ILogger logger, string localRunId, string modelId, string key, int count);
 }

@@ -25,6 +25,8 @@ public enum SyncPhase
     Failed,
     /// <summary>Sending the run's MLflow 3 traces and their assessments (after the artifacts, before the status).</summary>
     Traces = 10,
+    /// <summary>Pushing the run's MLflow 3 logged models (before the metrics: created and linked; after the artifacts: files and finalize).</summary>
+    Models = 11,
 }
 
 /// <summary>A progress report of a sync: which run, which step, how much of it is sent.</summary>

@@ -52,6 +52,12 @@ public sealed record SyncRunResult
     /// <summary>Traces not sent because the server is not an MLflow 3 server (the run is sent without them).</summary>
     public int TracesSkipped { get; init; }
 
+    /// <summary>
+    /// MLflow 3 logged models of the run pushed as logged models and finalized by this sync (dry run: finalized local
+    /// models not finalized on the server yet; a 2.x server gets their files as the run's artifacts instead).
+    /// </summary>
+    public int LoggedModelsSent { get; init; }
+
     /// <summary>Why traces were skipped, when they were.</summary>
     public string? TracesSkippedReason { get; init; }
 
@@ -106,6 +112,9 @@ public sealed record SyncSummary
 
     /// <summary>Assessments of traces sent.</summary>
     public int AssessmentsSent => Runs.Sum(r => r.AssessmentsSent);
+
+    /// <summary>Logged models pushed and finalized.</summary>
+    public int LoggedModelsSent => Runs.Sum(r => r.LoggedModelsSent);
 
     /// <summary>Traces skipped (the server is not an MLflow 3 server).</summary>
     public int TracesSkipped => Runs.Sum(r => r.TracesSkipped);

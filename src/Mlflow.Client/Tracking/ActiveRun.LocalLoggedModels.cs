@@ -9,7 +9,13 @@ namespace Mlflow.Client;
 // READY; FAILED when anything in between fails). Nothing is written under the run's artifacts.
 public sealed partial class ActiveRun
 {
-    private LoggedModelInfo LogLocalLoggedModel(LocalFileStore store, string localRunId, string artifactPath, string fullModelPath, MlflowModelOptions options)
+    /// <param name="store">The local store (the tracker's, or the offline copies').</param>
+    /// <param name="localRunId">The run in that store.</param>
+    /// <param name="artifactPath">The model's default name.</param>
+    /// <param name="fullModelPath">The model file or folder.</param>
+    /// <param name="options">Flavor, signature, name, type, params, tags, step.</param>
+    /// <param name="appended">Receives the run's points logged again with the model id (the run's metric files got them once more).</param>
+    private LoggedModelInfo LogLocalLoggedModel(LocalFileStore store, string localRunId, string artifactPath, string fullModelPath, MlflowModelOptions options, List<Metric>? appended = null)
     {
         var (@params, tags) = LoggedModelParamsAndTags(options);
         var experimentId = store.GetRunWithoutMetrics(localRunId).Info.ExperimentId;
@@ -21,7 +27,8 @@ public sealed partial class ActiveRun
         try
         {
             store.LogOutputs(localRunId, [new ModelOutput(modelId, options.Step)]);
-            LinkLocalStepMetrics(store, localRunId, modelId, options.Step);
+            var linked = LinkLocalStepMetrics(store, localRunId, modelId, options.Step);
+            appended?.AddRange(linked);
             var (model, names) = MlModelWriter.Write(staging.FullName, fullModelPath, created.Info.ArtifactUri ?? "", ServerRunId ?? localRunId, options, DateTime.UtcNow, modelId, modelId);
             flavors = names;
             utcTimeCreated = (string)model.Single(kv => kv.Key == "utc_time_created").Value!;
@@ -69,7 +76,8 @@ public sealed partial class ActiveRun
     /// on a file store: each is logged again with the model id (the run's metric file gets the line again, the model's
     /// metric file its line). In an offline copy only the points the copy holds (not those the server had acknowledged).
     /// </summary>
-    private static void LinkLocalStepMetrics(LocalFileStore store, string localRunId, string modelId, long step)
+    /// <returns>The points logged again.</returns>
+    private static List<Metric> LinkLocalStepMetrics(LocalFileStore store, string localRunId, string modelId, long step)
     {
         var run = store.GetRunAsync(localRunId, CancellationToken.None).GetAwaiter().GetResult();
         var linked = new List<Metric>();
@@ -85,9 +93,12 @@ public sealed partial class ActiveRun
         }
 
         // Each distinct point once: a second model at the same step does not link the first one's copies again.
-        foreach (var chunk in linked.Distinct().Chunk(MlflowLimits.MaxMetricsPerBatch))
+        var distinct = linked.Distinct().ToList();
+        foreach (var chunk in distinct.Chunk(MlflowLimits.MaxMetricsPerBatch))
         {
             store.LogBatchAsync(localRunId, chunk, [], [], CancellationToken.None).GetAwaiter().GetResult();
         }
+
+        return distinct;
     }
 }

@@ -14,8 +14,11 @@ public sealed partial class ActiveRun
     /// (FAILED when a step fails, and the exception is rethrown); <see cref="LoggedModelInfo.ModelUri"/> is
     /// <c>models:/m-&lt;id&gt;</c>, and nothing is written under the run's artifacts. In the local store the same, in
     /// MLflow 3.11.1's file layout (<c>&lt;experiment&gt;/models/m-&lt;id&gt;/</c>, which MLflow 3's Python reads and
-    /// <c>mlflow-sync</c> uploads as the run's artifacts under the model's name). Elsewhere (an MLflow 2 server, the
-    /// in-memory store, a run kept offline) the MLflow 2 way: the model's files and an <c>MLmodel</c> file beside them
+    /// <c>mlflow-sync</c> pushes as a logged model to an MLflow 3 server, or as the run's artifacts under the model's
+    /// name to a 2.x one); a run kept offline gets it in its offline copy, which the drain pushes the same way
+    /// (<see cref="LoggedModelInfo.ModelId"/> is then the local id; the server model carries it in tag
+    /// <c>mlflow.dotnet.sourceModelId</c>). Elsewhere (an MLflow 2 server, the in-memory store, a run kept offline whose
+    /// server this tracker knows to be 2.x) the MLflow 2 way: the model's files and an <c>MLmodel</c> file beside them
     /// under <paramref name="artifactPath"/> (run id, artifact path, creation time, model uuid, flavors, signature), and
     /// the model appended to the run tag <c>mlflow.log-model.history</c>. A <c>.onnx</c> file gets MLflow's
     /// <c>onnx</c> flavor (saved as <c>model.onnx</c>; Python's <c>mlflow.onnx.load_model("runs:/&lt;id&gt;/&lt;path&gt;")</c>
@@ -60,6 +63,17 @@ public sealed partial class ActiveRun
         {
             await _batcher.FlushRunAsync(Buffer, Buffer.Appended, cancellationToken).ConfigureAwait(false);
             return LogLocalLoggedModel(store, RunId, artifactPath, fullModelPath, options);
+        }
+
+        if (target.InCopy)
+        {
+            // Kept offline: what the run logged so far reaches its copy first (the model links the points at its step).
+            await _batcher.FlushRunAsync(Buffer, Buffer.Appended, cancellationToken).ConfigureAwait(false);
+            return await _tracker.KeepLoggedModelOfflineAsync(this, (copy, localRunId) =>
+            {
+                var appended = new List<Metric>();
+                return (LogLocalLoggedModel(copy, localRunId, artifactPath, fullModelPath, options, appended), appended);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         var runId = ServerRunId ?? RunId;

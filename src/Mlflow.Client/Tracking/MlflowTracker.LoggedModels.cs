@@ -8,9 +8,12 @@ public sealed partial class MlflowTracker
 {
     /// <summary>
     /// Where <paramref name="run"/>'s model is made a logged model: on the server (an MLflow 3 server the run is on), in
-    /// the local store (MLflow 3.11.1's layout), or nowhere (<see cref="LoggedModelTarget.None"/>: the MLflow 2 way, run
-    /// artifacts and the <c>mlflow.log-model.history</c> tag), for a 2.x server, the in-memory store, a run kept offline,
-    /// or a server whose version is not known while it cannot be reached (the run's files then reach either line).
+    /// the local store (MLflow 3.11.1's layout), in the run's offline copy (<see cref="LoggedModelTarget.Offline"/>: a
+    /// run kept offline, unless its server is known to be 2.x; the drain pushes the model as a logged model to an
+    /// MLflow 3 server, and its files as the run's artifacts to a 2.x one), or nowhere
+    /// (<see cref="LoggedModelTarget.None"/>: the MLflow 2 way, run artifacts and the <c>mlflow.log-model.history</c>
+    /// tag), for a 2.x server, the in-memory store, or a server whose version is not known while it cannot be reached
+    /// (the run's files then reach either line).
     /// </summary>
     /// <exception cref="MlflowException">The server could not be asked and there is no offline fallback to keep the files in.</exception>
     internal async Task<LoggedModelTarget> LoggedModelTargetAsync(ActiveRun run, string artifactPath, CancellationToken cancellationToken)
@@ -27,9 +30,9 @@ public sealed partial class MlflowTracker
 
         if (run.ServerRunId is null || run.IsOffline)
         {
-            // Kept offline: the MLflow 2 way into the run's copy, whose files the drain uploads to either line (the drain
-            // does not push a copy's logged models as logged models yet).
-            return LoggedModelTarget.None;
+            // Kept offline: a logged model in the run's copy, as the local store makes it, which the drain (or mlflow-sync)
+            // pushes; the MLflow 2 way when this tracker already learned that the server is 2.x (no request is made).
+            return CanKeepOffline(run) && client.KnownServerInfo is not { SupportsLoggedModels: false } ? LoggedModelTarget.Offline : LoggedModelTarget.None;
         }
 
         try
@@ -67,8 +70,12 @@ public sealed partial class MlflowTracker
 /// <summary>Where a run's model is made a logged model (<see cref="MlflowTracker.LoggedModelTargetAsync"/>).</summary>
 /// <param name="Server">The MLflow 3 server's client.</param>
 /// <param name="Local">The local store, which records logged models itself.</param>
-internal readonly record struct LoggedModelTarget(MlflowClient? Server, FileStore.LocalFileStore? Local)
+/// <param name="InCopy">The run's offline copy (a local store the drain pushes from).</param>
+internal readonly record struct LoggedModelTarget(MlflowClient? Server, FileStore.LocalFileStore? Local, bool InCopy = false)
 {
     /// <summary>The MLflow 2 way: run artifacts and the history tag.</summary>
     public static LoggedModelTarget None => default;
+
+    /// <summary>A logged model in the run's offline copy.</summary>
+    public static LoggedModelTarget Offline => new(null, null, InCopy: true);
 }

@@ -47,6 +47,16 @@ public sealed partial class MlflowTracker
             ? _store.UpdateRunAsync(run.RunId, status, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, cancellationToken)
             : _offlineLayer.EndRunAsync(run.Buffer, status, cancellationToken);
 
+    /// <summary>
+    /// Writes a logged model into the run's offline copy through the offline layer (under the copy's gate, like its
+    /// entries; forced to disk, and the copy marked for the drain, which pushes the model).
+    /// </summary>
+    /// <param name="run">The run, kept offline.</param>
+    /// <param name="write">Makes the model, given the copy's store and local run id; returns it and the metric points it appended to the run.</param>
+    /// <param name="cancellationToken">Cancels the wait for the copy's gate.</param>
+    internal Task<LoggedModelInfo> KeepLoggedModelOfflineAsync(ActiveRun run, Func<FileStore.LocalFileStore, string, (LoggedModelInfo Model, IReadOnlyList<Metric> Appended)> write, CancellationToken cancellationToken)
+        => _offlineLayer!.KeepInCopyAsync(run.Buffer, write, cancellationToken);
+
     /// <summary>Whether what is left of a run can go to the outbox (the offline store): the fallback is on and follows the run.</summary>
     internal bool CanKeepOffline(ActiveRun run) => _offlineLayer?.CanKeepOffline(run.Buffer) == true;
 

@@ -4,6 +4,9 @@ namespace Mlflow.Client.Tests.Sync;
 
 internal sealed record FakePoint(double Value, long Timestamp, long Step)
 {
+    /// <summary>The dataset name the point was logged with (MLflow 3), if any.</summary>
+    public string? Dataset { get; init; }
+
     public bool SameAs(FakePoint o) => Timestamp == o.Timestamp && Step == o.Step && (Value.Equals(o.Value) || (double.IsNaN(Value) && double.IsNaN(o.Value)));
 }
 
@@ -37,6 +40,7 @@ internal sealed class FakeRun
     public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, List<FakePoint>> Metrics { get; } = new(StringComparer.Ordinal);
     public List<string> Inputs { get; } = [];
+    public List<(string ModelId, long Step)> Outputs { get; } = [];
 
     public JsonObject ToJson()
     {
@@ -68,6 +72,12 @@ internal sealed class FakeRun
             data["tags"] = new JsonArray(Tags.Select(p => (JsonNode)new JsonObject { ["key"] = p.Key, ["value"] = p.Value }).ToArray());
         }
 
-        return new JsonObject { ["info"] = info, ["data"] = data };
+        var run = new JsonObject { ["info"] = info, ["data"] = data };
+        if (Outputs.Count > 0)
+        {
+            run["outputs"] = new JsonObject { ["model_outputs"] = new JsonArray(Outputs.Select(o => (JsonNode)new JsonObject { ["model_id"] = o.ModelId, ["step"] = o.Step }).ToArray()) };
+        }
+
+        return run;
     }
 }

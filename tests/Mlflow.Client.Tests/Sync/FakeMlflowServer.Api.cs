@@ -79,12 +79,14 @@ internal sealed partial class FakeMlflowServer
                 var points = target.Metrics.GetValueOrDefault(query["metric_key"]!) ?? [];
                 return Ok(points.Count == 0 ? new JsonObject() : new JsonObject
                 {
+                    // As MLflow 3.11.1's file store: a point logged with a dataset is a five-word line, read back with step 0.
                     ["metrics"] = new JsonArray(points.Select(p => (JsonNode)new JsonObject
                     {
                         ["key"] = query["metric_key"],
                         ["value"] = WireValue(p.Value),
                         ["timestamp"] = p.Timestamp,
-                        ["step"] = p.Step,
+                        ["step"] = p.Dataset is not null && !Deduplicating ? 0 : p.Step,
+                        ["dataset_name"] = p.Dataset,
                     }).ToArray()),
                 });
             case "POST runs/update":
@@ -122,7 +124,7 @@ internal sealed partial class FakeMlflowServer
             case "PUT artifacts":
                 var rel = Uri.UnescapeDataString(path[ArtifactsApi.Length..]);
                 var parts = rel.Split('/', 4);
-                Artifacts[parts[1] == "traces" ? TraceDataKey(parts[2]) : parts[1] + "/" + parts[3]] = body;
+                Artifacts[parts[1] == "traces" ? TraceDataKey(parts[2]) : parts[1] == "models" ? ModelArtifactPath(parts) : parts[1] + "/" + parts[3]] = body;
                 return Ok(new JsonObject());
             default:
                 return DispatchMlflow3(method, path, query, req) ?? throw new FakeError(404, "ENDPOINT_NOT_FOUND", method + " " + endpoint);
@@ -159,7 +161,8 @@ internal sealed partial class FakeMlflowServer
             run.Params[(string)p!["key"]!] = (string?)p["value"] ?? "";
         }
 
-        var incoming = (req["metrics"]?.AsArray() ?? []).Select(x => (Key: (string)x!["key"]!, Point: new FakePoint(ParseValue(x["value"]!), (long)x["timestamp"]!, (long?)x["step"] ?? 0))).ToList();
+        var linked = ModelMetricsOf(run, req);
+        var incoming = (req["metrics"]?.AsArray() ?? []).Select(x => (Key: (string)x!["key"]!, Point: new FakePoint(ParseValue(x["value"]!), (long)x["timestamp"]!, (long?)x["step"] ?? 0) { Dataset = (string?)x["dataset_name"] })).ToList();
         if (Deduplicating)
         {
             // As a SQL store: in-batch duplicates collapse except NaN; any NaN already stored (or twice in the batch) fails the whole metric write.
@@ -191,6 +194,8 @@ internal sealed partial class FakeMlflowServer
 
             list.Add(Deduplicating && double.IsInfinity(point.Value) ? point with { Value = point.Value > 0 ? double.MaxValue : double.MinValue } : point);
         }
+
+        StoreModelMetrics(linked);
 
         foreach (var t in req["tags"]?.AsArray() ?? [])
         {

@@ -34,6 +34,11 @@ internal sealed partial class FakeMlflowServer
             return null;
         }
 
+        if (DispatchLoggedModels(method, path, req) is { } loggedModels)
+        {
+            return loggedModels;
+        }
+
         if (method == "GET" && path == "/api/3.0/mlflow/server-info")
         {
             return Ok(new JsonObject { ["store_type"] = Deduplicating ? "SqlStore" : "FileStore" });

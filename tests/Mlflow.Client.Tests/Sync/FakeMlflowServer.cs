@@ -94,7 +94,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     public int Count(string endpoint) { lock (_gate) { return Requests.Count(r => r.EndsWith(" " + endpoint, StringComparison.Ordinal)); } }
 
     /// <summary>Requests that change state.</summary>
-    public int Writes { get { lock (_gate) { return Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal) && !r.EndsWith("runs/search", StringComparison.Ordinal) || r.StartsWith("PUT ", StringComparison.Ordinal)); } } }
+    public int Writes { get { lock (_gate) { return Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal) && !r.EndsWith("runs/search", StringComparison.Ordinal) && !r.EndsWith("logged-models/search", StringComparison.Ordinal) || r.StartsWith("PUT ", StringComparison.Ordinal) || r.StartsWith("PATCH ", StringComparison.Ordinal)); } } }
 
     /// <summary>The <paramref name="nth"/> (1-based) request to <paramref name="endpoint"/> is applied, then its connection is cut.</summary>
     public void DropAnswerOf(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: 0)); } }
