@@ -74,7 +74,7 @@ internal sealed partial class OfflineExporter
     /// <param name="write">Writes it, given the local store and the local run id; called under the copy's gate.</param>
     /// <param name="cancellationToken">Cancels the wait for the gate and the write.</param>
     public Task KeepInCopyAsync(RunBuffer run, Func<FileStore.LocalFileStore, string, Task> write, CancellationToken cancellationToken)
-        => KeepLocallyAsync(run, RunIsOffline, write, cancellationToken);
+        => KeepLocallyAsync(run, RunIsOffline, (store, localRunId, _) => write(store, localRunId), cancellationToken);
 
     /// <summary>
     /// Writes something that is not a log entry (an artifact file, dataset inputs) into the run's local copy (opened when
