@@ -12,11 +12,17 @@ public partial class MlflowClient
     internal TimeProvider Clock { get; set; } = TimeProvider.System;
 
     /// <summary>
-    /// Logs a finished trace as MLflow's own exporter does on a server without an OTLP endpoint: records its info
-    /// (<see cref="StartTraceAsync"/>), then uploads the spans as <c>traces.json</c> to the artifact location the server
-    /// answered. What the info leaves unset is taken from the root span as MLflow does (time, duration, state, request
-    /// and response previews, the <c>mlflow.traceName</c> tag).
+    /// Logs a finished trace as MLflow 3.11.1's own exporter does: where the server takes spans over OTLP (MLflow 3.4+
+    /// served with its default FastAPI app, on a SQL store) the spans go first to <c>POST /v1/traces</c>; then the info
+    /// is recorded (<see cref="StartTraceAsync"/>); unless the server answers that it holds the spans (tag
+    /// <c>mlflow.trace.spansLocation</c> = <c>TRACKING_STORE</c>), they are uploaded as <c>traces.json</c> to the
+    /// artifact location it answered. What the info leaves unset is taken from the root span as MLflow does (time,
+    /// duration, state, request and response previews, the <c>mlflow.traceName</c> tag).
     /// </summary>
+    /// <remarks>
+    /// Whether the server takes OTLP is learned once per client (its version, store type, and one probe that stores
+    /// nothing). A failed OTLP send does not fail the trace: it is logged, and the spans then go as <c>traces.json</c>.
+    /// </remarks>
     /// <param name="info">The trace: at least its id (<see cref="TraceIds.NewTraceId"/>) and experiment.</param>
     /// <param name="spans">The spans; their <see cref="TraceSpan.TraceId"/> is the trace's or empty.</param>
     /// <param name="cancellationToken">Cancels the requests.</param>
@@ -27,6 +33,24 @@ public partial class MlflowClient
     {
         var (completed, owned) = TraceCompletion.Complete(info, spans);
         var data = TraceDataJson.Serialize(completed.TraceId, owned);
+        if (owned.Count > 0 && await ServesOtlpAsync(completed.ExperimentId, completed.TraceId, cancellationToken).ConfigureAwait(false))
+        {
+            byte[]? otlp = null;
+            try
+            {
+                otlp = OtlpTraceWriter.Serialize(completed.TraceId, owned);
+            }
+            catch (EncoderFallbackException)
+            {
+                TraceLog.OtlpUnencodable(_logger, completed.TraceId);
+            }
+
+            if (otlp is not null)
+            {
+                await SendSpansOverOtlpAsync(completed.ExperimentId, completed.TraceId, otlp, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var logged = await StartTraceAsync(completed, cancellationToken).ConfigureAwait(false);
         if (!logged.Tags.TryGetValue(TraceKeys.SpansLocationTag, out var spansLocation) || spansLocation != TraceKeys.SpansInTrackingStore)
         {
