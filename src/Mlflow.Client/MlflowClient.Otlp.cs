@@ -87,6 +87,8 @@ public partial class MlflowClient
 
     private async Task<bool?> DetectOtlpAsync(string experimentId, string traceId, CancellationToken cancellationToken)
     {
+        // A server that is not there fails these reads at once; the trace info's own request then takes the retries.
+        using var scope = Resilience.RequestScope.Enter(Resilience.RequestFlags.NoRetryWhenRefused);
         MlflowServerInfo info;
         try
         {
