@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Mlflow.Client.Artifacts;
 using Mlflow.Client.Tracing;
 
@@ -61,23 +63,52 @@ public partial class MlflowClient
     }
 
     /// <summary>
-    /// Reads a trace with its spans, as <c>mlflow.get_trace</c> does: the info from the server, the spans from the
-    /// <c>traces.json</c> at its artifact location.
+    /// Reads a trace with its spans, as <c>mlflow.get_trace</c> does: the info from the server, the spans from where the
+    /// info says they are: the server's database when they came over OTLP (tag <c>mlflow.trace.spansLocation</c> =
+    /// <c>TRACKING_STORE</c>; <c>GET /api/3.0/mlflow/traces/get</c>), else the <c>traces.json</c> at its artifact location.
     /// </summary>
     /// <param name="traceId">The trace id.</param>
     /// <param name="cancellationToken">Cancels the requests.</param>
     /// <returns>The trace.</returns>
     /// <exception cref="MlflowException">No such trace, or its span data is missing or not MLflow's.</exception>
-    /// <exception cref="NotSupportedException">The spans are kept in the server's database (sent over OTLP), which this client does not read yet, or the artifact location is not reachable.</exception>
+    /// <exception cref="NotSupportedException">The spans are in the server's database and the server cannot hand them out, or the artifact location is not reachable.</exception>
     public virtual async Task<MlflowTrace> GetTraceAsync(string traceId, CancellationToken cancellationToken = default)
     {
         var info = await GetTraceInfoAsync(traceId, cancellationToken).ConfigureAwait(false);
         if (info.Tags.TryGetValue(TraceKeys.SpansLocationTag, out var spansLocation) && spansLocation == TraceKeys.SpansInTrackingStore)
         {
-            throw new NotSupportedException($"The spans of trace '{traceId}' are kept in the tracking server's database (logged over OTLP); reading them from there is not supported yet.");
+            return new MlflowTrace(info, await GetStoredSpansAsync(traceId, cancellationToken).ConfigureAwait(false));
         }
 
         return new MlflowTrace(info, await DownloadTraceDataAsync(info, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The spans a SQL store keeps for a trace (<c>GET /api/3.0/mlflow/traces/get</c>), as MLflow's own client reads them.</summary>
+    private async Task<IReadOnlyList<TraceSpan>> GetStoredSpansAsync(string traceId, CancellationToken cancellationToken)
+    {
+        JsonNode? answer;
+        try
+        {
+            answer = await TraceCallAsync(
+                async () =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(TrackingBase.AbsoluteUri.TrimEnd('/') + "/api/3.0/mlflow/traces/get?trace_id=" + Uri.EscapeDataString(traceId)));
+                    using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+                    return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false), documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.ResourceDoesNotExist && ex.Message.Contains("'get'", StringComparison.Ordinal))
+        {
+            // A server older than the endpoint routes "get" as a trace id, as MLflow's own client notes.
+            throw new NotSupportedException($"The spans of trace '{traceId}' are kept in the tracking server's database, and this server does not hand them out (GET /api/3.0/mlflow/traces/get).", ex);
+        }
+        catch (JsonException ex)
+        {
+            throw new MlflowException($"The spans of trace '{traceId}' the server answered are not JSON: {ex.Message}", ex);
+        }
+
+        return TraceProtoSpans.Parse(answer, traceId);
     }
 
     /// <summary>Uploads <c>traces.json</c> to the trace's artifact location (a proxy <c>mlflow-artifacts:</c> URI or a local folder).</summary>
