@@ -104,8 +104,11 @@ public class TraceDataTests
 
         var logged = await client.LogTraceAsync(new TraceInfo { TraceId = traceId, ExperimentId = experimentId }, bare);
 
-        Assert.That(server.Requests, Has.Count.EqualTo(2));
-        var start = FixtureServer.BodyJson(server.Requests[0])!["trace"]!["trace_info"]!;
+        // This server has neither /version nor server-info (404s), so spans do not go over OTLP: the info, then traces.json.
+        Assert.That(server.Requests.Where(r => r.RequestMessage.Method == "GET").Select(r => r.RequestMessage.AbsolutePath), Is.EqualTo(new[] { "/version", "/api/3.0/mlflow/server-info" }));
+        var writes = server.Requests.Where(r => r.RequestMessage.Method != "GET").ToList();
+        Assert.That(writes, Has.Count.EqualTo(2));
+        var start = FixtureServer.BodyJson(writes[0])!["trace"]!["trace_info"]!;
         Assert.That(start["state"]!.GetValue<string>(), Is.EqualTo("OK"));
         Assert.That(ProtoJsonTime.MillisecondsFromTimestamp(start["request_time"]!.GetValue<string>()), Is.EqualTo(spans[0].StartTimeUnixNano / 1_000_000));
         Assert.That(start["execution_duration"]!.GetValue<string>(), Is.EqualTo(ProtoJsonTime.DurationFromMilliseconds((spans[0].EndTimeUnixNano!.Value - spans[0].StartTimeUnixNano) / 1_000_000)));
@@ -115,7 +118,7 @@ public class TraceDataTests
         Assert.That(start["trace_metadata"]!["mlflow.traceInputs"]!.GetValue<string>(), Is.EqualTo(recorded["trace_metadata"]!["mlflow.traceInputs"]!.GetValue<string>()));
         Assert.That(start["trace_metadata"]!["mlflow.trace_schema.version"]!.GetValue<string>(), Is.EqualTo("3"));
 
-        var upload = server.Requests[1].RequestMessage;
+        var upload = writes[1].RequestMessage;
         Assert.That(upload.Method, Is.EqualTo("PUT"));
         Assert.That(upload.AbsolutePath, Is.EqualTo($"/api/2.0/mlflow-artifacts/artifacts/{experimentId}/traces/{traceId}/artifacts/traces.json"));
         Assert.That(Encoding.UTF8.GetString(upload.BodyAsBytes!), Is.EqualTo(PythonTraceData), "the uploaded file is what MLflow's exporter wrote");
