@@ -101,7 +101,13 @@ internal sealed partial class RunSynchronizer
             var head = inFlight.Peek();
             if (!head.Send!.IsCompleted)
             {
-                await Task.WhenAny(inFlight.Where(b => !b.Send!.IsCompleted).Select(b => b.Send!)).ConfigureAwait(false);
+                // Listed once: a send that completes meanwhile must not leave WhenAny an empty list (it throws); then the head is due.
+                var pending = inFlight.Where(b => !b.Send!.IsCompleted).Select(b => b.Send!).ToList();
+                if (pending.Count > 0)
+                {
+                    await Task.WhenAny(pending).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
