@@ -35,6 +35,7 @@ public partial class MlflowClient
     {
         var (completed, owned) = TraceCompletion.Complete(info, spans);
         var data = TraceDataJson.Serialize(completed.TraceId, owned);
+        CheckTraceInfo(completed); // before the spans go anywhere: a refused info would leave them without it
         if (owned.Count > 0 && await ServesOtlpAsync(completed.ExperimentId, completed.TraceId, cancellationToken).ConfigureAwait(false))
         {
             byte[]? otlp = null;

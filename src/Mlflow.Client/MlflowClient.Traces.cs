@@ -22,14 +22,7 @@ public partial class MlflowClient
     /// <exception cref="MlflowException">The server refused, or it is not an MLflow 3 server.</exception>
     public virtual async Task<TraceInfo> StartTraceAsync(TraceInfo info, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(info);
-        Require(info.TraceId, nameof(info) + "." + nameof(TraceInfo.TraceId));
-        Require(info.ExperimentId, nameof(info) + "." + nameof(TraceInfo.ExperimentId));
-        foreach (var (key, value) in info.Metadata.Concat(info.Tags))
-        {
-            RefuseLoneSurrogates(key, value, "trace metadata or tag");
-        }
-
+        CheckTraceInfo(info);
         var request = new StartTraceRequest(new TraceWire(TraceWireMapping.ToWire(info)));
         TraceResponse? response = null;
         await LostAnswerRecovery.SendAsync(
@@ -199,6 +192,18 @@ public partial class MlflowClient
         }
 
         return TraceCallAsync(() => _tracking.LinkTracesToRunAsync(new LinkTracesToRunRequest(ids, runId), cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Refuses a trace info the server cannot take as given (no id or experiment, a lone surrogate in a key or value).</summary>
+    private static void CheckTraceInfo(TraceInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        Require(info.TraceId, nameof(info) + "." + nameof(TraceInfo.TraceId));
+        Require(info.ExperimentId, nameof(info) + "." + nameof(TraceInfo.ExperimentId));
+        foreach (var (key, value) in info.Metadata.Concat(info.Tags))
+        {
+            RefuseLoneSurrogates(key, value, "trace metadata or tag");
+        }
     }
 
     private static List<string> ExperimentIdList(IEnumerable<string> experimentIds)

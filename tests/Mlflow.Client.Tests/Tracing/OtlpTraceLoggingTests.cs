@@ -167,6 +167,18 @@ public class OtlpTraceLoggingTests
     }
 
     [Test]
+    public void ATraceInfoTheServerWouldRefuse_IsRefusedBeforeTheSpansGoAnywhere()
+    {
+        using var server = OtlpFakeServer.Start();
+        using var client = server.CreateClient();
+        var info = NewTrace() with { Tags = new Dictionary<string, string> { ["note"] = "half a pair: \ud83d" } };
+
+        Assert.ThrowsAsync<MlflowValidationException>(() => client.LogTraceAsync(info, PythonSpans()));
+
+        Assert.That(server.Calls, Is.Empty, "no spans without their trace info");
+    }
+
+    [Test]
     public async Task TextOtlpCannotCarry_GoesAsTracesJson_WhichKeepsIt()
     {
         using var server = OtlpFakeServer.Start();
