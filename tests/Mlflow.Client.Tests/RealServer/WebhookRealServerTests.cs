@@ -66,6 +66,11 @@ public class WebhookRealServerTests
         {
             Assert.Ignore($"{what} need an MLflow 3 server; {_uri} runs {info.Version ?? "an unknown version"}.");
         }
+
+        if (what == "Webhooks" && info.StoreType == "FileStore")
+        {
+            Assert.Ignore($"Webhooks need a SQL tracking store; {_uri} runs on MLflow's file store, which answers 500 to webhooks/create.");
+        }
     }
 
     /// <summary>Creates a webhook on the loopback listener; ignores the test when the server refuses loopback URLs.</summary>
