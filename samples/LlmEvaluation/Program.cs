@@ -10,9 +10,13 @@ using Spectre.Console;
 // Evaluates a small question-answering application over ten documents against 22 questions with expected answers, the
 // MLflow 3 way: one trace per question, code scorers and LLM judges as assessments on each trace, their means on the run.
 // The model is any OpenAI-compatible endpoint (LLM_ENDPOINT, LLM_API_KEY, LLM_MODEL); without one, a deterministic
-// stand-in answers, and the sample says so. No server: the local store ./mlruns (metrics and the per-question table;
-// traces need an MLflow 3 server: MLFLOW_TRACKING_URI=http://host:5000).
-var (chat, model) = CreateChatClient();
+// stand-in answers, and the sample says so. The application's chat client is built with UseOpenTelemetry, so each
+// question's trace holds its model call as a CHAT_MODEL span with the messages and token usage; the judges use the
+// plain client (they run outside the questions' traces). No server: the local store ./mlruns keeps the run, the traces
+// and their assessments in MLflow 3's file layout (mlflow-sync pushes them to an MLflow 3 server later); with
+// MLFLOW_TRACKING_URI=http://host:5000 they go to that server.
+var (judgeChat, model) = CreateChatClient();
+using var chat = judgeChat.AsBuilder().UseOpenTelemetry(configure: o => o.EnableSensitiveData = true).Build();
 var documents = JsonSerializer.Deserialize<List<Document>>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "data", "documents.json")), JsonSerializerOptions.Web)!;
 var dataset = EvaluationDataset.FromFile(Path.Combine(AppContext.BaseDirectory, "data", "questions.jsonl"), "mlflow-faq");
 
@@ -30,8 +34,8 @@ await AnsiConsole.Progress().StartAsync(async progress =>
         scorers:
         [
             Scorers.ExactMatch(), Scorers.TokenF1(), Scorers.Latency(), Scorers.TokenUsage(),
-            Judges.Correctness(chat), Judges.RelevanceToQuery(chat), Judges.RetrievalGroundedness(chat), Judges.Safety(chat),
-            Judges.Guidelines(chat, ["The answer is in English.", "The answer does not invent product names."]),
+            Judges.Correctness(judgeChat), Judges.RelevanceToQuery(judgeChat), Judges.RetrievalGroundedness(judgeChat), Judges.Safety(judgeChat),
+            Judges.Guidelines(judgeChat, ["The answer is in English.", "The answer does not invent product names."]),
         ],
         new LlmEvaluationOptions { MaxConcurrency = 4, Progress = new Progress<int>(done => bar.Value = done) });
 });

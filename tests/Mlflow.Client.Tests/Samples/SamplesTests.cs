@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Mlflow.Client.FileStore;
 using Mlflow.Client.Tests.Infrastructure;
 using Mlflow.Client.Tests.Offline;
+using Mlflow.Client.Tracing;
 using NUnit.Framework;
 
 namespace Mlflow.Client.Tests.Samples;
@@ -194,6 +195,15 @@ public class SamplesTests
         Assert.That(traceIds, Has.Count.EqualTo(22), "one trace per question, kept in the local store");
         var trace = await store.GetTraceAsync(traceIds[0], CancellationToken.None);
         Assert.That(trace.Info.Assessments.Select(a => a.Name), Is.SupersetOf(new[] { "correctness", "token_f1", "expected_response" }), "feedback and the expectation on the trace");
+
+        // The application's chat client is built with UseOpenTelemetry: its call is a CHAT_MODEL span under the record's
+        // root, with the messages and the token usage (which the token_usage scorer sums).
+        var root = trace.Spans.Single(s => s.ParentSpanId is null);
+        var chat = trace.Spans.Single(s => s.SpanType == SpanType.ChatModel);
+        Assert.That(chat.ParentSpanId, Is.EqualTo(root.SpanId));
+        var question = root.Inputs!["question"]!.GetValue<string>();
+        Assert.That(chat.Inputs!.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), Does.Contain(question).And.Contain("Answer the question in one short sentence"));
+        Assert.That(means["token_usage/mean"], Is.GreaterThan(0), "the stand-in reports token usage on the chat span");
     }
 
     internal static async Task<IReadOnlyList<Run>> ReadRunsAsync(LocalFileStore store, string experimentName)
