@@ -95,6 +95,7 @@ internal static class LlmSampleChecks
             Assert.That(chatStrings, Has.Some.StartsWith("Answer the question in one short sentence"), id + ": the system message");
             Assert.That((int)chat["token_usage"]!["total_tokens"]!, Is.GreaterThan(0), id);
 
+            Assert.That(assessments.Select(a => (string?)a["run_id"]), Is.All.EqualTo(runId), id + ": every assessment names the evaluation run");
             Assert.That(assessments.Select(a => (string)a["name"]!), Is.EquivalentTo(Judges.Concat(CodeScorers).Append("expected_response")), id + ": every scorer once, and the expectation");
             foreach (var judge in Judges.Select(n => assessments.Single(a => (string)a["name"]! == n)))
             {
