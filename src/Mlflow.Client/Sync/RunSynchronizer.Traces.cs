@@ -82,7 +82,7 @@ internal sealed partial class RunSynchronizer
             loggedNow = true;
         }
 
-        var unsent = local.Assessments.Where(a => !entry.Assessments.ContainsKey(a.AssessmentId!)).ToList();
+        var unsent = OverriddenFirst(local.Assessments.Where(a => !entry.Assessments.ContainsKey(a.AssessmentId!)).ToList());
         if (unsent.Count == 0)
         {
             return;
@@ -178,6 +178,36 @@ internal sealed partial class RunSynchronizer
             await target.UploadTraceDataAsync(held, TraceDataJson.Serialize(local.TraceId, spans), ct).ConfigureAwait(false);
             return true;
         }
+    }
+
+    /// <summary>
+    /// The assessments in their order, except that one overriding another of the list comes after it: the local store
+    /// lists them by creation time then id, so an override made in the same millisecond as the original (or stamped
+    /// earlier by another clock) can come first, and sent first it could not name the server's id of what it overrides.
+    /// </summary>
+    internal static List<Assessment> OverriddenFirst(IReadOnlyList<Assessment> assessments)
+    {
+        var byId = new Dictionary<string, Assessment>(StringComparer.Ordinal);
+        foreach (var a in assessments)
+        {
+            byId.TryAdd(a.AssessmentId!, a);
+        }
+
+        var placed = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<Assessment>(assessments.Count);
+        foreach (var a in assessments)
+        {
+            // The chain of originals up to one already placed or not in the list, placed oldest first (a cycle stops at a repeat).
+            var chain = new Stack<Assessment>();
+            for (var next = a; next is not null && placed.Add(next.AssessmentId!); next = next.Overrides is { } o ? byId.GetValueOrDefault(o) : null)
+            {
+                chain.Push(next);
+            }
+
+            result.AddRange(chain);
+        }
+
+        return result;
     }
 
     /// <summary>The trace as the server gets it: in the server run's experiment, linked to the server run, without the tags the local store set.</summary>

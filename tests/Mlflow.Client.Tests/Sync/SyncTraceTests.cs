@@ -110,6 +110,35 @@ internal sealed class SyncTraceTests
     }
 
     [Test]
+    public async Task An_override_the_local_store_lists_before_its_original_is_sent_after_it_and_points_at_the_servers_original()
+    {
+        // Stamped a millisecond before the original (another writer's clock; the same millisecond orders by random id):
+        // the local store lists the override first.
+        using var c = new Ctx();
+        string originalId, overrideId;
+        using (var store = new LocalFileStore(c.Root))
+        {
+            var experimentId = await store.CreateExperimentAsync("override-order", null, null, None);
+            c.RunId = (await store.CreateRunAsync(experimentId, "evaluation", 1_765_000_000_000, null, "me", None)).Info.RunId;
+            c.TraceId = (await store.LogTraceAsync(TraceFileStoreTests.SampleTrace(experimentId, c.RunId), TraceFileStoreTests.SampleSpans(), None)).TraceId;
+            var judge = AssessmentSource.LlmJudge("openai:/gpt-4o-mini");
+            originalId = (await store.CreateAssessmentAsync(Assessment.CreateFeedback(c.TraceId, "correctness", "no", judge, "First opinion.") with { CreateTimeMs = 1_765_000_001_000 }, None)).AssessmentId!;
+            overrideId = (await store.CreateAssessmentAsync(Assessment.CreateFeedback(c.TraceId, "correctness", "yes", AssessmentSource.Human("reviewer"), "Overridden.") with { Overrides = originalId, CreateTimeMs = 1_765_000_000_999 }, None)).AssessmentId!;
+            Assert.That((await store.GetTraceAsync(c.TraceId, None)).Info.Assessments.Select(a => a.AssessmentId), Is.EqualTo(new[] { overrideId, originalId }), "the order the sync reads");
+            await store.UpdateRunAsync(c.RunId, RunStatus.Finished, 1_765_000_009_000, null, None);
+        }
+
+        using var server = Mlflow3();
+        var summary = await MlflowSync.SyncAsync(Options(c, server));
+
+        Assert.That(summary.Complete, Is.True, string.Join(" | ", summary.Errors));
+        var held = server.Assessments[c.TraceId];
+        Assert.That(held.Select(a => (string)a["metadata"]![RunSynchronizer.SourceAssessmentIdMetadata]!), Is.EqualTo(new[] { originalId, overrideId }), "the original first");
+        Assert.That((string?)held[1]["overrides"], Is.EqualTo((string)held[0]["assessment_id"]!), "the override names the server's id of the original");
+        Assert.That((bool)held[0]["valid"]!, Is.False);
+    }
+
+    [Test]
     public async Task An_assessment_added_after_a_sync_is_the_only_thing_the_next_sync_sends()
     {
         using var c = await BuildAsync();
