@@ -106,7 +106,7 @@ public partial class MlflowClient
             return false;
         }
 
-        if (string.Equals(info.StoreType, "FileStore", StringComparison.Ordinal))
+        if (info.IsFileStore)
         {
             TraceLog.OtlpNotServed(_logger, "its store is a FileStore");
             return false;

@@ -109,6 +109,9 @@ public sealed record LoggedModelOrderBy(string FieldName, bool Ascending = true,
 /// </summary>
 public sealed record MlflowServerInfo
 {
+    /// <summary>The <see cref="StoreType"/> MLflow's server-info reports for its file store.</summary>
+    internal const string FileStoreType = "FileStore";
+
     /// <summary>The MLflow version the server reports on <c>GET /version</c>, for example <c>3.11.1</c>; <see langword="null"/> when it does not serve that endpoint.</summary>
     public string? Version { get; init; }
     /// <summary>The major version parsed from <see cref="Version"/>; <see langword="null"/> when unknown.</summary>
@@ -122,6 +125,11 @@ public sealed record MlflowServerInfo
     public bool HasServerInfoEndpoint { get; init; }
     /// <summary>The backend store type from server-info (<c>SqlStore</c>, <c>FileStore</c>), when given.</summary>
     public string? StoreType { get; init; }
+    /// <summary>
+    /// Whether server-info names MLflow's file store (<see cref="StoreType"/> <c>FileStore</c>), which lacks what needs a
+    /// SQL store (OTLP span logging, webhooks, server-side datasets); <see langword="false"/> when the server did not say.
+    /// </summary>
+    internal bool IsFileStore => string.Equals(StoreType, FileStoreType, StringComparison.Ordinal);
     /// <summary>Whether the server runs with workspaces (server-info), when given.</summary>
     public bool? WorkspacesEnabled { get; init; }
 }

@@ -17,8 +17,10 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class EvaluateSpansRealServerTests
+public class EvaluateSpansRealServerTests : RealServerClientTest
 {
+    protected override string PrefixStem => "dotnet-eval-spans-";
+
     private const string GetTraceScript = """
         import json, sys
         import mlflow
@@ -45,18 +47,12 @@ public class EvaluateSpansRealServerTests
     [Test]
     public async Task The_chat_span_of_predict_is_nested_under_the_records_root_as_MLflows_Python_reads_it()
     {
-        var uri = RealServerEnvironment.RequireTrackingUri();
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        if ((await client.GetServerInfoAsync()).MajorVersion is not >= 3)
-        {
-            Assert.Ignore("Traces need an MLflow 3 server.");
-        }
-
-        var name = "dotnet-eval-spans-" + Guid.NewGuid().ToString("N")[..12];
+        await RequireMlflow3Async("Traces need");
+        var name = Prefix;
         using var chat = new ScriptedChatClient("Paris.", "Rome.").AsBuilder().UseOpenTelemetry(configure: c => c.EnableSensitiveData = true).Build();
         string runId;
         LlmEvaluationResult result;
-        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = name }))
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = TrackingUri, ExperimentName = name }))
         {
             await using var run = await tracker.StartRunAsync("eval-spans");
             runId = run.RunId;
@@ -76,7 +72,7 @@ public class EvaluateSpansRealServerTests
         Assert.That(result.TracesLogged, Is.True);
         foreach (var row in result.Rows)
         {
-            var trace = await client.GetTraceAsync(row.TraceId!);
+            var trace = await Client.GetTraceAsync(row.TraceId!);
             var root = trace.Spans.Single(s => s.ParentSpanId is null);
             var chatSpan = trace.Spans.Single(s => s.SpanType == SpanType.ChatModel);
             Assert.That(chatSpan.ParentSpanId, Is.EqualTo(root.SpanId), "the server gives the chat span back under the record's root");
@@ -84,18 +80,14 @@ public class EvaluateSpansRealServerTests
             Assert.That(trace.Info.Assessments.Select(a => a.Name), Does.Contain("exact_match"));
         }
 
-        var src = Environment.GetEnvironmentVariable("MLFLOW_SRC") ?? "";
-        if (!File.Exists(Path.Combine(src, "mlflow", "version.py")) || !File.ReadAllText(Path.Combine(src, "mlflow", "version.py")).Contains("VERSION = \"3.", StringComparison.Ordinal))
-        {
-            Assert.Ignore("The server read the traces back; set MLFLOW_SRC (and MLFLOW_SHIMS) to an MLflow 3 source tree for the read-back by MLflow's Python.");
-        }
+        MlflowPython.RequireMlflow3(); // the server read the traces back; the read-back by MLflow's Python needs its 3.x tree
 
         var script = Path.Combine(Path.GetTempPath(), "mlflow-get-trace-" + Guid.NewGuid().ToString("N") + ".py");
         await File.WriteAllTextAsync(script, GetTraceScript);
         string printed;
         try
         {
-            printed = await MlflowPython.RunAsync(script, [uri, .. traceIds]);
+            printed = await MlflowPython.RunAsync(script, [TrackingUri, .. traceIds]);
         }
         finally
         {

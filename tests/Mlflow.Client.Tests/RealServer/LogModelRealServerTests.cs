@@ -12,27 +12,19 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class LogModelRealServerTests
+public class LogModelRealServerTests : RealServerClientTest
 {
-    private string _uri = null!;
-    private string _name = null!;
-    private MlflowClient _client = null!;
     private string? _work;
 
+    protected override string PrefixStem => "dotnet-logmodel-";
+
     [SetUp]
-    public void SetUp()
-    {
-        _uri = RealServerEnvironment.RequireTrackingUri();
-        _name = "dotnet-logmodel-" + Guid.NewGuid().ToString("N")[..10];
-        _client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        _work = Directory.CreateTempSubdirectory("logmodel-real-").FullName;
-    }
+    public void CreateWorkFolder() => _work = Directory.CreateTempSubdirectory("logmodel-real-").FullName;
 
     [TearDown]
-    public void TearDown()
+    public void DeleteWorkFolder()
     {
-        _client?.Dispose();
-        if (_work is not null) // null when SetUp skipped the test (no server)
+        if (_work is not null) // null when the base SetUp skipped the test (no server)
         {
             Directory.Delete(_work, recursive: true);
         }
@@ -42,15 +34,12 @@ public class LogModelRealServerTests
     [CancelAfter(300_000)]
     public async Task On_MLflow3_LogModel_is_a_ready_logged_model_of_the_run_with_linked_metrics_and_registers_by_run_path()
     {
-        if (!(await _client.GetServerInfoAsync()).SupportsLoggedModels)
-        {
-            Assert.Ignore($"Needs an MLflow 3 server; {_uri} is older (the 2.x test covers it).");
-        }
+        await RequireMlflow3Async("This test needs"); // the 2.x test covers older servers
 
         var dataset = MlflowDataset.Create("eval-set", "d1g35t", "/data/eval.csv");
         string runId;
         LoggedModelInfo info;
-        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = _uri, ExperimentName = _name }))
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = TrackingUri, ExperimentName = Prefix }))
         {
             await using (var run = await tracker.StartRunAsync("train"))
             {
@@ -67,9 +56,9 @@ public class LogModelRealServerTests
 
             Assert.That(info.ModelId, Does.Match("^m-[0-9a-f]{32}$"));
             Assert.That(info.ModelUri, Is.EqualTo("models:/" + info.ModelId));
-            TestContext.Progress.WriteLine($"logged model {info.ModelId} of run {runId} in experiment {_name}");
+            TestContext.Progress.WriteLine($"logged model {info.ModelId} of run {runId} in experiment {Prefix}");
 
-            var model = await _client.GetLoggedModelAsync(info.ModelId!);
+            var model = await Client.GetLoggedModelAsync(info.ModelId!);
             Assert.That(model.Info.Status, Is.EqualTo(LoggedModelStatus.Ready));
             Assert.That(model.Info.Name, Is.EqualTo("model"));
             Assert.That(model.Info.SourceRunId, Is.EqualTo(runId));
@@ -78,9 +67,9 @@ public class LogModelRealServerTests
             Assert.That(model.Data.Params, Does.Contain(new Param("lr", "0.1")), "the run's params, as Python's log_model");
             Assert.That(model.Data.Metrics.Select(m => (m.Key, m.DatasetName)), Is.EquivalentTo(new[] { ("train_acc", (string?)null), ("f1", "eval-set") }));
 
-            var serverRun = await _client.GetRunAsync(runId);
+            var serverRun = await Client.GetRunAsync(runId);
             Assert.That(serverRun.Outputs.ModelOutputs.Select(o => o.ModelId), Does.Contain(info.ModelId));
-            Assert.That(await _client.ListArtifactsAsync(runId), Is.Empty, "no copy under the run's artifacts (MLflow 3.11.1)");
+            Assert.That(await Client.ListArtifactsAsync(runId), Is.Empty, "no copy under the run's artifacts (MLflow 3.11.1)");
             Assert.That(serverRun.Data.Tags.Select(t => t.Key), Has.None.EqualTo("mlflow.log-model.history"));
 
             var downloaded = await tracker.Registry.DownloadModelAsync(info.ModelUri, Path.Combine(_work!, "by-id"));
@@ -88,13 +77,13 @@ public class LogModelRealServerTests
             Assert.That(mlmodel, Does.Contain("model_id: " + info.ModelId));
             Assert.That(new FileInfo(Path.Combine(downloaded, "model.onnx")).Length, Is.EqualTo(new FileInfo(RunTablesModelsTests.TinyOnnx).Length));
 
-            var version = await tracker.Registry.RegisterModelAsync(runId, "model", _name);
+            var version = await tracker.Registry.RegisterModelAsync(runId, "model", Prefix);
             Assert.That(version.Source, Is.EqualTo("models:/" + info.ModelId));
             Assert.That(version.RunId, Is.EqualTo(runId));
-            var byVersion = await tracker.Registry.DownloadModelAsync($"models:/{_name}/{version.Version}", Path.Combine(_work!, "by-version"));
+            var byVersion = await tracker.Registry.DownloadModelAsync($"models:/{Prefix}/{version.Version}", Path.Combine(_work!, "by-version"));
             Assert.That(File.Exists(Path.Combine(byVersion, "model.onnx")), Is.True);
 
-            var found = await _client.SearchLoggedModelsAsync([model.Info.ExperimentId]);
+            var found = await Client.SearchLoggedModelsAsync([model.Info.ExperimentId]);
             Assert.That(found.Items.Select(m => m.Info.ModelId), Is.EqualTo(new[] { info.ModelId }));
         }
     }
@@ -103,14 +92,14 @@ public class LogModelRealServerTests
     [CancelAfter(300_000)]
     public async Task On_MLflow2_LogModel_writes_run_artifacts_and_the_history_tag()
     {
-        if ((await _client.GetServerInfoAsync()).SupportsLoggedModels)
+        if ((await Client.GetServerInfoAsync()).SupportsLoggedModels)
         {
-            Assert.Ignore($"Needs an MLflow 2 server; {_uri} has logged models (the MLflow 3 test covers it).");
+            Assert.Ignore($"Needs an MLflow 2 server; {TrackingUri} has logged models (the MLflow 3 test covers it).");
         }
 
         string runId;
         LoggedModelInfo info;
-        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = _uri, ExperimentName = _name }))
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = TrackingUri, ExperimentName = Prefix }))
         {
             await using (var run = await tracker.StartRunAsync("train"))
             {
@@ -121,7 +110,7 @@ public class LogModelRealServerTests
 
         Assert.That(info.ModelId, Is.Null);
         Assert.That(info.ModelUri, Is.EqualTo($"runs:/{runId}/model"));
-        Assert.That((await _client.ListArtifactsAsync(runId, "model")).Select(a => a.Path), Is.EquivalentTo(new[] { "model/MLmodel", "model/model.onnx" }));
-        Assert.That((await _client.GetRunAsync(runId)).Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value, Does.Contain(info.ModelUuid));
+        Assert.That((await Client.ListArtifactsAsync(runId, "model")).Select(a => a.Path), Is.EquivalentTo(new[] { "model/MLmodel", "model/model.onnx" }));
+        Assert.That((await Client.GetRunAsync(runId)).Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value, Does.Contain(info.ModelUuid));
     }
 }

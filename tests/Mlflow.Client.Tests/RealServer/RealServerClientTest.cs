@@ -20,11 +20,14 @@ public abstract class RealServerClientTest
     /// <summary>The start of <see cref="Prefix"/>, naming the test class's objects on the server (for example <c>dotnet-trace-</c>).</summary>
     protected abstract string PrefixStem { get; }
 
+    /// <summary>The client's request timeout: 30 seconds unless a test class needs longer.</summary>
+    protected virtual TimeSpan RequestTimeout => TimeSpan.FromSeconds(30);
+
     [SetUp]
     public void CreateClient()
     {
         TrackingUri = RealServerEnvironment.RequireTrackingUri();
-        Client = new MlflowClient(new MlflowClientOptions { TrackingUri = TrackingUri, RequestTimeout = TimeSpan.FromSeconds(30) });
+        Client = new MlflowClient(new MlflowClientOptions { TrackingUri = TrackingUri, RequestTimeout = RequestTimeout });
         Prefix = PrefixStem + Guid.NewGuid().ToString("N")[..12];
     }
 

@@ -117,7 +117,7 @@ public class TraceRealServerTests : RealServerClientTest
         var got = await Client.GetAssessmentAsync(traceId, relevance.AssessmentId!);
         Assert.That(got.Feedback!.Value!.GetValue<double>(), Is.EqualTo(0.75));
 
-        if (string.Equals(server.StoreType, "FileStore", StringComparison.OrdinalIgnoreCase))
+        if (server.IsFileStore)
         {
             var refused = Assert.ThrowsAsync<MlflowException>(() => Client.LinkTracesToRunAsync(runId, [traceId]));
             Assert.That(refused!.ErrorCode, Is.EqualTo(MlflowErrorCode.InvalidParameterValue), "3.11.1's file store does not link traces to runs");

@@ -19,33 +19,31 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class WebhookRealServerTests
+public class WebhookRealServerTests : RealServerClientTest
 {
     private const string SetupHint = "see tests/RealServer/SETUP.md, section 7";
-    private MlflowClient _client = null!;
-    private string _uri = null!;
-    private string _prefix = null!;
     private FixtureServer _listener = null!;
     private readonly List<string> _created = [];
 
+    protected override string PrefixStem => "dotnet-wh-";
+
+    protected override TimeSpan RequestTimeout => TimeSpan.FromSeconds(60);
+
     [SetUp]
-    public void SetUp()
+    public void StartListener()
     {
-        _uri = RealServerEnvironment.RequireTrackingUri();
-        _client = new MlflowClient(new MlflowClientOptions { TrackingUri = _uri, RequestTimeout = TimeSpan.FromSeconds(60) });
-        _prefix = "dotnet-wh-" + Guid.NewGuid().ToString("N")[..12];
         _listener = FixtureServer.Start();
         _listener.Server.Given(Request.Create().WithPath("/hook").UsingPost()).RespondWith(Response.Create().WithStatusCode(200).WithBody("pong"));
     }
 
     [TearDown]
-    public async Task TearDown()
+    public async Task DeleteWebhooksAndStopListener()
     {
         foreach (var id in _created)
         {
             try
             {
-                await _client.DeleteWebhookAsync(id);
+                await Client.DeleteWebhookAsync(id);
             }
             catch (MlflowException)
             {
@@ -54,22 +52,17 @@ public class WebhookRealServerTests
         }
 
         _listener?.Dispose();
-        _client?.Dispose();
     }
 
     private string HookUrl => _listener.Url + "/hook";
 
-    private async Task RequireMlflow3Async(string what)
+    /// <summary>Ignores the test unless the server is MLflow 3 with a SQL store (the file store answers 500 to webhooks/create).</summary>
+    private async Task RequireWebhooksAsync()
     {
-        var info = await _client.GetServerInfoAsync();
-        if (info.MajorVersion is < 3 || !info.SupportsLoggedModels)
+        var info = await RequireMlflow3Async("Webhooks need");
+        if (info.IsFileStore)
         {
-            Assert.Ignore($"{what} need an MLflow 3 server; {_uri} runs {info.Version ?? "an unknown version"}.");
-        }
-
-        if (what == "Webhooks" && info.StoreType == "FileStore")
-        {
-            Assert.Ignore($"Webhooks need a SQL tracking store; {_uri} runs on MLflow's file store, which answers 500 to webhooks/create.");
+            Assert.Ignore($"Webhooks need a SQL tracking store; {TrackingUri} runs on MLflow's file store, which answers 500 to webhooks/create.");
         }
     }
 
@@ -79,7 +72,7 @@ public class WebhookRealServerTests
         Webhook hook;
         try
         {
-            hook = await _client.CreateWebhookAsync(name, HookUrl, events, description, secret, status);
+            hook = await Client.CreateWebhookAsync(name, HookUrl, events, description, secret, status);
         }
         catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.InvalidParameterValue && (ex.Message.Contains("scheme", StringComparison.Ordinal) || ex.Message.Contains("non-public", StringComparison.Ordinal)))
         {
@@ -94,13 +87,13 @@ public class WebhookRealServerTests
     [Test]
     public async Task Webhook_CreateGetListPageUpdateAndDelete()
     {
-        await RequireMlflow3Async("Webhooks");
+        await RequireWebhooksAsync();
 
         // Disabled: an event another test raises on the same server must not be delivered here.
-        var first = await CreateOnListenerAsync(_prefix + "-a", [WebhookEvent.ModelVersionCreated, WebhookEvent.ModelVersionTagSet], null, WebhookStatus.Disabled, "first");
-        var second = await CreateOnListenerAsync(_prefix + "-b", [WebhookEvent.PromptAliasDeleted], null, WebhookStatus.Disabled);
+        var first = await CreateOnListenerAsync(Prefix + "-a", [WebhookEvent.ModelVersionCreated, WebhookEvent.ModelVersionTagSet], null, WebhookStatus.Disabled, "first");
+        var second = await CreateOnListenerAsync(Prefix + "-b", [WebhookEvent.PromptAliasDeleted], null, WebhookStatus.Disabled);
         Assert.That(first.WebhookId, Is.Not.Empty);
-        Assert.That(first.Name, Is.EqualTo(_prefix + "-a"));
+        Assert.That(first.Name, Is.EqualTo(Prefix + "-a"));
         Assert.That(first.Url, Is.EqualTo(HookUrl));
         Assert.That(first.Description, Is.EqualTo("first"));
         Assert.That(first.Events, Is.EquivalentTo(new[] { WebhookEvent.ModelVersionTagSet, WebhookEvent.ModelVersionCreated }), "3.11.1 keeps its own order");
@@ -108,16 +101,16 @@ public class WebhookRealServerTests
         Assert.That(first.CreationTimestamp, Is.GreaterThan(0));
         Assert.That(second.Description, Is.Null);
 
-        var read = await _client.GetWebhookAsync(first.WebhookId);
+        var read = await Client.GetWebhookAsync(first.WebhookId);
         Assert.That(read, Is.EqualTo(first).Using<Webhook>((a, b) => a.WebhookId == b.WebhookId && a.Name == b.Name && a.Url == b.Url && a.Description == b.Description
             && a.Events.ToHashSet().SetEquals(b.Events) && a.Status == b.Status && a.CreationTimestamp == b.CreationTimestamp));
 
         // Newest first, one a page: the second page exists, and following the tokens finds both.
-        var page = await _client.ListWebhooksAsync(1);
+        var page = await Client.ListWebhooksAsync(1);
         Assert.That(page.Items, Has.Count.EqualTo(1));
         Assert.That(page.NextPageToken, Is.Not.Null);
         var all = new List<Webhook>();
-        await foreach (var w in _client.ListAllWebhooksAsync(pageSize: 1))
+        await foreach (var w in Client.ListAllWebhooksAsync(pageSize: 1))
         {
             all.Add(w);
             Assert.That(all, Has.Count.LessThan(1000), "paging must end");
@@ -126,22 +119,22 @@ public class WebhookRealServerTests
         Assert.That(all.Select(w => w.WebhookId), Does.Contain(first.WebhookId).And.Contain(second.WebhookId));
         Assert.That(all.Select(w => w.WebhookId), Is.Unique);
 
-        var updated = await _client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Description = "changed", Events = [WebhookEvent.ModelVersionAliasCreated] });
+        var updated = await Client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Description = "changed", Events = [WebhookEvent.ModelVersionAliasCreated] });
         Assert.That(updated.Description, Is.EqualTo("changed"));
         Assert.That(updated.Events, Is.EqualTo(new[] { WebhookEvent.ModelVersionAliasCreated }));
         Assert.That(updated.Name, Is.EqualTo(first.Name), "unset fields keep their value");
         Assert.That(updated.Status, Is.EqualTo(WebhookStatus.Disabled), "a PATCH without a status must not re-enable it (3.11.1 reads none as ACTIVE)");
         Assert.That(updated.LastUpdatedTimestamp, Is.GreaterThanOrEqualTo(first.LastUpdatedTimestamp!.Value));
-        Assert.That((await _client.GetWebhookAsync(first.WebhookId)).Events, Is.EqualTo(new[] { WebhookEvent.ModelVersionAliasCreated }));
+        Assert.That((await Client.GetWebhookAsync(first.WebhookId)).Events, Is.EqualTo(new[] { WebhookEvent.ModelVersionAliasCreated }));
 
-        var refused = Assert.ThrowsAsync<MlflowException>(() => _client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Name = "not a name!", Status = WebhookStatus.Disabled }))!;
+        var refused = Assert.ThrowsAsync<MlflowException>(() => Client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Name = "not a name!", Status = WebhookStatus.Disabled }))!;
         Assert.That(refused.ErrorCode, Is.EqualTo(MlflowErrorCode.InvalidParameterValue));
         Assert.That(refused.Message, Does.Contain("is invalid"));
-        Assert.ThrowsAsync<ArgumentException>(() => _client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Url = "ftp://127.0.0.1/x" }));
+        Assert.ThrowsAsync<ArgumentException>(() => Client.UpdateWebhookAsync(first.WebhookId, new WebhookUpdate { Url = "ftp://127.0.0.1/x" }));
 
-        await _client.DeleteWebhookAsync(first.WebhookId);
-        await _client.DeleteWebhookAsync(second.WebhookId);
-        var gone = Assert.ThrowsAsync<MlflowException>(() => _client.GetWebhookAsync(first.WebhookId))!;
+        await Client.DeleteWebhookAsync(first.WebhookId);
+        await Client.DeleteWebhookAsync(second.WebhookId);
+        var gone = Assert.ThrowsAsync<MlflowException>(() => Client.GetWebhookAsync(first.WebhookId))!;
         Assert.That(gone.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
         Assert.That(_listener.Requests, Is.Empty, "nothing was delivered to disabled webhooks");
     }
@@ -149,14 +142,14 @@ public class WebhookRealServerTests
     [Test]
     public async Task Webhook_Test_DeliversASignedPayloadToTheListener()
     {
-        await RequireMlflow3Async("Webhooks");
+        await RequireWebhooksAsync();
         const string secret = "first-secret-for-hmac";
-        var hook = await CreateOnListenerAsync(_prefix + "-signed", [WebhookEvent.RegisteredModelCreated, WebhookEvent.ModelVersionTagSet], secret, WebhookStatus.Disabled);
+        var hook = await CreateOnListenerAsync(Prefix + "-signed", [WebhookEvent.RegisteredModelCreated, WebhookEvent.ModelVersionTagSet], secret, WebhookStatus.Disabled);
 
         WebhookTestResult result;
         try
         {
-            result = await _client.TestWebhookAsync(hook.WebhookId, WebhookEvent.ModelVersionTagSet);
+            result = await Client.TestWebhookAsync(hook.WebhookId, WebhookEvent.ModelVersionTagSet);
         }
         catch (MlflowException ex) when (ex.StatusCode == HttpStatusCode.InternalServerError)
         {
@@ -173,10 +166,10 @@ public class WebhookRealServerTests
 
         // A new secret signs the next delivery; with no event given, the first the server lists is sent.
         const string rotated = "rotated-secret-2";
-        var rotatedHook = await _client.UpdateWebhookAsync(hook.WebhookId, new WebhookUpdate { Secret = rotated });
+        var rotatedHook = await Client.UpdateWebhookAsync(hook.WebhookId, new WebhookUpdate { Secret = rotated });
         Assert.That(rotatedHook.Status, Is.EqualTo(WebhookStatus.Disabled));
         _listener.Server.ResetLogEntries();
-        var again = await _client.TestWebhookAsync(hook.WebhookId);
+        var again = await Client.TestWebhookAsync(hook.WebhookId);
         Assert.That(again.Success, Is.True, again.ErrorMessage);
         var firstListed = rotatedHook.Events[0];
         AssertSignedDelivery(_listener.Requests.Single(), rotated, firstListed.ToString().Split('.')[0], firstListed.ToString().Split('.')[1]);
@@ -185,15 +178,15 @@ public class WebhookRealServerTests
     [Test]
     public async Task Webhook_Test_OfAUrlAnswering404_ReportsTheFailure()
     {
-        await RequireMlflow3Async("Webhooks");
-        var hook = await CreateOnListenerAsync(_prefix + "-down", [WebhookEvent.PromptCreated], null, WebhookStatus.Disabled);
+        await RequireWebhooksAsync();
+        var hook = await CreateOnListenerAsync(Prefix + "-down", [WebhookEvent.PromptCreated], null, WebhookStatus.Disabled);
         _listener.Server.Reset();
         _listener.Server.Given(Request.Create().WithPath("/hook").UsingPost()).RespondWith(Response.Create().WithStatusCode(404).WithBody("no hook here"));
 
         WebhookTestResult result;
         try
         {
-            result = await _client.TestWebhookAsync(hook.WebhookId);
+            result = await Client.TestWebhookAsync(hook.WebhookId);
         }
         catch (MlflowException ex) when (ex.StatusCode == HttpStatusCode.InternalServerError)
         {
@@ -228,30 +221,30 @@ public class WebhookRealServerTests
     [Test]
     public async Task LoggedModelArtifacts_AreListed_AndAPresignedUrlIsRefusedByALocalArtifactStore()
     {
-        await RequireMlflow3Async("Logged models");
-        var experimentId = await _client.CreateExperimentAsync(_prefix + "-exp");
-        var model = await _client.CreateLoggedModelAsync(experimentId, _prefix + "-clf");
+        await RequireMlflow3Async("Logged models need");
+        var experimentId = await Client.CreateExperimentAsync(Prefix + "-exp");
+        var model = await Client.CreateLoggedModelAsync(experimentId, Prefix + "-clf");
         var root = model.Info.ArtifactUri!;
         using (var file = new MemoryStream(Encoding.UTF8.GetBytes("flavors: {}\n")))
         {
-            await _client.UploadArtifactAsync(root, "MLmodel", file);
+            await Client.UploadArtifactAsync(root, "MLmodel", file);
         }
 
         using (var file = new MemoryStream([1, 2, 3]))
         {
-            await _client.UploadArtifactAsync(root, "sub/a.bin", file);
+            await Client.UploadArtifactAsync(root, "sub/a.bin", file);
         }
 
-        Assert.That(await _client.ListLoggedModelArtifactsAsync(model.Info.ModelId), Is.EquivalentTo(new[] { new ArtifactFileInfo("MLmodel", false, 12), new ArtifactFileInfo("sub", true) }));
-        Assert.That(await _client.ListLoggedModelArtifactsAsync(model.Info.ModelId, "sub"), Is.EqualTo(new[] { new ArtifactFileInfo("sub/a.bin", false, 3) }));
-        Assert.That(await _client.ListLoggedModelArtifactsAsync(model.Info.ModelId, "missing"), Is.Empty);
-        var unknown = Assert.ThrowsAsync<MlflowException>(() => _client.ListLoggedModelArtifactsAsync("m-00000000000000000000000000000000"))!;
+        Assert.That(await Client.ListLoggedModelArtifactsAsync(model.Info.ModelId), Is.EquivalentTo(new[] { new ArtifactFileInfo("MLmodel", false, 12), new ArtifactFileInfo("sub", true) }));
+        Assert.That(await Client.ListLoggedModelArtifactsAsync(model.Info.ModelId, "sub"), Is.EqualTo(new[] { new ArtifactFileInfo("sub/a.bin", false, 3) }));
+        Assert.That(await Client.ListLoggedModelArtifactsAsync(model.Info.ModelId, "missing"), Is.Empty);
+        var unknown = Assert.ThrowsAsync<MlflowException>(() => Client.ListLoggedModelArtifactsAsync("m-00000000000000000000000000000000"))!;
         Assert.That(unknown.ErrorCode, Is.EqualTo(MlflowErrorCode.ResourceDoesNotExist));
 
         // The harness proxies a local folder (--artifacts-destination), which cannot sign URLs; an S3 store would answer one.
         try
         {
-            var presigned = await _client.GetPresignedDownloadUrlAsync(root, "MLmodel");
+            var presigned = await Client.GetPresignedDownloadUrlAsync(root, "MLmodel");
             Assert.That(presigned.Url.IsAbsoluteUri, Is.True);
         }
         catch (MlflowException ex) when (ex.ErrorCode == MlflowErrorCode.NotImplemented)

@@ -31,6 +31,7 @@ public class ServerInfoTests
         Assert.That(info.SupportsLoggedModels, Is.True);
         Assert.That(info.HasServerInfoEndpoint, Is.True);
         Assert.That(info.StoreType, Is.EqualTo("SqlStore"));
+        Assert.That(info.IsFileStore, Is.False);
         Assert.That(info.WorkspacesEnabled, Is.False);
         Assert.That(again, Is.SameAs(info));
         Assert.That(Hits(server, "/version"), Is.EqualTo(1));
@@ -49,6 +50,7 @@ public class ServerInfoTests
         Assert.That(info.MajorVersion, Is.EqualTo(2));
         Assert.That(info.SupportsLoggedModels, Is.False);
         Assert.That(info.HasServerInfoEndpoint, Is.False);
+        Assert.That(info.IsFileStore, Is.False, "no store type given");
         Assert.That(server.Requests, Has.Count.EqualTo(1));
     }
 
@@ -99,4 +101,11 @@ public class ServerInfoTests
     [TestCase("3", null)]
     [TestCase("", null)]
     public void MajorOf(string text, int? expected) => Assert.That(MlflowClient.MajorOf(text), Is.EqualTo(expected));
+
+    [TestCase("FileStore", true)]
+    [TestCase("SqlStore", false)]
+    [TestCase("filestore", false)]
+    [TestCase(null, false)]
+    public void IsFileStore_is_MLflows_FileStore_name_exactly(string? storeType, bool expected)
+        => Assert.That(new MlflowServerInfo { StoreType = storeType }.IsFileStore, Is.EqualTo(expected));
 }

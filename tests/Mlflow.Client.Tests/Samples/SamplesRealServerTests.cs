@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Mlflow.Client.Tests.Infrastructure;
 using Mlflow.Client.Tests.RealServer;
 using NUnit.Framework;
 
@@ -19,23 +20,7 @@ public class SamplesRealServerTests
     public async Task ModelEvaluation_against_a_server_puts_everything_where_MLflow_looks()
     {
         var uri = RealServerEnvironment.RequireTrackingUri();
-        var experiment = "sample-eval-" + Guid.NewGuid().ToString("N")[..10];
-        var work = Directory.CreateTempSubdirectory("sample-eval-");
-        try
-        {
-            var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", work.FullName, new Dictionary<string, string?>
-            {
-                [MlflowEnvironmentVariables.TrackingUri] = uri,
-                [MlflowEnvironmentVariables.ExperimentName] = experiment,
-            });
-            Assert.That(exit, Is.Zero, output);
-            Assert.That(output, Does.Contain("Logged to " + uri.TrimEnd('/')));
-            Assert.That(Directory.Exists(Path.Combine(work.FullName, "mlruns")), Is.False, "nothing kept locally when the server answers");
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
+        var experiment = await RunSampleAsync(uri);
 
         using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri });
         var exp = await client.GetExperimentByNameAsync(experiment);
@@ -83,5 +68,63 @@ public class SamplesRealServerTests
         Assert.That(SampleChecks.Metric(runs.Single(r => r.Info.RunId == champion.RunId), "f1_score"), Is.EqualTo(SampleChecks.Metric(best, "f1_score")));
         Assert.That(champion.Source, loggedModels ? Does.StartWith("models:/m-") : Does.EndWith("/model"));
         Assert.That(champion.Status, Is.EqualTo(ModelVersionStatus.Ready));
+    }
+
+    /// <summary>
+    /// Issue 19's done-when, seen by MLflow's own Python (the one of <c>MLFLOW_SRC</c>, of the server's line): on MLflow 3
+    /// <c>search_logged_models</c> finds one READY model per trained model with its run as source, <c>get_run(...).outputs</c>
+    /// lists it, <c>Model.load("models:/m-…")</c> opens it, the evaluation metrics are linked to it and the
+    /// <c>champion</c> version's source is it; on MLflow 2 the runs, their <c>model</c> artifacts and the champion run.
+    /// </summary>
+    [Test]
+    public async Task MLflows_Python_reads_back_what_ModelEvaluation_logged_to_the_server()
+    {
+        var uri = RealServerEnvironment.RequireTrackingUri();
+        using (var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri }))
+        {
+            if ((await client.GetServerInfoAsync()).SupportsLoggedModels)
+            {
+                MlflowPython.RequireMlflow3();
+            }
+            else
+            {
+                MlflowPython.Require();
+            }
+        }
+
+        var experiment = await RunSampleAsync(uri);
+        var json = await SampleReadBack.ReadAsync(uri, experiment);
+        if (SampleReadBack.PythonMajor(json) >= 3)
+        {
+            SampleReadBack.AssertMlflow3(json);
+        }
+        else
+        {
+            SampleReadBack.AssertMlflow2Server(json);
+        }
+    }
+
+    /// <summary>Runs samples/ModelEvaluation against the server in a fresh experiment, from an empty folder; returns the experiment's name.</summary>
+    private static async Task<string> RunSampleAsync(string uri)
+    {
+        var experiment = "sample-eval-" + Guid.NewGuid().ToString("N")[..10];
+        var work = Directory.CreateTempSubdirectory("sample-eval-");
+        try
+        {
+            var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", work.FullName, new Dictionary<string, string?>
+            {
+                [MlflowEnvironmentVariables.TrackingUri] = uri,
+                [MlflowEnvironmentVariables.ExperimentName] = experiment,
+            });
+            Assert.That(exit, Is.Zero, output);
+            Assert.That(output, Does.Contain("Logged to " + uri.TrimEnd('/')));
+            Assert.That(Directory.Exists(Path.Combine(work.FullName, "mlruns")), Is.False, "nothing kept locally when the server answers");
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+
+        return experiment;
     }
 }

@@ -17,7 +17,6 @@ for r in runs:
         "params": r.data.params,
         "metrics": r.data.metrics,
         "artifacts": sorted(a.path for a in client.list_artifacts(r.info.run_id)),
-        "model_files": sorted(a.path for a in client.list_artifacts(r.info.run_id, "model")),
         "inputs": [(d.dataset.name, {t.key: t.value for t in d.tags}) for d in r.inputs.dataset_inputs],
         "table_rows": len(table),
         "table_columns": sorted(table.columns),
