@@ -27,7 +27,7 @@ public class LlmEvaluationRealServerTests
             Assert.Ignore("LLM evaluation traces need an MLflow 3 server.");
         }
 
-        if (info.StoreType == "FileStore")
+        if (info.IsFileStore)
         {
             Assert.Ignore("This test keeps its dataset on the server, and server datasets need a SQL tracking store (MLflow's file store answers FEATURE_DISABLED).");
         }
