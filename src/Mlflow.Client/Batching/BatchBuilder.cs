@@ -10,65 +10,14 @@ internal static class BatchBuilder
     /// <summary>Rough body budget in characters (the documented limit is 1 MB; the OSS server does not enforce it).</summary>
     internal const int MaxBodyChars = 800_000;
 
-    /// <summary>Per-entry JSON overhead estimate (field names, numbers, punctuation).</summary>
-    private const int EntryOverhead = 80;
-
-    /// <summary>The exclusive end of the batch that starts at <paramref name="start"/>.</summary>
+    /// <summary>The exclusive end of the batch that starts at <paramref name="start"/> (see <see cref="BatchCutter"/>).</summary>
     public static int NextBatchEnd(ReadOnlySpan<LogEntry> entries, int start, int maxEntries, HashSet<string> paramKeys)
     {
-        if (entries[start].Kind == LogEntryKind.DeleteTag)
-        {
-            return start + 1;
-        }
-
-        paramKeys.Clear();
-        int metrics = 0, @params = 0, tags = 0, chars = 0;
+        var cutter = new BatchCutter(maxEntries, paramKeys);
         var i = start;
-        for (; i < entries.Length; i++)
+        while (i < entries.Length && cutter.TryAdd(in entries[i]))
         {
-            ref readonly var e = ref entries[i];
-            if (i - start >= maxEntries)
-            {
-                break;
-            }
-
-            var size = EntryOverhead + e.Key.Length + (e.Text?.Length ?? 0) + (e.Link?.Size ?? 0);
-            if (i > start && chars + size > MaxBodyChars)
-            {
-                break;
-            }
-
-            switch (e.Kind)
-            {
-                case LogEntryKind.Metric:
-                    if (metrics == MlflowLimits.MaxMetricsPerBatch)
-                    {
-                        return i;
-                    }
-
-                    metrics++;
-                    break;
-                case LogEntryKind.Param:
-                    if (@params == MlflowLimits.MaxParamsPerBatch || !paramKeys.Add(e.Key))
-                    {
-                        return i;
-                    }
-
-                    @params++;
-                    break;
-                case LogEntryKind.Tag:
-                    if (tags == MlflowLimits.MaxTagsPerBatch)
-                    {
-                        return i;
-                    }
-
-                    tags++;
-                    break;
-                default:
-                    return i;
-            }
-
-            chars += size;
+            i++;
         }
 
         return i;

@@ -4,10 +4,11 @@ using System.Diagnostics.CodeAnalysis;
 namespace Mlflow.Client.Batching;
 
 /// <summary>
-/// One background thread of the process that grows run buffers ahead of a burst (<see cref="RunBuffer"/>), so the logging
-/// thread never allocates the bigger array. A thread of its own rather than the thread pool: the pool's threads are the
-/// sender's too, and on a busy machine a queued work item waited until the logging thread had filled the array itself.
-/// Asking is allocation-free (a queue slot and a semaphore release); the thread is started by the first run, not by a log call.
+/// One background thread of the process that refills the runs' reserves of free chunks (<see cref="RunBuffer"/>,
+/// <see cref="ChunkReserve"/>) ahead of their logging threads, so a logging thread never allocates a chunk. A thread of
+/// its own rather than the thread pool: the pool's threads are the sender's too, and on a busy machine a queued work item
+/// waited until the logging thread had run out of room and allocated itself. Asking is allocation-free (a queue slot and
+/// a semaphore release); the thread is started by the first run, not by a log call.
 /// </summary>
 [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "One instance for the process's lifetime; its thread waits on the semaphore until the process ends.")]
 internal sealed class BufferGrower
@@ -31,7 +32,7 @@ internal sealed class BufferGrower
         thread.Start();
     }
 
-    /// <summary>Queues a grow-ahead; it runs on the grower's thread.</summary>
+    /// <summary>Queues a refill (the run's buffer is the work item); it runs on the grower's thread.</summary>
     public void Schedule(IThreadPoolWorkItem item)
     {
         _pending.Enqueue(item);

@@ -19,7 +19,7 @@ internal sealed partial class LogBatcher
 
     private async Task DrainRunAsync(RunBuffer run)
     {
-        var (entries, count) = run.TakeAll();
+        var (first, count) = run.TakeAll();
         if (count == 0)
         {
             return;
@@ -28,37 +28,33 @@ internal sealed partial class LogBatcher
         // Every entry taken is settled exactly once, by the batch that exports it.
         try
         {
-            await ExportConcurrentlyAsync(run, entries, count).ConfigureAwait(false);
+            await ExportConcurrentlyAsync(run, new TakenChunks(first, _batchSize)).ConfigureAwait(false);
         }
         finally
         {
             run.Complete(count);
-            run.Return(entries, count);
+            run.Return(first);
         }
     }
 
-    /// <summary>Exports entries [0, count) in batches with requests in flight; returns when every batch was settled.</summary>
-    private async Task ExportConcurrentlyAsync(RunBuffer run, LogEntry[] entries, int count)
+    /// <summary>Exports the taken entries in batches with requests in flight; returns when every batch was settled.</summary>
+    private async Task ExportConcurrentlyAsync(RunBuffer run, TakenChunks taken)
     {
         var inFlight = new List<Task>();
-        var paramKeys = new HashSet<string>(StringComparer.Ordinal);
-        var start = 0;
         try
         {
-            while (start < count)
+            while (taken.HasMore)
             {
-                var end = BatchBuilder.NextBatchEnd(entries.AsSpan(0, count), start, _batchSize, paramKeys);
-                var barrier = HoldsTagWrites(entries, start, end);
-                if (barrier)
+                var next = taken.Next();
+                if (next.HoldsTagWrites)
                 {
                     await Task.WhenAll(inFlight).ConfigureAwait(false);
                     inFlight.Clear();
                 }
 
                 await _requests.WaitAsync().ConfigureAwait(false);
-                var batch = ExportBatchAsync(run, entries, start, end);
-                start = end;
-                if (barrier)
+                var batch = ExportBatchAsync(run, next);
+                if (next.HoldsTagWrites)
                 {
                     await batch.ConfigureAwait(false);
                 }
@@ -82,28 +78,18 @@ internal sealed partial class LogBatcher
         Release(n);
     }
 
-    private static bool HoldsTagWrites(LogEntry[] entries, int start, int end)
-    {
-        for (var i = start; i < end; i++)
-        {
-            if (entries[i].Kind is LogEntryKind.Tag or LogEntryKind.DeleteTag)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Exports one batch holding a request slot.</summary>
-    private async Task ExportBatchAsync(RunBuffer run, LogEntry[] entries, int start, int end)
+    private async Task ExportBatchAsync(RunBuffer run, TakenBatch batch)
     {
+        LogEntry[]? rented = null;
         try
         {
+            var (entries, start, end) = batch.Materialize(out rented);
             await ExportRangeAsync(run, entries, start, end).ConfigureAwait(false);
         }
         finally
         {
+            batch.Release(rented);
             _requests.Release();
         }
     }

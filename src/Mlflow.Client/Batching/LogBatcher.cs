@@ -81,7 +81,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
 
     public RunBuffer Register(string runId)
     {
-        var run = new RunBuffer(runId, _abort.Token);
+        var run = new RunBuffer(runId, abort: _abort.Token);
         lock (_runsLock)
         {
             _runs = [.. _runs, run];

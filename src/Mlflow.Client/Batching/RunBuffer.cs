@@ -1,25 +1,19 @@
 namespace Mlflow.Client.Batching;
 
 /// <summary>
-/// The queued entries of one run: a lock-protected growable array the logging threads append to and the sender swaps
-/// out whole (double buffering, so a steady state allocates nothing). Also tracks how far delivery got, for flushes,
-/// and the entries the server rejected, for the run's owner to see. A burst larger than the array gets a bigger one
-/// allocated ahead on the <see cref="BufferGrower"/>'s thread (<see cref="IThreadPoolWorkItem.Execute"/>) once the array
-/// is half full, so the logging thread does not allocate; it grows the array itself only when that came too late.
+/// The queued entries of one run: a queue of fixed-size chunks (<see cref="LogChunk"/>) the logging threads append to
+/// under one short lock, and the sender takes whole (<see cref="TakeAll"/>) and gives back once sent
+/// (<see cref="Return"/>), so a steady state allocates nothing. Also tracks how far delivery got, for flushes, and the
+/// entries the server rejected, for the run's owner to see. How chunks are filled, taken, given back and allocated ahead
+/// of a burst is in RunBuffer.Chunks.cs.
 /// </summary>
-internal sealed class RunBuffer : IThreadPoolWorkItem
+internal sealed partial class RunBuffer
 {
-    private const int InitialCapacity = 256;
-
     private readonly object _lock = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private readonly List<RejectedLogEntry> _rejections = [];
-    private LogEntry[] _entries = new LogEntry[InitialCapacity];
-    private LogEntry[]? _spare;
-    private int _count;
-    private int _growAt = GrowThreshold(InitialCapacity);
-    private int _growFrom; // the array length a queued grow-ahead was asked for; 0 when none is queued
     private long _appended;
+    private long _taken;
     private long _completed;
     private long _settled;
     private bool _closed;
@@ -29,30 +23,29 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
     private readonly CancellationTokenSource _sends;
 
     /// <param name="runId">The run's id.</param>
+    /// <param name="scheduleRefill">
+    /// Runs a refill of the reserve off the logging thread (the work item is this buffer: no allocation); by default the
+    /// process's <see cref="BufferGrower"/>. Tests pass their own to run it when they choose.
+    /// </param>
     /// <param name="abort">Cancels every send of the tracker (its shutdown).</param>
-    public RunBuffer(string runId, CancellationToken abort = default)
+    public RunBuffer(string runId, Action<IThreadPoolWorkItem>? scheduleRefill = null, CancellationToken abort = default)
     {
         RunId = runId;
         _sends = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        BufferGrower.Shared.EnsureStarted();
+        if (scheduleRefill is null)
+        {
+            BufferGrower.Shared.EnsureStarted();
+            scheduleRefill = BufferGrower.Shared.Schedule;
+        }
+
+        _scheduleRefill = scheduleRefill;
+        _current = new LogChunk();
+        _entries = _current.Entries;
+        _refillQueued = true;
+        _scheduleRefill(this); // the reserve's first chunks, before the first burst
     }
 
     public string RunId { get; }
-
-    /// <summary>Runs a grow-ahead off the logging thread: the <see cref="BufferGrower"/> (the work item is this buffer: no allocation); tests run it when they choose.</summary>
-    internal Action<IThreadPoolWorkItem> ScheduleGrowth { get; set; } = BufferGrower.Shared.Schedule;
-
-    /// <summary>The length of the array the logging threads append to now.</summary>
-    internal int Capacity
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _entries.Length;
-            }
-        }
-    }
 
     /// <summary>Set by a log call that found the queue full under <see cref="QueueFullPolicy.SpillToLocalStore"/>: the sink takes the run's next turn.</summary>
     public bool SpillRequested { get => _spillRequested; set => _spillRequested = value; }
@@ -82,7 +75,7 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
         {
             lock (_lock)
             {
-                return _count;
+                return (int)(_appended - _taken);
             }
         }
     }
@@ -123,86 +116,13 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Appends an entry; returns the number of entries now waiting. Throws when the run has ended.</summary>
-    public int Append(in LogEntry entry)
-    {
-        int count;
-        bool growAhead;
-        lock (_lock)
-        {
-            if (_closed)
-            {
-                ThrowClosed();
-            }
-
-            if (_count == _entries.Length)
-            {
-                GrowTo(new LogEntry[_entries.Length * 2]); // the grow-ahead came too late
-            }
-
-            _entries[_count++] = entry;
-            _appended++;
-            count = _count;
-            growAhead = count >= _growAt && _growFrom == 0; // >=: an array the caller grew itself may start past its half
-            if (growAhead)
-            {
-                _growFrom = _entries.Length;
-            }
-        }
-
-        if (growAhead)
-        {
-            ScheduleGrowth(this);
-        }
-
-        return count;
-    }
-
-    /// <summary>Grows the array ahead of a burst, off the logging thread (queued by <see cref="Append"/>).</summary>
-    void IThreadPoolWorkItem.Execute()
-    {
-        int length;
-        lock (_lock)
-        {
-            length = _growFrom;
-            if (!StillWantsGrowth(length))
-            {
-                _growFrom = 0;
-                return;
-            }
-        }
-
-        var bigger = new LogEntry[length * 2]; // allocated outside the lock
-        lock (_lock)
-        {
-            _growFrom = 0;
-            if (StillWantsGrowth(length))
-            {
-                GrowTo(bigger);
-            }
-        }
-    }
-
-    /// <summary>Whether the array is still the size a grow-ahead was asked for and still fuller than its threshold (the sender may have taken it, or the caller grown it).</summary>
-    private bool StillWantsGrowth(int length) => _entries.Length == length && _count >= _growAt;
-
-    /// <summary>Moves the waiting entries to <paramref name="bigger"/> (under the lock).</summary>
-    private void GrowTo(LogEntry[] bigger)
-    {
-        Array.Copy(_entries, bigger, _count);
-        _entries = bigger;
-        _growAt = GrowThreshold(bigger.Length);
-    }
-
-    /// <summary>The count at which a grow-ahead is asked for: half the array, so the grower has the other half's appends to allocate in.</summary>
-    private static int GrowThreshold(int length) => length / 2;
-
     /// <summary>Stops intake; returns the flush target (everything appended so far).</summary>
     public long Close()
     {
         lock (_lock)
         {
             _closed = true;
+            _reserve.TrimTo(0); // nothing is appended any more: the free chunks go back to the GC
             return _appended;
         }
     }
@@ -223,48 +143,6 @@ internal sealed class RunBuffer : IThreadPoolWorkItem
 
     /// <summary>Releases the run's cancellation source once the sender forgot it.</summary>
     public void Forget() => _sends.Dispose();
-
-    /// <summary>Takes every waiting entry (the sender owns the array until <see cref="Return"/>).</summary>
-    public (LogEntry[] Entries, int Count) TakeAll()
-    {
-        lock (_lock)
-        {
-            if (_count == 0)
-            {
-                return ([], 0);
-            }
-
-            var taken = _entries;
-            var count = _count;
-            // Ping-pong: the producers get the spare (the array the sender gave back) when it is as large as the taken one
-            // (up to 2^20 entries), else a new one of that size, allocated here on the sender's thread: the logging threads
-            // grow their array only in a burst larger than any before, never again for one of a size already seen.
-            var wanted = Math.Min(taken.Length, 1 << 20);
-            _entries = _spare is { } s && s.Length >= wanted ? s : new LogEntry[wanted];
-            _growAt = GrowThreshold(_entries.Length);
-            _spare = null;
-            _count = 0;
-            return (taken, count);
-        }
-    }
-
-    /// <summary>Gives a taken array back for reuse, cleared so it holds no key references.</summary>
-    public void Return(LogEntry[] array, int count)
-    {
-        if (array.Length == 0)
-        {
-            return;
-        }
-
-        Array.Clear(array, 0, count);
-        lock (_lock)
-        {
-            if (_spare is null || _spare.Length < array.Length)
-            {
-                _spare = array;
-            }
-        }
-    }
 
     /// <summary>Records that <paramref name="n"/> more entries were sent or given up on; wakes flushes that are done.</summary>
     public void Complete(int n)
