@@ -46,7 +46,15 @@ internal sealed class BufferGrower
             _signal.Wait();
             while (_pending.TryDequeue(out var item))
             {
-                item.Execute();
+                try
+                {
+                    item.Execute();
+                }
+                catch (Exception)
+                {
+                    // An exception here would end the process (this thread has no caller). A refill that failed only
+                    // means the logging thread allocates its next chunk itself, where an exception reaches the caller.
+                }
             }
         }
     }

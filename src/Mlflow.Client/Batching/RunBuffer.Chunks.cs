@@ -156,7 +156,19 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
                 }
             }
 
-            made = new LogChunk();
+            try
+            {
+                made = new LogChunk();
+            }
+            catch (OutOfMemoryException)
+            {
+                lock (_lock)
+                {
+                    _refillQueued = false; // no refill now: a logging thread allocates its next chunk itself, and the exception reaches it there
+                }
+
+                return;
+            }
         }
     }
 
