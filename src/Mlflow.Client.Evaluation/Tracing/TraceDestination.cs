@@ -45,7 +45,7 @@ internal abstract class TraceDestination
 
     /// <summary>
     /// Traces to a tracker's store, linked to its most recent active run (or the run named in the options), in that run's
-    /// experiment, else the tracker's experiment.
+    /// experiment and through its offline copy when it is one of the tracker's active runs, else in the tracker's experiment.
     /// </summary>
     internal sealed class Tracker(MlflowTracker tracker, string? runId) : TraceDestination
     {
@@ -57,7 +57,9 @@ internal abstract class TraceDestination
         {
             if (runId is not null)
             {
-                return new TraceOwner(null, runId);
+                // A run of this tracker is treated as the latest one is (its experiment, its offline copy); another
+                // run is linked by id, in the tracker's experiment.
+                return tracker.FindActiveRun(runId) is { } named ? new TraceOwner(named.ExperimentId, named.RunId, named) : new TraceOwner(null, runId);
             }
 
             // The run's trace goes where its data goes: a run that is offline (or started offline, with no server id

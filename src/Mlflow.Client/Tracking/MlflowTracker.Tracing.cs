@@ -24,6 +24,15 @@ public sealed partial class MlflowTracker
         }
     }
 
+    /// <summary>The tracker's run with this id (its own id or, for a run that went offline, the server's) that has not ended, or <see langword="null"/>.</summary>
+    internal ActiveRun? FindActiveRun(string runId)
+    {
+        lock (_runsLock)
+        {
+            return _activeRuns.FirstOrDefault(r => !r.IsEnded && (r.RunId == runId || r.ServerRunId == runId));
+        }
+    }
+
     /// <summary>The user runs and traces are logged as (<c>mlflow.user</c>).</summary>
     internal string User => _user;
 }

@@ -125,6 +125,38 @@ internal sealed class OfflineTraceTests // not parallel: a tracer listens to the
     }
 
     [Test]
+    public async Task A_trace_for_a_run_named_in_the_options_goes_where_that_runs_data_goes_while_it_is_offline()
+    {
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = Mlflow3();
+        server.StopListening();
+        await using var tracker = MlflowTracker.Create(OfflineFallbackTests.Options(server.Url, dir.Path));
+        var named = await tracker.StartRunAsync("named");
+        var latest = await tracker.StartRunAsync("latest");
+        Assert.That(named.IsOffline, Is.True);
+        string traceId;
+        await using (var tracer = new MlflowTracer(tracker, new MlflowTracingOptions { RunId = named.RunId }))
+        {
+            using (var span = tracer.StartSpan("step", SpanType.Chain))
+            {
+                traceId = span.TraceId!;
+            }
+
+            Assert.That(await tracer.FlushAsync(Wait), Is.True);
+            Assert.That((tracer.Pipeline.Kept, tracer.Pipeline.Lost, tracer.Pipeline.Failed), Is.EqualTo((1L, 0L, 0L)), "kept with the named run, not lost");
+        }
+
+        using (var local = new LocalFileStore(dir.Path))
+        {
+            Assert.That(local.ListRunTraceIds(named.Mirror!.LocalRunId), Is.EqualTo(new[] { traceId }), "beside the named run's local copy");
+            Assert.That(local.ListRunTraceIds(latest.Mirror!.LocalRunId), Is.Empty, "not the latest run's");
+        }
+
+        await latest.DisposeAsync();
+        await named.DisposeAsync();
+    }
+
+    [Test]
     public async Task A_refused_trace_is_counted_as_failed_and_not_kept()
     {
         using var dir = new OfflineFallbackTests.Dir();
