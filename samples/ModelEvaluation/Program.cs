@@ -51,7 +51,7 @@ AnsiConsole.Progress().Start(progress =>
                 PositiveScores = scores,
                 Inputs = new Dictionary<string, IReadOnlyList<object?>> { ["text"] = test.Select(r => (object?)r.Text).ToList() },
             }, renderer);
-            SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, name + ".zip")), name);
+            SampleInputs.LogModel(run, ml, model, work.FullName);
         });
         bar.Increment(1);
     }
