@@ -44,8 +44,9 @@ internal sealed record SentimentModel(string Name, ITransformer Model, DataViewS
     {
         // The schema the graph's inputs are made from: the text only, as the label is not needed to predict.
         var input = ml.Data.LoadFromEnumerable(new[] { new ReviewText() });
-        using var file = File.Create(path);
-        ml.Model.ConvertToOnnx(Model, input, file);
+        using var onnx = new MemoryStream();
+        ml.Model.ConvertToOnnx(Model, input, onnx);
+        File.WriteAllBytes(path, OnnxExport.ImportMicrosoftDomain(onnx.ToArray()));
         return path;
     }
 }
