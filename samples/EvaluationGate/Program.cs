@@ -54,7 +54,7 @@ await tracker.RunAsync($"candidate-{trainer}", async run =>
     var model = SentimentModels.Train(ml, trainer, train);
     var (predictions, scores) = model.Predict(ml, test);
     run.EvaluateClassifier(targets, predictions, new ClassifierEvaluationOptions { PositiveLabel = "positive", PositiveScores = scores });
-    SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, "model.zip")), trainer);
+    SampleInputs.LogModel(run, ml, model, work.FullName);
     await run.FlushAsync();
 });
 

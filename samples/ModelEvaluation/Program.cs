@@ -10,7 +10,10 @@ using Spectre.Console;
 // the review set shipped in samples/Shared/data, one run per model in one experiment: params naming the model, its
 // version and the task, the evaluation dataset as a run input, the evaluation (MLflow's metric names, the confusion
 // matrix as a PNG, the predictions table), the model itself; then the runs side by side and the best one registered
-// with the alias "champion". No server needed: with no MLFLOW_TRACKING_URI it writes ./mlruns.
+// with the alias "champion". The model is logged as its ONNX export (Microsoft.ML.OnnxConverter; all three trainers,
+// text featurizer included, convert), MLflow's onnx flavor, so MLflow's Python opens it (mlflow.onnx.load_model, and
+// mlflow.pyfunc with onnxruntime); the ML.NET .zip is kept beside it as the run artifact mlnet/<trainer>.zip.
+// No server needed: with no MLFLOW_TRACKING_URI it writes ./mlruns.
 const string ModelName = "sentiment-classifier";
 const string Task = "binary-sentiment-classification";
 var experiment = SampleConsole.Experiment("sentiment-evaluation");
@@ -51,7 +54,7 @@ AnsiConsole.Progress().Start(progress =>
                 PositiveScores = scores,
                 Inputs = new Dictionary<string, IReadOnlyList<object?>> { ["text"] = test.Select(r => (object?)r.Text).ToList() },
             }, renderer);
-            SampleInputs.LogModel(run, model.Save(ml, Path.Combine(work.FullName, name + ".zip")), name);
+            SampleInputs.LogModel(run, ml, model, work.FullName);
         });
         bar.Increment(1);
     }

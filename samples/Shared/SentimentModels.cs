@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using Microsoft.ML.Transforms.Text;
 
 namespace Mlflow.Samples;
 
@@ -33,6 +34,28 @@ internal sealed record SentimentModel(string Name, ITransformer Model, DataViewS
         ml.Model.Save(Model, InputSchema, path);
         return path;
     }
+
+    /// <summary>
+    /// Exports the model to ONNX (Microsoft.ML.OnnxConverter): the whole pipeline, text featurizer included, so the graph
+    /// takes the raw review as its one input <c>Text</c> (a string tensor) and outputs <c>PredictedLabel</c>,
+    /// <c>Score</c> and <c>Probability</c>. Every trainer of <see cref="SentimentModels.Known"/> converts.
+    /// </summary>
+    public string ExportOnnx(MLContext ml, string path)
+    {
+        // The schema the graph's inputs are made from: the text only, as the label is not needed to predict.
+        var input = ml.Data.LoadFromEnumerable(new[] { new ReviewText() });
+        using var onnx = new MemoryStream();
+        ml.Model.ConvertToOnnx(Model, input, onnx);
+        File.WriteAllBytes(path, OnnxExport.ImportMicrosoftDomain(onnx.ToArray()));
+        return path;
+    }
+}
+
+/// <summary>The model's input without the label: the ONNX graph's one input.</summary>
+internal sealed class ReviewText
+{
+    /// <summary>The review text.</summary>
+    public string Text { get; set; } = "";
 }
 
 /// <summary>The classifiers the samples train, all on <c>FeaturizeText</c> features.</summary>
@@ -56,7 +79,7 @@ internal static class SentimentModels
     public static SentimentModel Train(MLContext ml, string name, IReadOnlyList<Review> train, int iterations = 10, float learningRate = 1f)
     {
         var data = ml.Data.LoadFromEnumerable(train);
-        var features = ml.Transforms.Text.FeaturizeText("Features", nameof(Review.Text));
+        var features = Featurizer(ml);
         ITransformer model = name switch
         {
             "SdcaLogisticRegression" => features.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: iterations * 10)).Fit(data),
@@ -69,13 +92,20 @@ internal static class SentimentModels
     }
 
     /// <summary>
+    /// ML.NET's text featurizer with its defaults but for diacritics, which it keeps: its ONNX export can only lower
+    /// the case (removing diacritics does not convert), and the shipped reviews are ASCII, so the features are the same.
+    /// </summary>
+    private static TextFeaturizingEstimator Featurizer(MLContext ml)
+        => ml.Transforms.Text.FeaturizeText("Features", new TextFeaturizingEstimator.Options { KeepDiacritics = true }, nameof(Review.Text));
+
+    /// <summary>
     /// Trains an averaged perceptron one epoch at a time (ML.NET's online trainers continue from the previous
     /// weights), calling <paramref name="afterEpoch"/> with the epoch and the accuracy and F1 on <paramref name="test"/>.
     /// </summary>
     public static SentimentModel TrainPerceptronByEpoch(MLContext ml, IReadOnlyList<Review> train, IReadOnlyList<Review> test, float learningRate, int epochs, Action<int, double, double> afterEpoch)
     {
         var trainData = ml.Data.LoadFromEnumerable(train);
-        var featurizer = ml.Transforms.Text.FeaturizeText("Features", nameof(Review.Text)).Fit(trainData);
+        var featurizer = Featurizer(ml).Fit(trainData);
         var trainFeatures = featurizer.Transform(trainData);
         var testFeatures = featurizer.Transform(ml.Data.LoadFromEnumerable(test));
         var trainer = ml.BinaryClassification.Trainers.AveragedPerceptron(learningRate: learningRate, numberOfIterations: 1);

@@ -22,7 +22,7 @@ internal static class SampleReadBack
     /// <summary>The major version of the MLflow Python that wrote <paramref name="json"/>.</summary>
     public static int PythonMajor(JsonNode json) => int.Parse(((string)json["version"]!).Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The three evaluation runs, FINISHED, with the task param, the test split's size and the evaluation artifacts.</summary>
+    /// <summary>The three evaluation runs, FINISHED, with the task param, the test split's size, the evaluation artifacts and the ML.NET model's folder.</summary>
     public static JsonArray AssertRuns(JsonNode json)
     {
         var runs = json["runs"]!.AsArray();
@@ -34,6 +34,7 @@ internal static class SampleReadBack
             Assert.That((string)run["params"]!["task"]!, Is.EqualTo("binary-sentiment-classification"), name);
             Assert.That((double)run["metrics"]!["example_count"]!, Is.EqualTo(80), name);
             Assert.That(run["artifacts"]!.AsArray().Select(a => (string)a!), Is.SupersetOf(SampleChecks.Artifacts), name);
+            Assert.That(run["artifacts"]!.AsArray().Select(a => (string)a!), Does.Contain("mlnet"), name + ": the ML.NET .zip beside the ONNX model");
         }
 
         return runs;
@@ -41,8 +42,8 @@ internal static class SampleReadBack
 
     /// <summary>
     /// MLflow 3's Python: one READY logged model per run, whose source run is that run; the run's outputs list it;
-    /// <c>Model.load("models:/m-…")</c> opens it (its MLmodel names the model and the run) and its files download with the
-    /// sizes MLmodel lists; every evaluation metric of the run is among the model's metrics, linked by model id; the
+    /// <c>Model.load("models:/m-…")</c> opens it (its MLmodel names the model and the run, the onnx flavor), its files
+    /// download (<c>MLmodel</c>, <c>model.onnx</c>) and <c>mlflow.onnx.load_model</c> opens the graph; every evaluation metric of the run is among the model's metrics, linked by model id; the
     /// <c>champion</c> version (the best f1_score) has the champion run's logged model as its source.
     /// </summary>
     public static void AssertMlflow3(JsonNode json)
@@ -64,24 +65,10 @@ internal static class SampleReadBack
 
             var flavors = model["loaded"]!["flavors"]!.AsArray().Select(f => (string)f!).ToList();
             var files = model["files"]!.AsObject();
-            Assert.That(files.Select(f => f.Key), Does.Contain("MLmodel"), name);
-            if (flavors.Contains("onnx"))
-            {
-                Assert.That(files.Select(f => f.Key), Does.Contain("model.onnx"), name);
-                Assert.That((string?)model["onnx_loaded"], Is.Null.Or.EqualTo("ModelProto"), name + ": mlflow.onnx.load_model (when Python has onnx)");
-                Assert.That((string?)model["pyfunc_loaded"], Is.Null.Or.EqualTo("PyFuncModel"), name + ": mlflow.pyfunc.load_model (when Python has onnxruntime)");
-            }
-            else
-            {
-                // The ML.NET .zip (MLflow's files flavor): downloaded whole, at the size MLmodel lists.
-                Assert.That(flavors, Does.Contain("files"), name);
-                var listed = model["listed_files"]!.AsObject();
-                Assert.That(listed.Select(f => f.Key), Is.EqualTo(new[] { (string)run["params"]!["model_name"]! + ".zip" }), name);
-                foreach (var (file, size) in listed)
-                {
-                    Assert.That((long)files[file]!, Is.EqualTo((long)size!).And.GreaterThan(0), $"{name}: {file}");
-                }
-            }
+            Assert.That(flavors, Is.EquivalentTo(new[] { "onnx", "python_function" }), name + ": the ONNX export, MLflow's onnx flavor");
+            Assert.That(files.Select(f => f.Key), Does.Contain("MLmodel").And.Contain("model.onnx"), name);
+            Assert.That((long)files["model.onnx"]!, Is.GreaterThan(0), name);
+            AssertOnnxOpens(model, name + ": mlflow.onnx.load_model(models:/…)");
 
             var linked = model["metrics"]!.AsArray()
                 .Where(m => (string?)m!["model_id"] == modelId && (string?)m["run_id"] == runId)
@@ -99,7 +86,7 @@ internal static class SampleReadBack
         Assert.That((string)champion["status"]!, Is.EqualTo("READY"));
     }
 
-    /// <summary>MLflow 2's Python on a 2.x server: the model under the run's artifacts (<c>model/MLmodel</c>, files flavor), the champion the best run's.</summary>
+    /// <summary>MLflow 2's Python on a 2.x server: the ONNX model under the run's artifacts (<c>model/MLmodel</c>, <c>model/model.onnx</c>), opened by <c>mlflow.onnx</c>; the champion the best run's.</summary>
     public static void AssertMlflow2Server(JsonNode json)
     {
         var runs = AssertRuns(json);
@@ -107,9 +94,10 @@ internal static class SampleReadBack
         {
             var name = (string)run!["run_name"]!;
             Assert.That(run["artifacts"]!.AsArray().Select(a => (string)a!), Does.Contain("model"), name);
-            Assert.That(run["model_files"]!.AsArray().Select(a => (string)a!), Does.Contain("model/MLmodel").And.Contain("model/" + (string)run["params"]!["model_name"]! + ".zip"), name);
+            Assert.That(run["model_files"]!.AsArray().Select(a => (string)a!), Is.EquivalentTo(new[] { "model/MLmodel", "model/model.onnx" }), name);
             Assert.That(((string)run["mlmodel"]!["run_id"]!, (string)run["mlmodel"]!["artifact_path"]!), Is.EqualTo(((string)run["run_id"]!, "model")), name);
-            Assert.That(run["mlmodel"]!["flavors"]!.AsArray().Select(f => (string)f!), Does.Contain("files"), name);
+            Assert.That(run["mlmodel"]!["flavors"]!.AsArray().Select(f => (string)f!), Is.EquivalentTo(new[] { "onnx", "python_function" }), name);
+            AssertOnnxOpens(run["mlmodel"]!, name + ": mlflow.onnx.load_model(runs:/…/model)");
         }
 
         var champion = json["champion"]!;
@@ -117,5 +105,26 @@ internal static class SampleReadBack
         Assert.That((double)championRun["metrics"]!["f1_score"]!, Is.EqualTo(runs.Max(r => (double)r!["metrics"]!["f1_score"]!)), "the champion has the best f1_score");
         Assert.That((string)champion["source"]!, Does.EndWith("/model"));
         Assert.That((string)champion["status"]!, Is.EqualTo("READY"));
+    }
+
+    /// <summary>
+    /// <c>mlflow.onnx.load_model</c> opened the model as a <c>ModelProto</c> whose graph takes the review text
+    /// (input <c>Text</c>) and imports the default ONNX opset; <c>mlflow.pyfunc.load_model</c> opened it too when
+    /// onnxruntime is installed, else the script says it is absent. The tests require the <c>onnx</c> module first.
+    /// </summary>
+    public static void AssertOnnxOpens(JsonNode opened, string what)
+    {
+        Assert.That((string?)opened["onnx_loaded"], Is.EqualTo("ModelProto"), what);
+        Assert.That(opened["onnx_inputs"]!.AsArray().Select(i => (string)i!), Is.EqualTo(new[] { "Text" }), what + ": the graph's one input, the review text");
+        Assert.That((int)opened["onnx_opsets"]!["ai.onnx"]!, Is.GreaterThan(0), what + ": the default opset");
+        if (opened["pyfunc_loaded"] is { } pyfunc)
+        {
+            Assert.That((string)pyfunc!, Is.EqualTo("PyFuncModel"), what + ": mlflow.pyfunc.load_model");
+        }
+        else
+        {
+            Assert.That((string?)opened["pyfunc_skipped"], Is.EqualTo("onnxruntime is not installed"), what);
+            TestContext.Out.WriteLine($"{what}: mlflow.pyfunc.load_model not tried, onnxruntime is not installed.");
+        }
     }
 }

@@ -8,7 +8,8 @@ namespace Mlflow.Client.Tests.Samples;
 /// <summary>
 /// samples/ModelEvaluation against a real MLflow server (<c>MLFLOW_TEST_TRACKING_URI</c>), checked through the REST API
 /// where MLflow's UI looks: the runs with their params and metrics, the dataset input, the PNG and the tables listed in
-/// <c>mlflow.loggedArtifacts</c>, the logged model (<c>mlflow.log-model.history</c>, <c>model/MLmodel</c>) and the
+/// <c>mlflow.loggedArtifacts</c>, the logged ONNX model (<c>mlflow.log-model.history</c>, <c>model/MLmodel</c>,
+/// <c>model/model.onnx</c>), the ML.NET <c>.zip</c> under <c>mlnet/</c> and the
 /// registered version behind the alias <c>champion</c>.
 /// </summary>
 [Category("RealServer")]
@@ -16,6 +17,9 @@ namespace Mlflow.Client.Tests.Samples;
 [CancelAfter(600_000)]
 public class SamplesRealServerTests
 {
+    /// <summary>The run artifact folder of the ML.NET .zip (samples/Shared/SampleInputs.cs).</summary>
+    internal const string SampleMlNetFolder = "mlnet";
+
     [Test]
     public async Task ModelEvaluation_against_a_server_puts_everything_where_MLflow_looks()
     {
@@ -37,6 +41,9 @@ public class SamplesRealServerTests
             Assert.That(input.Dataset.Name, Is.EqualTo("reviews-test"), run.Info.RunName);
             Assert.That(input.Tags.Single(t => t.Key == "mlflow.data.context").Value, Is.EqualTo("eval"), run.Info.RunName);
 
+            var mlnet = (await client.ListArtifactsAsync(run.Info.RunId, SampleMlNetFolder)).Select(f => f.Path).ToList();
+            Assert.That(mlnet, Is.EqualTo(new[] { $"{SampleMlNetFolder}/{run.Data.Params.Single(p => p.Key == "model_name").Value}.zip" }), run.Info.RunName + ": the ML.NET .zip as a run artifact");
+
             var logged = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.loggedArtifacts").Value)!.AsArray();
             Assert.That(logged.Select(a => (a!["path"]!.GetValue<string>(), a["type"]!.GetValue<string>())), Does.Contain(("eval_results_table.json", "table")), run.Info.RunName);
 
@@ -47,14 +54,14 @@ public class SamplesRealServerTests
                 var loggedModel = await client.GetLoggedModelAsync(modelOutput.ModelId);
                 Assert.That(loggedModel.Info.Status, Is.EqualTo(LoggedModelStatus.Ready), run.Info.RunName);
                 var files = (await client.ListProxiedArtifactsAsync(loggedModel.Info.ArtifactUri!)).Select(f => f.Path).ToList();
-                Assert.That(files, Does.Contain("MLmodel"), run.Info.RunName);
+                Assert.That(files, Does.Contain("MLmodel").And.Contain("model.onnx"), run.Info.RunName + ": the ONNX export");
             }
             else
             {
                 var history = JsonNode.Parse(run.Data.Tags.Single(t => t.Key == "mlflow.log-model.history").Value)!.AsArray();
                 Assert.That(history.Select(h => h!["artifact_path"]!.GetValue<string>()), Does.Contain("model"), run.Info.RunName);
                 var model = (await client.ListArtifactsAsync(run.Info.RunId, "model")).Select(f => f.Path).ToList();
-                Assert.That(model, Does.Contain("model/MLmodel"), run.Info.RunName);
+                Assert.That(model, Does.Contain("model/MLmodel").And.Contain("model/model.onnx"), run.Info.RunName + ": the ONNX export");
             }
 
             await using var png = await client.DownloadRunArtifactAsync(run.Info.RunId, "confusion_matrix.png");
@@ -91,6 +98,8 @@ public class SamplesRealServerTests
                 MlflowPython.Require();
             }
         }
+
+        MlflowPython.RequireModule("onnx", Artifacts.MlflowReadsTablesModelsTests.OnnxDebianPackage);
 
         var experiment = await RunSampleAsync(uri);
         var json = await SampleReadBack.ReadAsync(uri, experiment);

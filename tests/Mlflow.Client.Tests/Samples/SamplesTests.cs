@@ -43,7 +43,11 @@ public class SamplesTests
             // The model is an MLflow 3 logged model of the run (models/m-<id> in the run's experiment), as Python 3.11.1 logs it.
             var modelOutput = full.Outputs.ModelOutputs.Single();
             Assert.That(modelOutput.ModelId, Does.StartWith("m-"), run.Info.RunName);
-            Assert.That(File.Exists(Path.Combine(dir.Path, run.Info.ExperimentId, "models", modelOutput.ModelId, "artifacts", "MLmodel")), Is.True, run.Info.RunName + ": the logged model");
+            var modelDir = Path.Combine(dir.Path, run.Info.ExperimentId, "models", modelOutput.ModelId, "artifacts");
+            Assert.That(Directory.GetFiles(modelDir).Select(Path.GetFileName), Does.Contain("MLmodel").And.Contain("model.onnx"), run.Info.RunName + ": the logged model, the ONNX export");
+            Assert.That(File.ReadAllText(Path.Combine(modelDir, "MLmodel")), Does.Contain("loader_module: mlflow.onnx"), run.Info.RunName);
+            var trainer = run.Data.Params.Single(p => p.Key == "model_name").Value;
+            Assert.That(new FileInfo(Path.Combine(artifacts, SamplesRealServerTests.SampleMlNetFolder, trainer + ".zip")).Length, Is.GreaterThan(0), run.Info.RunName + ": the ML.NET .zip as a run artifact");
         }
 
         // The champion is the run with the best f1_score, registered in the store's file registry.
@@ -100,6 +104,7 @@ public class SamplesTests
     public async Task MLflow_reads_what_ModelEvaluation_wrote_to_the_local_store()
     {
         MlflowPython.Require();
+        MlflowPython.RequireModule("onnx", Artifacts.MlflowReadsTablesModelsTests.OnnxDebianPackage);
         using var dir = new OfflineFallbackTests.Dir();
         Directory.CreateDirectory(dir.Path);
         var (exit, output) = await SampleProcess.RunAsync("ModelEvaluation", dir.Path, new Dictionary<string, string?> { [MlflowEnvironmentVariables.TrackingUri] = dir.Path });
@@ -122,6 +127,9 @@ public class SamplesTests
         }
 
         Assert.That(runs.Select(r => r!["run_id"]!.GetValue<string>()), Does.Contain(theirs["champion"]!["run_id"]!.GetValue<string>()));
+        var onnx = theirs["onnx_models"]!.AsArray();
+        Assert.That(onnx, Has.Count.EqualTo(3), "mlflow.onnx.load_model opens each logged model's folder");
+        Assert.That(onnx.Select(m => m!["inputs"]!.AsArray().Select(i => i!.GetValue<string>()).ToList()), Has.All.EqualTo(new[] { "Text" }), "the graph takes the review text");
 
         // MLflow 3's Python (MLFLOW_SRC of the 3.x line) also finds the logged models, as on a server.
         var read = await SampleReadBack.ReadAsync("file:" + dir.Path, Experiment);

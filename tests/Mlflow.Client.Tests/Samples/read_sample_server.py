@@ -7,8 +7,9 @@ to the local store) and prints it as JSON.
 Every line: the runs (status, params, metrics, artifacts) and the registered version behind the alias "champion".
 MLflow 3 also: each run's outputs, mlflow.search_logged_models over the experiment (status, source run, metrics with
 their model id), Model.load("models:/<id>") of each model (its flavors and ids), the files download_artifacts brings,
-and, for an onnx model, mlflow.onnx / mlflow.pyfunc when their packages are installed. MLflow 2: the run's "model"
-artifacts and, when they hold one (a 2.x server), its MLmodel.
+and, for an onnx model, mlflow.onnx / mlflow.pyfunc when their packages are installed (the graph's input names and
+opsets). MLflow 2: the run's "model" artifacts and, when they hold one (a 2.x server), its MLmodel and the same onnx
+checks through runs:/<run id>/model.
 """
 import importlib.util
 import json
@@ -37,6 +38,26 @@ def has_module(name):
     return importlib.util.find_spec(name) is not None
 
 
+def open_onnx(model_uri):
+    """mlflow.onnx.load_model (needs the onnx package) and its graph's inputs and opsets; mlflow.pyfunc.load_model
+    only when onnxruntime imports, else the reason it was not tried."""
+    opened = {"onnx_loaded": None, "onnx_inputs": None, "onnx_opsets": None, "pyfunc_loaded": None, "pyfunc_skipped": None}
+    if has_module("onnx"):
+        import mlflow.onnx
+
+        proto = mlflow.onnx.load_model(model_uri)
+        opened["onnx_loaded"] = type(proto).__name__
+        opened["onnx_inputs"] = [i.name for i in proto.graph.input]
+        opened["onnx_opsets"] = {o.domain or "ai.onnx": o.version for o in proto.opset_import}
+    if has_module("onnxruntime"):
+        import mlflow.pyfunc
+
+        opened["pyfunc_loaded"] = type(mlflow.pyfunc.load_model(model_uri)).__name__
+    else:
+        opened["pyfunc_skipped"] = "onnxruntime is not installed"
+    return opened
+
+
 exp = client.get_experiment_by_name(experiment_name)
 for r in client.search_runs([exp.experiment_id]):
     run = {
@@ -58,6 +79,8 @@ for r in client.search_runs([exp.experiment_id]):
             local = mlflow.artifacts.download_artifacts(f"runs:/{r.info.run_id}/model/MLmodel", dst_path=tmp)
             mlmodel = Model.load(local)
             run["mlmodel"] = {"run_id": mlmodel.run_id, "artifact_path": mlmodel.artifact_path, "flavors": sorted(mlmodel.flavors)}
+        if "onnx" in run["mlmodel"]["flavors"]:
+            run["mlmodel"].update(open_onnx(f"runs:/{r.info.run_id}/model"))
     out["runs"].append(run)
 
 if major >= 3:
@@ -78,17 +101,7 @@ if major >= 3:
             "listed_files": {f["path"]: f["size_bytes"] for f in loaded.flavors.get("files", {}).get("files", [])},
         }
         if "onnx" in loaded.flavors:
-            # mlflow.onnx needs the onnx package, pyfunc (onnxruntime) to predict: each only when installed.
-            model["onnx_loaded"] = None
-            model["pyfunc_loaded"] = None
-            if has_module("onnx"):
-                import mlflow.onnx
-
-                model["onnx_loaded"] = type(mlflow.onnx.load_model(model_uri)).__name__
-            if has_module("onnxruntime"):
-                import mlflow.pyfunc
-
-                model["pyfunc_loaded"] = type(mlflow.pyfunc.load_model(model_uri)).__name__
+            model.update(open_onnx(model_uri))
         out["models"].append(model)
 
 mv = client.get_model_version_by_alias(model_name, "champion")

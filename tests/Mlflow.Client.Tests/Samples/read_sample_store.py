@@ -1,6 +1,7 @@
 # MLflow's own client reads what samples/ModelEvaluation wrote to a local store: argv[1] the store folder, argv[2] the experiment.
-import json, sys
+import glob, json, os, sys
 import mlflow
+import mlflow.onnx
 
 root = sys.argv[1]
 uri = "file:" + root
@@ -21,6 +22,12 @@ for r in runs:
         "table_rows": len(table),
         "table_columns": sorted(table.columns),
     })
+# The logged models' folders (MLflow 3's layout, <experiment>/models/m-<id>/artifacts), opened by mlflow.onnx as a path:
+# MLflow 2's Python reads them so too, though it knows no logged models.
+out["onnx_models"] = []
+for folder in sorted(glob.glob(os.path.join(root, exp.experiment_id, "models", "m-*", "artifacts"))):
+    proto = mlflow.onnx.load_model(folder)
+    out["onnx_models"].append({"model_id": os.path.basename(os.path.dirname(folder)), "inputs": [i.name for i in proto.graph.input]})
 mv = client.get_model_version_by_alias("sentiment-classifier", "champion")
 out["champion"] = {"version": mv.version, "run_id": mv.run_id}
 json.dump(out, sys.stdout)
