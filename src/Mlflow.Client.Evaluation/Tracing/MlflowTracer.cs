@@ -77,13 +77,13 @@ public sealed class MlflowTracer : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Waits until the traces finished so far were logged (or given up on).</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until they were.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns><see langword="true"/> when all of them were handled in time.</returns>
     public Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => _pipeline.FlushAsync(timeout, cancellationToken);
 
     /// <summary>Waits until the traces finished so far were logged (or given up on), blocking the calling thread.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until they were.</param>
     /// <returns><see langword="true"/> when all of them were handled in time.</returns>
     public bool Flush(TimeSpan timeout) => _pipeline.FlushAsync(timeout).GetAwaiter().GetResult();
 

@@ -46,9 +46,12 @@ internal sealed class TraceExportQueue<T> : IDisposable
     }
 
     /// <summary>Waits until every item queued before the call was written or given up on.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until done or cancelled.</param>
+    /// <param name="cancellationToken">Stops the wait.</param>
     /// <returns><see langword="false"/> when the timeout passed first.</returns>
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
         var target = Interlocked.Read(ref _enqueued);
         var started = _time.GetTimestamp();
         while (Interlocked.Read(ref _completed) < target)
@@ -59,8 +62,20 @@ internal sealed class TraceExportQueue<T> : IDisposable
                 break;
             }
 
+            if (_loop.IsCompleted)
+            {
+                return Interlocked.Read(ref _completed) >= target;
+            }
+
+            if (infinite)
+            {
+                // Timeout.InfiniteTimeSpan (-1 ms): wait for the writer, however long it takes, or for the caller to cancel
+                await Task.WhenAny(progress, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             var remaining = timeout - _time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero || _loop.IsCompleted)
+            if (remaining <= TimeSpan.Zero)
             {
                 return Interlocked.Read(ref _completed) >= target;
             }

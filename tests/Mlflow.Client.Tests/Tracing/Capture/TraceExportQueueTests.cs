@@ -81,4 +81,37 @@ public class TraceExportQueueTests
         Assert.That(left, Is.EqualTo(0), "the stuck write was cancelled and counts as done");
         Assert.That(queue.TryEnqueue(4), Is.False);
     }
+
+    [Test]
+    public async Task AnInfiniteFlush_WaitsForASlowWriter_InsteadOfGivingUpAtOnce()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var written = 0;
+        using var queue = new TraceExportQueue<int>(10, async (_, ct) =>
+        {
+            await release.Task.WaitAsync(ct);
+            Interlocked.Increment(ref written);
+        }, TimeProvider.System);
+        queue.TryEnqueue(1);
+
+        var flush = queue.FlushAsync(Timeout.InfiniteTimeSpan);
+        await Task.Delay(200);
+        Assert.That(flush.IsCompleted, Is.False, "infinite (-1 ms) is not an elapsed timeout");
+
+        release.SetResult();
+
+        Assert.That(await flush.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(written, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task AnInfiniteFlush_StopsWhenCancelled()
+    {
+        using var queue = new TraceExportQueue<int>(10, (_, ct) => Task.Delay(Timeout.Infinite, ct), TimeProvider.System);
+        queue.TryEnqueue(1);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        Assert.That(async () => await queue.FlushAsync(Timeout.InfiniteTimeSpan, cancel.Token).WaitAsync(TimeSpan.FromSeconds(10)),
+            Throws.InstanceOf<OperationCanceledException>());
+    }
 }
