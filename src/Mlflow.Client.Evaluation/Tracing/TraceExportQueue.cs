@@ -36,12 +36,17 @@ internal sealed class TraceExportQueue<T> : IDisposable
     /// <summary>Queues an item; <see langword="false"/> when the queue is full or shut down.</summary>
     public bool TryEnqueue(T item)
     {
+        // Counted before it is written: once in the channel the writer may complete it at once, and a completion counted
+        // ahead of its item would let a flush return before an item queued ahead of it was written (and Pending dip
+        // below zero).
+        Interlocked.Increment(ref _enqueued);
         if (!_channel.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _enqueued);
+            Interlocked.Exchange(ref _progress, NewProgress()).TrySetResult(); // a flush that counted it looks again
             return false;
         }
 
-        Interlocked.Increment(ref _enqueued);
         return true;
     }
 
@@ -54,17 +59,17 @@ internal sealed class TraceExportQueue<T> : IDisposable
         var infinite = timeout == Timeout.InfiniteTimeSpan;
         var target = Interlocked.Read(ref _enqueued);
         var started = _time.GetTimestamp();
-        while (Interlocked.Read(ref _completed) < target)
+        while (!Reached(target))
         {
             var progress = Volatile.Read(ref _progress).Task;
-            if (Interlocked.Read(ref _completed) >= target)
+            if (Reached(target))
             {
                 break;
             }
 
             if (_loop.IsCompleted)
             {
-                return Interlocked.Read(ref _completed) >= target;
+                return Reached(target);
             }
 
             if (infinite)
@@ -77,7 +82,7 @@ internal sealed class TraceExportQueue<T> : IDisposable
             var remaining = timeout - _time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
-                return Interlocked.Read(ref _completed) >= target;
+                return Reached(target);
             }
 
             using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,6 +93,13 @@ internal sealed class TraceExportQueue<T> : IDisposable
 
         return true;
     }
+
+    /// <summary>
+    /// Whether the items counted when a flush began are done: an item counted then but refused since (full queue) is
+    /// no longer counted, so the flush waits for <paramref name="target"/> or the current count, whichever is lower.
+    /// </summary>
+    private bool Reached(long target)
+        => Interlocked.Read(ref _completed) >= Math.Min(target, Interlocked.Read(ref _enqueued));
 
     /// <summary>Stops taking items, writes what is queued within <paramref name="timeout"/>, then abandons the rest.</summary>
     /// <returns>How many items were abandoned.</returns>

@@ -114,4 +114,64 @@ public class TraceExportQueueTests
         Assert.That(async () => await queue.FlushAsync(Timeout.InfiniteTimeSpan, cancel.Token).WaitAsync(TimeSpan.FromSeconds(10)),
             Throws.InstanceOf<OperationCanceledException>());
     }
+
+    [Test]
+    public async Task AnItemIsCountedBeforeTheWriterCanTakeIt_SoAFlushWaitsForIt_AndPendingNeverGoesNegative()
+    {
+        // The writer runs on another thread: were an item counted after it entered the channel, the writer could
+        // finish it first (Pending -1), and a flush right after the enqueue could return before it was written.
+        var violations = 0;
+        long written = 0;
+        TraceExportQueue<int>? queue = null;
+        using var q = queue = new TraceExportQueue<int>(1000, (_, _) =>
+        {
+            if (queue!.Pending < 1)
+            {
+                Interlocked.Increment(ref violations); // the item being written is not counted
+            }
+
+            Interlocked.Increment(ref written);
+            return Task.CompletedTask;
+        }, TimeProvider.System);
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        for (var i = 0; i < 2000 && DateTime.UtcNow < deadline; i++)
+        {
+            Assert.That(q.TryEnqueue(i), Is.True);
+            Assert.That(await q.FlushAsync(TimeSpan.FromSeconds(10)), Is.True);
+            if (Interlocked.Read(ref written) != i + 1)
+            {
+                Interlocked.Increment(ref violations); // the flush returned before the item queued ahead of it was written
+            }
+
+            if (q.Pending < 0)
+            {
+                Interlocked.Increment(ref violations);
+            }
+        }
+
+        Assert.That(violations, Is.Zero);
+    }
+
+    [Test]
+    public async Task AFlush_IsNotHeldByAnItemThatWasRefused()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var queue = new TraceExportQueue<int>(1, async (_, ct) =>
+        {
+            started.TrySetResult();
+            await release.Task.WaitAsync(ct);
+        }, TimeProvider.System);
+        queue.TryEnqueue(1);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        queue.TryEnqueue(2);
+        Assert.That(queue.TryEnqueue(3), Is.False);
+        Assert.That(queue.Pending, Is.EqualTo(2), "a refused item is not counted");
+
+        release.SetResult();
+
+        Assert.That(await queue.FlushAsync(Timeout.InfiniteTimeSpan).WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(queue.Pending, Is.Zero);
+    }
 }
