@@ -184,6 +184,27 @@ public class WebhookTests
         Assert.That(ex.ToString(), Does.Not.Contain(Secret));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void ACancelledCreate_DoesNotCarryTheRequestWithTheSecret(bool pipeline)
+    {
+        using var server = FixtureServer.Start();
+        server.Server.Given(Request.Create().WithPath(Base).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(WebhookJson).WithDelay(TimeSpan.FromSeconds(10)));
+        using var client = Client(server, pipeline);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var ex = Assert.CatchAsync<OperationCanceledException>(() => client.CreateWebhookAsync("w", "https://h/x", [WebhookEvent.ModelVersionCreated], secret: Secret, cancellationToken: cancel.Token))!;
+
+        Assert.That(ex.CancellationToken, Is.EqualTo(cancel.Token));
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            Assert.That(e, Is.Not.InstanceOf<Refit.ApiRequestException>().And.Not.InstanceOf<Refit.ApiException>(), "Refit's exception holds the request and its body");
+        }
+
+        Assert.That(ex.ToString(), Does.Not.Contain(Secret));
+    }
+
     [Test]
     public async Task Get_SendsTheIdInThePath()
     {
