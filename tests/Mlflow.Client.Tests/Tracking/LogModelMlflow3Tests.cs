@@ -206,6 +206,20 @@ public class LogModelMlflow3Tests
     }
 
     [Test]
+    public async Task On_a_server_run_a_dataset_name_with_spaces_is_linked_as_given()
+    {
+        ServeTrackingServer("3.11.1");
+        await using (var tracker = NewTracker())
+        {
+            await using var run = tracker.StartRun("r");
+            run.LogMetric("f1", 0.8, ModelId, MlflowDataset.Create("eval set", "abc123", "/data/eval.csv"));
+        }
+
+        var f1 = Calls("/api/2.0/mlflow/runs/log-batch").Select(Body).SelectMany(b => b["metrics"]?.AsArray() ?? []).Single(m => (string?)m!["key"] == "f1")!;
+        Assert.That((string?)f1["dataset_name"], Is.EqualTo("eval set"), "the local store's rule does not apply to a server's run");
+    }
+
+    [Test]
     public async Task A_metric_logged_with_a_model_id_and_dataset_carries_them_in_log_batch()
     {
         ServeTrackingServer("3.11.1");
