@@ -4,7 +4,7 @@ namespace Mlflow.Client.Tracing;
 
 /// <summary>
 /// Captures traces without the OpenTelemetry SDK: listens to chosen activity sources (by default Microsoft.Extensions.AI's
-/// and Semantic Kernel's, <see cref="MlflowTracingOptions.Sources"/>) and to its own manual spans (<see cref="StartSpan"/>),
+/// and Semantic Kernel's, <see cref="MlflowTracingOptions.ActivitySources"/>) and to its own manual spans (<see cref="StartSpan"/>),
 /// and logs one MLflow trace per root span, in the background, to a tracking server: with a tracker, linked to its
 /// active run and in that run's experiment. Create one per process and dispose it at the end (it then sends what is
 /// queued, within <see cref="MlflowTracingOptions.ShutdownTimeout"/>).
@@ -52,7 +52,7 @@ public sealed class MlflowTracer : IDisposable, IAsyncDisposable
     {
         options ??= new MlflowTracingOptions();
         _pipeline = new TracePipeline(destination, options);
-        var names = options.Sources.Append(ActivitySourceName).ToList();
+        var names = options.ActivitySources.Append(ActivitySourceName).ToList();
         _exact = names.Where(n => !n.EndsWith('*')).ToArray();
         _prefixes = names.Where(n => n.EndsWith('*')).Select(n => n[..^1]).ToArray();
         _listener = new ActivityListener

@@ -136,6 +136,26 @@ public class TraceCaptureTests
     }
 
     [Test]
+    public async Task Tracer_ListensToTheActivitySourcesItIsGiven_AndRefusesAnEmptyName()
+    {
+        using var server = TraceServer.Start();
+        using var client = server.CreateClient();
+        using var custom = new System.Diagnostics.ActivitySource("Custom.Agents.Planner");
+        await using (var tracer = new MlflowTracer(client, "7", new MlflowTracingOptions { ActivitySources = ["Custom.Agents.*"] }))
+        {
+            using (tracer.StartSpan("answer", SpanType.Agent))
+            {
+                custom.StartActivity("plan")?.Dispose();
+            }
+
+            Assert.That(await tracer.FlushAsync(Wait), Is.True);
+        }
+
+        Assert.That(server.Spans(server.TraceInfos.Keys.Single()).Select(s => Text(s!["name"])), Is.EqualTo(new[] { "answer", "plan" }));
+        Assert.Throws<ArgumentException>(() => new MlflowTracer(client, "7", new MlflowTracingOptions { ActivitySources = ["ok", " "] }));
+    }
+
+    [Test]
     public async Task ExporterAndTracer_ConvertTheSameSpansTheSameWay()
     {
         async Task<JsonNode> CaptureAsync(bool exporter)
