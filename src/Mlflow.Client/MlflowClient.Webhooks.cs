@@ -214,7 +214,8 @@ public partial class MlflowClient
 
     /// <summary>
     /// <see cref="Mlflow3CallAsync{T}"/> for the webhook endpoints. A failure of a call that carried a secret is thrown
-    /// without the secret in its message and without Refit's exception, which holds the request and its body.
+    /// without the secret in its message and without Refit's exception, which holds the request and its body; so is a
+    /// cancellation.
     /// </summary>
     private async Task<T> WebhookCallAsync<T>(Func<Task<T>> call, string? secret, CancellationToken cancellationToken)
     {
@@ -225,6 +226,12 @@ public partial class MlflowClient
         catch (MlflowException ex) when (secret is not null && (ex.Message.Contains(secret, StringComparison.Ordinal) || HoldsRequest(ex)))
         {
             throw new MlflowException(ex.StatusCode, ex.RawErrorCode, ex.ServerMessage?.Replace(secret, "***", StringComparison.Ordinal), ex.Method, ex.Path, null, ex.Kind);
+        }
+        catch (OperationCanceledException ex) when (secret is not null && HoldsRequest(ex))
+        {
+            // Cancelled by the caller: CallAsync keeps Refit's exception as the cause, and it holds the request body
+            // with the secret. The cancellation is rethrown without it, with the caller's token.
+            throw new OperationCanceledException(ex.Message, ex.CancellationToken);
         }
     }
 

@@ -26,9 +26,9 @@ public sealed record LlmEvaluationOptions
     /// <summary>
     /// The activity sources whose spans, started while the application answers a record, nest in the record's trace:
     /// exact names, or a prefix ending with <c>*</c>. By default Microsoft.Extensions.AI's and Semantic Kernel's (as
-    /// <see cref="Mlflow.Client.Tracing.MlflowTracingOptions.Sources"/>); manual spans (<see cref="Mlflow.Client.Tracing.MlflowSpan"/>) are always captured.
+    /// <see cref="Mlflow.Client.Tracing.MlflowTracingOptions.ActivitySources"/>); manual spans (<see cref="Mlflow.Client.Tracing.MlflowSpan"/>) are always captured.
     /// </summary>
-    public IReadOnlyList<string> TraceSources { get; init; } = [Mlflow.Client.Tracing.MlflowTracingOptions.MicrosoftExtensionsAISource, Mlflow.Client.Tracing.MlflowTracingOptions.SemanticKernelSources];
+    public IReadOnlyList<string> ActivitySources { get; init; } = [Mlflow.Client.Tracing.MlflowTracingOptions.MicrosoftExtensionsAISource, Mlflow.Client.Tracing.MlflowTracingOptions.SemanticKernelSources];
 
     /// <summary>
     /// Whether each scorer's call on a record becomes a trace of its own in the run, as MLflow's

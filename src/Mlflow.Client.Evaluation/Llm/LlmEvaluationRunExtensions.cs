@@ -11,7 +11,7 @@ namespace Mlflow.Client.Evaluation.Llm;
 /// Also logged on the run: the tag <c>mlflow.runType</c> = <c>genai_evaluate</c> and the dataset as a run input. Each
 /// record's call runs under the root span of its own trace: the spans the application emits inside <c>predict</c>
 /// (an <c>IChatClient</c> with <c>UseOpenTelemetry()</c>, Semantic Kernel with its GenAI telemetry switched on,
-/// <see cref="Mlflow.Client.Tracing.MlflowSpan"/>; <see cref="LlmEvaluationOptions.TraceSources"/>) nest in that trace
+/// <see cref="Mlflow.Client.Tracing.MlflowSpan"/>; <see cref="LlmEvaluationOptions.ActivitySources"/>) nest in that trace
 /// with their types, messages and token usage, whatever the concurrency. The scorers and judges run outside it, as in
 /// MLflow. The traces need an MLflow 3 tracking server or a local store (MLflow 3's file layout); while the run is
 /// offline, or when the server cannot take a trace, the trace and its assessments are kept in the run's offline copy and

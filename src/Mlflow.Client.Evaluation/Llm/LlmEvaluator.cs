@@ -39,9 +39,9 @@ internal static class LlmEvaluator
         }
 
         ArgumentException.ThrowIfNullOrEmpty(options.TraceName, nameof(options));
-        if (options.TraceSources is null || options.TraceSources.Any(string.IsNullOrWhiteSpace))
+        if (options.ActivitySources is null || options.ActivitySources.Any(string.IsNullOrWhiteSpace))
         {
-            throw new ArgumentException("LlmEvaluationOptions.TraceSources is null or names an empty activity source.", nameof(options));
+            throw new ArgumentException("LlmEvaluationOptions.ActivitySources is null or names an empty activity source.", nameof(options));
         }
 
         var list = scorers.ToList();
@@ -64,7 +64,7 @@ internal static class LlmEvaluator
         ArgumentNullException.ThrowIfNull(recorder);
         var rows = new LlmEvaluationRow[dataset.Records.Count];
         var done = 0;
-        using var capture = new RecordSpanCapture(options.TraceSources, logger);
+        using var capture = new RecordSpanCapture(options.ActivitySources, logger);
         var context = new RecordContext(recorder, capture, list, options, logger, SystemTags.ResolveUser(null));
         using (var gate = new SemaphoreSlim(options.MaxConcurrency))
         {

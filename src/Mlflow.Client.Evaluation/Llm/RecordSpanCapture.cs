@@ -25,6 +25,7 @@ internal sealed class RecordSpanCapture : IDisposable
     private static readonly ActivitySource Source = new(ActivitySourceName, typeof(RecordSpanCapture).Assembly.GetName().Version?.ToString());
 
     private readonly ConcurrentDictionary<ActivityTraceId, Recording> _recordings = new();
+    private readonly ConcurrentQueue<ActivityTraceId> _claimed = new();
     private readonly ActivityListener _listener;
     private readonly string[] _exact;
     private readonly string[] _prefixes;
@@ -66,11 +67,21 @@ internal sealed class RecordSpanCapture : IDisposable
             root.Start();
         }
 
-        var recording = new Recording(root, previous, _logger);
+        var recording = new Recording(this, root, previous, _logger);
         _recordings[root.TraceId] = recording;
         ClaimedTraces.Claim(root.TraceId);
+        _claimed.Enqueue(root.TraceId);
         return recording;
     }
+
+    /// <summary>Records being captured (started and not stopped).</summary>
+    internal int RecordingCount => _recordings.Count;
+
+    /// <summary>
+    /// Forgets a stopped record: its root, spans and messages are the caller's now, and spans that end later are not
+    /// sampled or kept. Its trace id stays claimed until <see cref="Dispose"/>, so a late span is still not a tracer's.
+    /// </summary>
+    private void Forget(Recording recording) => _recordings.TryRemove(new KeyValuePair<ActivityTraceId, Recording>(recording.Root.TraceId, recording));
 
     private bool Listens(string name)
         => Array.IndexOf(_exact, name) >= 0 || _prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
@@ -119,7 +130,7 @@ internal sealed class RecordSpanCapture : IDisposable
     public void Dispose()
     {
         _listener.Dispose();
-        foreach (var traceId in _recordings.Keys)
+        while (_claimed.TryDequeue(out var traceId))
         {
             ClaimedTraces.Release(traceId);
         }
@@ -131,14 +142,16 @@ internal sealed class RecordSpanCapture : IDisposable
     internal sealed class Recording
     {
         private readonly object _lock = new();
+        private readonly RecordSpanCapture _owner;
         private readonly List<TraceSpan> _spans = [];
         private readonly Activity? _previous;
         private readonly ILogger _logger;
         private bool _closed;
         private int _dropped;
 
-        internal Recording(Activity root, Activity? previous, ILogger logger)
+        internal Recording(RecordSpanCapture owner, Activity root, Activity? previous, ILogger logger)
         {
+            _owner = owner;
             Root = root;
             _previous = previous;
             _logger = logger;
@@ -172,7 +185,7 @@ internal sealed class RecordSpanCapture : IDisposable
         /// <summary>
         /// Ends the root, makes the activity that was current before <see cref="Start"/> current again (what runs next,
         /// the scorers, is not part of the record's trace), and returns the spans captured, by start time. A span that
-        /// ends later is not kept.
+        /// ends later is not kept: the capture lets go of the record, so what it holds does not grow with the records.
         /// </summary>
         public IReadOnlyList<TraceSpan> Stop()
         {
@@ -184,8 +197,11 @@ internal sealed class RecordSpanCapture : IDisposable
             {
                 _closed = true;
                 spans = _spans.OrderBy(s => s.StartTimeUnixNano).ToList();
+                _spans.Clear();
                 dropped = _dropped;
             }
+
+            _owner.Forget(this);
 
             if (dropped > 0)
             {

@@ -4,7 +4,7 @@ namespace Mlflow.Client.Tracing;
 
 /// <summary>
 /// Captures traces without the OpenTelemetry SDK: listens to chosen activity sources (by default Microsoft.Extensions.AI's
-/// and Semantic Kernel's, <see cref="MlflowTracingOptions.Sources"/>) and to its own manual spans (<see cref="StartSpan"/>),
+/// and Semantic Kernel's, <see cref="MlflowTracingOptions.ActivitySources"/>) and to its own manual spans (<see cref="StartSpan"/>),
 /// and logs one MLflow trace per root span, in the background, to a tracking server: with a tracker, linked to its
 /// active run and in that run's experiment. Create one per process and dispose it at the end (it then sends what is
 /// queued, within <see cref="MlflowTracingOptions.ShutdownTimeout"/>).
@@ -52,7 +52,7 @@ public sealed class MlflowTracer : IDisposable, IAsyncDisposable
     {
         options ??= new MlflowTracingOptions();
         _pipeline = new TracePipeline(destination, options);
-        var names = options.Sources.Append(ActivitySourceName).ToList();
+        var names = options.ActivitySources.Append(ActivitySourceName).ToList();
         _exact = names.Where(n => !n.EndsWith('*')).ToArray();
         _prefixes = names.Where(n => n.EndsWith('*')).Select(n => n[..^1]).ToArray();
         _listener = new ActivityListener
@@ -77,13 +77,13 @@ public sealed class MlflowTracer : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Waits until the traces finished so far were logged (or given up on).</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until they were.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns><see langword="true"/> when all of them were handled in time.</returns>
     public Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => _pipeline.FlushAsync(timeout, cancellationToken);
 
     /// <summary>Waits until the traces finished so far were logged (or given up on), blocking the calling thread.</summary>
-    /// <param name="timeout">How long to wait.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until they were.</param>
     /// <returns><see langword="true"/> when all of them were handled in time.</returns>
     public bool Flush(TimeSpan timeout) => _pipeline.FlushAsync(timeout).GetAwaiter().GetResult();
 

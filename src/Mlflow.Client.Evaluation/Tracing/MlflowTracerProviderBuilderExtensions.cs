@@ -14,7 +14,7 @@ public static class MlflowTracerProviderBuilderExtensions
     /// </summary>
     /// <param name="builder">The tracer provider's builder.</param>
     /// <param name="tracker">The tracker.</param>
-    /// <param name="configure">Changes the settings (the run to link to, limits, logging); <see cref="MlflowTracingOptions.Sources"/> is not used here.</param>
+    /// <param name="configure">Changes the settings (the run to link to, limits, logging); <see cref="MlflowTracingOptions.ActivitySources"/> is not used here.</param>
     /// <returns>The builder.</returns>
     public static TracerProviderBuilder AddMlflowExporter(this TracerProviderBuilder builder, MlflowTracker tracker, Action<MlflowTracingOptions>? configure = null)
     {

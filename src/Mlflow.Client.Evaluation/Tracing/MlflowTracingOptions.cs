@@ -17,8 +17,9 @@ public sealed class MlflowTracingOptions
     /// recorded when the library is told to (<c>UseOpenTelemetry(configure: c =&gt; c.EnableSensitiveData = true)</c>;
     /// Semantic Kernel's switch <c>Microsoft.SemanticKernel.Experimental.GenAI.EnableOTelDiagnosticsSensitive</c>).
     /// The OpenTelemetry exporter exports what its <c>TracerProviderBuilder</c>'s sources give it and ignores this list.
+    /// The same setting as <c>LlmEvaluationOptions.ActivitySources</c> of an evaluation.
     /// </summary>
-    public IList<string> Sources { get; } = [MicrosoftExtensionsAISource, SemanticKernelSources];
+    public IReadOnlyList<string> ActivitySources { get; set; } = [MicrosoftExtensionsAISource, SemanticKernelSources];
 
     /// <summary>
     /// The run traces are linked to (trace metadata <c>mlflow.sourceRun</c>, as MLflow's Python does inside a run).
@@ -54,9 +55,10 @@ public sealed class MlflowTracingOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSpansPerTrace, 1, nameof(MaxSpansPerTrace));
         ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownTimeout, TimeSpan.Zero, nameof(ShutdownTimeout));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
-        if (Sources.Any(string.IsNullOrWhiteSpace))
+        ArgumentNullException.ThrowIfNull(ActivitySources, nameof(ActivitySources));
+        if (ActivitySources.Any(string.IsNullOrWhiteSpace))
         {
-            throw new ArgumentException("An activity source name is empty.", nameof(Sources));
+            throw new ArgumentException("An activity source name is empty.", nameof(ActivitySources));
         }
     }
 }

@@ -36,33 +36,53 @@ internal sealed class TraceExportQueue<T> : IDisposable
     /// <summary>Queues an item; <see langword="false"/> when the queue is full or shut down.</summary>
     public bool TryEnqueue(T item)
     {
+        // Counted before it is written: once in the channel the writer may complete it at once, and a completion counted
+        // ahead of its item would let a flush return before an item queued ahead of it was written (and Pending dip
+        // below zero).
+        Interlocked.Increment(ref _enqueued);
         if (!_channel.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _enqueued);
+            Interlocked.Exchange(ref _progress, NewProgress()).TrySetResult(); // a flush that counted it looks again
             return false;
         }
 
-        Interlocked.Increment(ref _enqueued);
         return true;
     }
 
     /// <summary>Waits until every item queued before the call was written or given up on.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until done or cancelled.</param>
+    /// <param name="cancellationToken">Stops the wait.</param>
     /// <returns><see langword="false"/> when the timeout passed first.</returns>
     public async Task<bool> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
         var target = Interlocked.Read(ref _enqueued);
         var started = _time.GetTimestamp();
-        while (Interlocked.Read(ref _completed) < target)
+        while (!Reached(target))
         {
             var progress = Volatile.Read(ref _progress).Task;
-            if (Interlocked.Read(ref _completed) >= target)
+            if (Reached(target))
             {
                 break;
             }
 
-            var remaining = timeout - _time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero || _loop.IsCompleted)
+            if (_loop.IsCompleted)
             {
-                return Interlocked.Read(ref _completed) >= target;
+                return Reached(target);
+            }
+
+            if (infinite)
+            {
+                // Timeout.InfiniteTimeSpan (-1 ms): wait for the writer, however long it takes, or for the caller to cancel
+                await Task.WhenAny(progress, _loop).WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var remaining = timeout - _time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return Reached(target);
             }
 
             using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -73,6 +93,13 @@ internal sealed class TraceExportQueue<T> : IDisposable
 
         return true;
     }
+
+    /// <summary>
+    /// Whether the items counted when a flush began are done: an item counted then but refused since (full queue) is
+    /// no longer counted, so the flush waits for <paramref name="target"/> or the current count, whichever is lower.
+    /// </summary>
+    private bool Reached(long target)
+        => Interlocked.Read(ref _completed) >= Math.Min(target, Interlocked.Read(ref _enqueued));
 
     /// <summary>Stops taking items, writes what is queued within <paramref name="timeout"/>, then abandons the rest.</summary>
     /// <returns>How many items were abandoned.</returns>

@@ -212,31 +212,47 @@ internal sealed partial class LocalFileStore
     }
 
     /// <summary>Checks the model ids and datasets of a batch's points before anything is written: each id one portable folder name.</summary>
-    private static void CheckModelLinks(Metric m)
+    private static void CheckModelLinks(Metric m) => CheckMetricLink(m.ModelId, m.DatasetName, m.DatasetDigest, m.Key);
+
+    /// <summary>
+    /// The local store's rules for a metric point's link to a logged model: the id is one portable folder name, the
+    /// dataset's name and digest words of a metric line. <see cref="ActiveRun"/> runs them on the caller's thread while
+    /// its run may write to a local store.
+    /// </summary>
+    /// <param name="modelId">The model id, or <see langword="null"/>.</param>
+    /// <param name="datasetName">The dataset's name, or <see langword="null"/>.</param>
+    /// <param name="datasetDigest">The dataset's digest, or <see langword="null"/>.</param>
+    /// <param name="metricKey">The metric's key for the message; <see langword="null"/> for several metrics.</param>
+    /// <exception cref="MlflowValidationException">A rule is broken.</exception>
+    internal static void CheckMetricLink(string? modelId, string? datasetName, string? datasetDigest, string? metricKey)
     {
-        if (m.ModelId is { } id)
+        var ofMetric = metricKey is null ? "of the metrics" : "of metric " + metricKey;
+        if (modelId is not null && !IsModelFolderName(modelId))
         {
-            CheckModelId(id);
+            throw new MlflowValidationException(modelId, ModelIdRule, "model id " + ofMetric);
         }
 
-        foreach (var part in (string?[])[m.DatasetName, m.DatasetDigest])
+        foreach (var part in (string?[])[datasetName, datasetDigest])
         {
             if (part is not null && (part.Length == 0 || part.Any(char.IsWhiteSpace)))
             {
-                throw new MlflowValidationException(part, "a metric's dataset name and digest are words of a metric line in the local store (not empty, no spaces or line breaks)", "dataset of metric " + m.Key);
+                throw new MlflowValidationException(part, "a metric's dataset name and digest are words of a metric line in the local store (not empty, no spaces or line breaks)", "dataset " + ofMetric);
             }
         }
     }
 
+    private const string ModelIdRule = "a logged model id is one folder name in the local store (m-… as MLflow makes them)";
+
+    private static bool IsModelFolderName(string modelId)
+        => !string.IsNullOrEmpty(modelId) && !modelId.Contains('/', StringComparison.Ordinal) && !modelId.StartsWith('.')
+            && FileStorePaths.IsPortableFileName(modelId, out _);
+
     private static void CheckModelId(string modelId)
     {
-        if (string.IsNullOrEmpty(modelId) || modelId.Contains('/', StringComparison.Ordinal) || modelId.StartsWith('.')
-            || !FileStorePaths.IsPortableFileName(modelId, out var rule))
+        if (!IsModelFolderName(modelId))
         {
-            throw new MlflowValidationException(modelId, "a logged model id is one folder name in the local store (m-… as MLflow makes them)", "model id");
+            throw new MlflowValidationException(modelId, ModelIdRule, "model id");
         }
-
-        _ = rule;
     }
 
     private static string FormatModelLine(Metric m, string runId)

@@ -43,6 +43,13 @@ internal sealed partial class LocalFileStore
         var stored = completed with { Tags = tags, Assessments = [] };
 
         Directory.CreateDirectory(traceDir);
+        using var writing = ClaimTraceWrite(traceDir, completed.TraceId);
+        if (FindTraceDirectory(completed.TraceId) is not null)
+        {
+            // Written by another writer between the first look and the claim.
+            throw StoreError(MlflowErrorCode.ResourceAlreadyExists, $"Trace with ID '{completed.TraceId}' already exists.");
+        }
+
         WriteKeyValueFolder(traceDir, TraceFiles.MetadataFolder, stored.Metadata, "trace metadata key");
         WriteKeyValueFolder(traceDir, TraceFiles.TagsFolder, stored.Tags, "trace tag key");
         WriteTextAtomically(traceDir, Path.Combine(artifactDir, TraceKeys.TraceDataFileName), data);
@@ -53,6 +60,27 @@ internal sealed partial class LocalFileStore
 
         return Task.FromResult(stored);
     }
+
+    /// <summary>
+    /// Makes this the only writer of a trace until the returned handle is disposed: two writers of one trace id (an
+    /// offline drain and mlflow-sync on the same copy, in one process or two) would otherwise write each other's
+    /// metadata, tags and spans before one of them finds the trace info taken. An exclusive lock file in the trace's
+    /// folder (released by the system if the process dies, deleted when disposed); a second writer is refused at once.
+    /// </summary>
+    private static FileStream ClaimTraceWrite(string traceDir, string traceId)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(traceDir, TraceWriteLockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException)
+        {
+            throw StoreError(MlflowErrorCode.ResourceAlreadyExists, $"Trace with ID '{traceId}' already exists: another writer is logging it.");
+        }
+    }
+
+    /// <summary>The lock file of a trace being written (<see cref="ClaimTraceWrite"/>); MLflow's readers read named files only.</summary>
+    private const string TraceWriteLockFile = ".writing.lock";
 
     /// <inheritdoc />
     public Task<MlflowTrace> GetTraceAsync(string traceId, CancellationToken cancellationToken)

@@ -60,7 +60,8 @@ public enum WebhookStatus
 
 /// <summary>
 /// A webhook of the tracking server (MLflow 3.3 and later, SQL stores): where the server POSTs the events it
-/// listens to. Its secret, if any, is write-only: the server never sends it back.
+/// listens to. Its secret, if any, is write-only: the server never sends it back. <see cref="ToString"/> shows the
+/// URL's scheme and host only: a webhook URL's path or query often holds a token.
 /// </summary>
 [DebuggerDisplay("Webhook {WebhookId} {Name} {Status}")]
 public sealed record Webhook
@@ -81,13 +82,27 @@ public sealed record Webhook
     public long? CreationTimestamp { get; init; }
     /// <summary>Last update time in milliseconds since the Unix epoch.</summary>
     public long? LastUpdatedTimestamp { get; init; }
+
+    /// <summary>Writes the members for <see cref="ToString"/>, the URL as scheme and host only (its path or query often holds a token).</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("WebhookId = ").Append(WebhookId)
+            .Append(", Name = ").Append(Name)
+            .Append(", Description = ").Append(Description)
+            .Append(", Url = ").Append(WebhookUrlText.Redact(Url))
+            .Append(", Events = [").Append(string.Join(", ", Events)).Append(']')
+            .Append(", Status = ").Append(Status)
+            .Append(", CreationTimestamp = ").Append(CreationTimestamp)
+            .Append(", LastUpdatedTimestamp = ").Append(LastUpdatedTimestamp);
+        return true;
+    }
 }
 
 /// <summary>
 /// The changes of <see cref="MlflowClient.UpdateWebhookAsync"/>: every property left <see langword="null"/> keeps
 /// its value (for the status, the client reads it and sends it again: see there). MLflow treats an empty text as
 /// "unchanged" too, so a description cannot be cleared, only replaced, and a secret cannot be removed.
-/// <see cref="ToString"/> never shows the secret.
+/// <see cref="ToString"/> never shows the secret, nor the URL's path or query.
 /// </summary>
 public sealed record WebhookUpdate
 {
@@ -109,7 +124,7 @@ public sealed record WebhookUpdate
     {
         builder.Append("Name = ").Append(Name)
             .Append(", Description = ").Append(Description)
-            .Append(", Url = ").Append(Url)
+            .Append(", Url = ").Append(WebhookUrlText.Redact(Url))
             .Append(", Events = ").Append(Events is null ? "" : "[" + string.Join(", ", Events) + "]")
             .Append(", Secret = ").Append(Secret is null ? "" : "***")
             .Append(", Status = ").Append(Status);

@@ -16,14 +16,21 @@ internal sealed record WebhookWire(
     IReadOnlyList<WebhookEventWire>? Events,
     string? Status,
     long? CreationTimestamp,
-    long? LastUpdatedTimestamp);
+    long? LastUpdatedTimestamp)
+{
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("WebhookId = ").Append(WebhookId).Append(", Name = ").Append(Name).Append(", Url = ").Append(WebhookUrlText.Redact(Url)).Append(", Status = ").Append(Status);
+        return true;
+    }
+}
 
 /// <summary>POST webhooks. <see cref="ToString"/> never shows the secret.</summary>
 internal sealed record CreateWebhookRequest(string Name, string? Description, string Url, IReadOnlyList<WebhookEventWire> Events, string? Secret, string? Status)
 {
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append("Name = ").Append(Name).Append(", Url = ").Append(Url).Append(", Secret = ").Append(Secret is null ? "" : "***");
+        builder.Append("Name = ").Append(Name).Append(", Url = ").Append(WebhookUrlText.Redact(Url)).Append(", Secret = ").Append(Secret is null ? "" : "***");
         return true;
     }
 }
@@ -33,7 +40,7 @@ internal sealed record UpdateWebhookRequest(string? Name, string? Description, s
 {
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append("Name = ").Append(Name).Append(", Url = ").Append(Url).Append(", Secret = ").Append(Secret is null ? "" : "***");
+        builder.Append("Name = ").Append(Name).Append(", Url = ").Append(WebhookUrlText.Redact(Url)).Append(", Secret = ").Append(Secret is null ? "" : "***");
         return true;
     }
 }

@@ -22,7 +22,7 @@ internal static class TraceProtoSpans
             var spans = answer?["trace"]?["spans"] as JsonArray ?? [];
             return spans.Select(s => Span(s as JsonObject ?? throw new FormatException("a span is not an object"), traceId)).ToList();
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or ArgumentException)
+        catch (Exception ex) when (ex is JsonException or FormatException or OverflowException or InvalidOperationException or ArgumentException)
         {
             throw new MlflowException($"The spans of trace '{traceId}' the server answered are not MLflow's: {ex.Message}", ex);
         }

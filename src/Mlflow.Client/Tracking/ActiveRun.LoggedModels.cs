@@ -41,6 +41,9 @@ public sealed partial class ActiveRun
                     await repository.WriteAsync(target, content, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            // Inside the try: a READY that fails (after the client's retries) would otherwise leave the model PENDING.
+            await client.FinalizeLoggedModelAsync(modelId, LoggedModelStatus.Ready, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -52,7 +55,6 @@ public sealed partial class ActiveRun
             staging.Delete(recursive: true);
         }
 
-        await client.FinalizeLoggedModelAsync(modelId, LoggedModelStatus.Ready, cancellationToken).ConfigureAwait(false);
         return new LoggedModelInfo(artifactPath, "models:/" + modelId, modelId, utcTimeCreated, flavors) { ModelId = modelId };
     }
 

@@ -14,18 +14,7 @@ public sealed partial class ActiveRun
     public void LogMetric(string key, double value, long? step = null, DateTimeOffset? timestamp = null)
     {
         ValidateKey(key, "metric key");
-        long ts;
-        if (timestamp is { } t)
-        {
-            ts = t.ToUnixTimeMilliseconds();
-            MlflowValidation.ValidateTimestamp(ts, key);
-        }
-        else
-        {
-            ts = NowMs();
-        }
-
-        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0));
+        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, TimestampOf(timestamp, key), step ?? 0));
     }
 
     /// <inheritdoc cref="LogMetric(string, double, long?, DateTimeOffset?)"/>
@@ -65,24 +54,13 @@ public sealed partial class ActiveRun
     /// (<c>models/&lt;model id&gt;/metrics/&lt;key&gt;</c>, a line naming the run); the run's own line stays in MLflow 2's
     /// three-word form, without the dataset, so MLflow 2.x readers still read the run.</remarks>
     /// <exception cref="ArgumentException"><paramref name="modelId"/> is empty.</exception>
-    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/>, or the timestamp is negative.</exception>
+    /// <exception cref="MlflowValidationException">The key breaks the key rules of <see cref="ActiveRun"/>, or the timestamp is negative; or, while this run may write to a local store, the model id is not one folder name or the dataset's name or digest is empty or holds white space.</exception>
     /// <exception cref="InvalidOperationException">The run has ended.</exception>
     public void LogMetric(string key, double value, string modelId, MlflowDataset? dataset = null, long? step = null, DateTimeOffset? timestamp = null)
     {
-        var link = LinkOf(modelId, dataset);
+        var link = LinkOf(modelId, dataset, key);
         ValidateKey(key, "metric key");
-        long ts;
-        if (timestamp is { } t)
-        {
-            ts = t.ToUnixTimeMilliseconds();
-            MlflowValidation.ValidateTimestamp(ts, key);
-        }
-        else
-        {
-            ts = NowMs();
-        }
-
-        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, ts, step ?? 0, link));
+        _batcher.Enqueue(Buffer, LogEntry.Metric(key, value, TimestampOf(timestamp, key), step ?? 0, link));
     }
 
     /// <summary>
@@ -94,13 +72,36 @@ public sealed partial class ActiveRun
     /// <param name="dataset">The dataset the values were measured on, or <see langword="null"/>.</param>
     /// <param name="step">The step of all of them (0 when <see langword="null"/>).</param>
     /// <exception cref="ArgumentException"><paramref name="modelId"/> is empty.</exception>
-    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/>; the first such key is reported, the others were queued.</exception>
+    /// <exception cref="MlflowValidationException">A key breaks the key rules of <see cref="ActiveRun"/>; the first such key is reported, the others were queued. Or, while this run may write to a local store, the model id or dataset breaks its rules (see <see cref="LogMetric(string, double, string, MlflowDataset?, long?, DateTimeOffset?)"/>): nothing was queued.</exception>
     public void LogMetrics(IEnumerable<KeyValuePair<string, double>> metrics, string modelId, MlflowDataset? dataset = null, long? step = null)
-        => LogMetricsCore(metrics, step, LinkOf(modelId, dataset));
+        => LogMetricsCore(metrics, step, LinkOf(modelId, dataset, null));
 
-    private static MetricLink LinkOf(string modelId, MlflowDataset? dataset)
+    /// <summary>A metric point's time in milliseconds: the one given (not negative), else now.</summary>
+    private long TimestampOf(DateTimeOffset? timestamp, string key)
+    {
+        if (timestamp is not { } t)
+        {
+            return NowMs();
+        }
+
+        var ms = t.ToUnixTimeMilliseconds();
+        MlflowValidation.ValidateTimestamp(ms, key);
+        return ms;
+    }
+
+    /// <summary>
+    /// The link of metric points to a logged model (and dataset). While this run may write to a local store (as for
+    /// <see cref="ValidateKey"/>), the store's rules for the link are run here, so a link it would refuse at flush is
+    /// refused on the caller's thread.
+    /// </summary>
+    private MetricLink LinkOf(string modelId, MlflowDataset? dataset, string? metricKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelId);
+        if (_keysAreFileNames)
+        {
+            FileStore.LocalFileStore.CheckMetricLink(modelId, dataset?.Name, dataset?.Digest, metricKey);
+        }
+
         return new MetricLink(modelId, dataset?.Name, dataset?.Digest);
     }
 

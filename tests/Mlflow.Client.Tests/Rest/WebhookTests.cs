@@ -153,6 +153,27 @@ public class WebhookTests
     private static MlflowClient Client(FixtureServer server, bool pipeline)
         => new(new MlflowClientOptions { TrackingUri = server.Url, Retry = { Enabled = pipeline, MaxRetries = 0 } });
 
+    [TestCase("https://hooks.slack.com/services/T0001/B0002/tok3nInThePath", "https://hooks.slack.com/…")]
+    [TestCase("https://example.webhook.office.com/webhookflows?api-version=1&sig=tok3nInTheQuery", "https://example.webhook.office.com/…")]
+    [TestCase("https://user:tok3nAsPassword@h.example.com:8443/", "https://h.example.com:8443")]
+    [TestCase("http://127.0.0.1:5799", "http://127.0.0.1:5799")]
+    public void TheUrlsPathQueryAndUserInfo_AreNeverInToString(string url, string shown)
+    {
+        var hook = new Webhook { WebhookId = Id, Name = "n", Url = url, Events = [WebhookEvent.PromptCreated] };
+        var update = new WebhookUpdate { Url = url };
+        var create = new global::Mlflow.Client.Rest.CreateWebhookRequest("n", null, url, [], null, null);
+        var patch = new global::Mlflow.Client.Rest.UpdateWebhookRequest(null, null, url, null, null, null);
+        var wire = new global::Mlflow.Client.Rest.WebhookWire(Id, "n", null, url, null, "ACTIVE", null, null);
+
+        foreach (var text in new[] { hook.ToString(), update.ToString(), create.ToString(), patch.ToString(), wire.ToString() })
+        {
+            Assert.That(text, Does.Not.Contain("tok3n").And.Contain("Url = " + shown + ","));
+        }
+
+        Assert.That(hook.ToString(), Does.Contain("Name = n").And.Contain("prompt.created"));
+        Assert.That(hook.Url, Is.EqualTo(url), "the property keeps the whole URL");
+    }
+
     [TestCase(true)]
     [TestCase(false)]
     public void ASecretTheServerEchoes_IsNotInTheException(bool pipeline)
@@ -181,6 +202,27 @@ public class WebhookTests
         Assert.That(ex.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
         Assert.That(ex.ServerMessage, Is.EqualTo("Internal Server Error"));
         Assert.That(ex.InnerException, Is.Null);
+        Assert.That(ex.ToString(), Does.Not.Contain(Secret));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void ACancelledCreate_DoesNotCarryTheRequestWithTheSecret(bool pipeline)
+    {
+        using var server = FixtureServer.Start();
+        server.Server.Given(Request.Create().WithPath(Base).UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(WebhookJson).WithDelay(TimeSpan.FromSeconds(10)));
+        using var client = Client(server, pipeline);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var ex = Assert.CatchAsync<OperationCanceledException>(() => client.CreateWebhookAsync("w", "https://h/x", [WebhookEvent.ModelVersionCreated], secret: Secret, cancellationToken: cancel.Token))!;
+
+        Assert.That(ex.CancellationToken, Is.EqualTo(cancel.Token));
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            Assert.That(e, Is.Not.InstanceOf<Refit.ApiRequestException>().And.Not.InstanceOf<Refit.ApiException>(), "Refit's exception holds the request and its body");
+        }
+
         Assert.That(ex.ToString(), Does.Not.Contain(Secret));
     }
 

@@ -48,6 +48,20 @@ public class TraceStoredSpansTests
         Assert.That(trace.Spans[1].Attributes.ContainsKey("mlflow.traceRequestId"), Is.False, "the trace id is TraceSpan.TraceId");
     }
 
+    [TestCase("start_time_unix_nano")]
+    [TestCase("end_time_unix_nano")]
+    public void ATimeOutOfRange_IsAnAnswerThatIsNotMlflows_NotAnOverflow(string field)
+    {
+        var span = new JsonObject { ["span_id"] = "AAAAAAAAAAE=", ["name"] = "s", ["start_time_unix_nano"] = "1" };
+        span[field] = "99999999999999999999";
+        var answer = new JsonObject { ["trace"] = new JsonObject { ["spans"] = new JsonArray(span) } };
+
+        var ex = Assert.Throws<MlflowException>(() => TraceProtoSpans.Parse(answer, "tr-1"))!;
+
+        Assert.That(ex.Message, Does.Contain("tr-1").And.Contain("not MLflow's"));
+        Assert.That(ex.InnerException, Is.InstanceOf<OverflowException>());
+    }
+
     [Test]
     public void GetTrace_OnAServerWithoutTheEndpoint_SaysItCannotReadTheSpans()
     {

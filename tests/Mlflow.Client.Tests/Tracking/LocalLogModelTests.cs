@@ -54,6 +54,29 @@ internal sealed class LocalLogModelTests
     }
 
     [Test]
+    public async Task A_model_link_the_local_store_would_refuse_is_refused_on_the_callers_thread_not_at_flush()
+    {
+        await using var tracker = NewTracker();
+        await using var run = tracker.StartRun("trainer");
+        var spaced = MlflowDataset.Create("eval set", "abcd1234", "/data/eval.csv");
+
+        var dataset = Assert.Throws<MlflowValidationException>(() => run.LogMetric("auc", 0.9, "m-0123456789abcdef0123456789abcdef", spaced))!;
+        var model = Assert.Throws<MlflowValidationException>(() => run.LogMetric("auc", 0.9, "../m-1"))!;
+        var many = Assert.Throws<MlflowValidationException>(() => run.LogMetrics([new("precision", 0.7)], "m-0123456789abcdef0123456789abcdef", spaced))!;
+
+        Assert.That((dataset.Key, dataset.Subject), Is.EqualTo(("eval set", "dataset of metric auc")));
+        Assert.That(dataset.Rule, Does.Contain("no spaces"));
+        Assert.That((model.Key, model.Subject), Is.EqualTo(("../m-1", "model id of metric auc")));
+        Assert.That(model.Rule, Does.Contain("one folder name"));
+        Assert.That(many.Subject, Is.EqualTo("dataset of the metrics"));
+        run.LogMetric("loss", 0.1);
+        await run.FlushAsync();
+        using var store = new LocalFileStore(_root);
+        var stored = await store.GetRunAsync(run.RunId, CancellationToken.None);
+        Assert.That(stored.Data.Metrics.Select(m => m.Key), Is.EqualTo(new[] { "loss" }), "nothing refused was queued, and the run still flushes");
+    }
+
+    [Test]
     public async Task The_run_path_registers_the_logged_model_and_its_version_downloads()
     {
         string runId;

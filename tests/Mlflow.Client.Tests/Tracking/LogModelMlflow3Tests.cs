@@ -170,6 +170,23 @@ public class LogModelMlflow3Tests
     }
 
     [Test]
+    public async Task A_failed_finalize_ready_marks_the_model_failed_instead_of_leaving_it_pending()
+    {
+        ServeTrackingServer("3.11.1");
+        _server.Server.Given(Request.Create().WithPath("/api/2.0/mlflow/logged-models/" + ModelId).UsingMethod("PATCH").WithBody(new WildcardMatcher("*LOGGED_MODEL_READY*"))).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(500).WithHeader("Content-Type", "application/json").WithBody("""{"error_code":"INTERNAL_ERROR","message":"database locked"}"""));
+        await using (var tracker = NewTracker())
+        {
+            await using var run = tracker.StartRun("r");
+            var ex = Assert.ThrowsAsync<MlflowException>(() => run.LogModelAsync("model", RunTablesModelsTests.TinyOnnx));
+            Assert.That(ex!.Message, Does.Contain("database locked"));
+        }
+
+        var finalize = Calls("/api/2.0/mlflow/logged-models/" + ModelId, "PATCH");
+        Assert.That(finalize.Select(f => (string?)Body(f)["status"]), Is.EqualTo(new[] { "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED" }));
+    }
+
+    [Test]
     public async Task On_MLflow2_LogModel_writes_run_artifacts_and_the_history_tag_as_before()
     {
         ServeTrackingServer("2.12.2");
@@ -203,6 +220,20 @@ public class LogModelMlflow3Tests
 
         Assert.That(Calls("/api/2.0/mlflow/logged-models"), Is.Empty);
         Assert.That(Calls(RunUpload, "PUT"), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public async Task On_a_server_run_a_dataset_name_with_spaces_is_linked_as_given()
+    {
+        ServeTrackingServer("3.11.1");
+        await using (var tracker = NewTracker())
+        {
+            await using var run = tracker.StartRun("r");
+            run.LogMetric("f1", 0.8, ModelId, MlflowDataset.Create("eval set", "abc123", "/data/eval.csv"));
+        }
+
+        var f1 = Calls("/api/2.0/mlflow/runs/log-batch").Select(Body).SelectMany(b => b["metrics"]?.AsArray() ?? []).Single(m => (string?)m!["key"] == "f1")!;
+        Assert.That((string?)f1["dataset_name"], Is.EqualTo("eval set"), "the local store's rule does not apply to a server's run");
     }
 
     [Test]

@@ -215,6 +215,29 @@ public class EvaluateSpanCaptureTests
         Assert.That(ClaimedTraces.IsClaimed(recording.Root.TraceId), Is.False);
     }
 
+    [Test]
+    public void A_stopped_record_is_let_go_so_the_capture_does_not_grow_with_the_records()
+    {
+        using var capture = new RecordSpanCapture([], Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var source = new System.Diagnostics.ActivitySource(MlflowTracer.ActivitySourceName);
+        var traceIds = new List<System.Diagnostics.ActivityTraceId>();
+        for (var i = 0; i < 20; i++)
+        {
+            var recording = capture.Start("predict");
+            using (source.StartActivity("step " + i))
+            {
+            }
+
+            Assert.That(recording.Stop().Select(s => s.Name), Is.EqualTo(new[] { "step " + i }));
+            traceIds.Add(recording.Root.TraceId);
+        }
+
+        Assert.That(capture.RecordingCount, Is.Zero, "each record's root, spans and messages are released when it stops");
+        Assert.That(traceIds.All(ClaimedTraces.IsClaimed), Is.True, "a record's trace stays claimed until the capture ends");
+        capture.Dispose();
+        Assert.That(traceIds.Any(ClaimedTraces.IsClaimed), Is.False);
+    }
+
     /// <summary>
     /// A chat client whose first <c>n</c> calls wait until all <c>n</c> have started (bounded: 20 s), so that many
     /// records are inside predict at once; it answers with <c>answer(question)</c> and two tokens each way.

@@ -120,6 +120,42 @@ public class TraceCaptureTests
     }
 
     [Test]
+    public async Task Exporter_ForceFlushWithoutATimeout_WaitsForASlowServer()
+    {
+        using var server = TraceServer.Start(startDelay: TimeSpan.FromMilliseconds(1500));
+        using var client = server.CreateClient();
+        using var chat = Instrumented("One.");
+        using var provider = Sdk.CreateTracerProviderBuilder()
+            .AddSource(MlflowTracingOptions.MicrosoftExtensionsAISource)
+            .AddMlflowExporter(client, "7")
+            .Build();
+        await chat.GetResponseAsync("first");
+
+        Assert.That(provider.ForceFlush(), Is.True, "no timeout (-1 ms) means wait until written, not give up at once");
+        Assert.That(server.TraceInfos, Has.Count.EqualTo(1), "delivered before ForceFlush returned");
+    }
+
+    [Test]
+    public async Task Tracer_ListensToTheActivitySourcesItIsGiven_AndRefusesAnEmptyName()
+    {
+        using var server = TraceServer.Start();
+        using var client = server.CreateClient();
+        using var custom = new System.Diagnostics.ActivitySource("Custom.Agents.Planner");
+        await using (var tracer = new MlflowTracer(client, "7", new MlflowTracingOptions { ActivitySources = ["Custom.Agents.*"] }))
+        {
+            using (tracer.StartSpan("answer", SpanType.Agent))
+            {
+                custom.StartActivity("plan")?.Dispose();
+            }
+
+            Assert.That(await tracer.FlushAsync(Wait), Is.True);
+        }
+
+        Assert.That(server.Spans(server.TraceInfos.Keys.Single()).Select(s => Text(s!["name"])), Is.EqualTo(new[] { "answer", "plan" }));
+        Assert.Throws<ArgumentException>(() => new MlflowTracer(client, "7", new MlflowTracingOptions { ActivitySources = ["ok", " "] }));
+    }
+
+    [Test]
     public async Task ExporterAndTracer_ConvertTheSameSpansTheSameWay()
     {
         async Task<JsonNode> CaptureAsync(bool exporter)

@@ -20,12 +20,19 @@ internal sealed class TraceServer : IDisposable
 
     public FixtureServer Fixture { get; }
 
-    public static TraceServer Start(int startStatus = 200)
+    /// <param name="startStatus">The status the trace start answers.</param>
+    /// <param name="startDelay">How long the trace start takes (a slow server).</param>
+    public static TraceServer Start(int startStatus = 200, TimeSpan? startDelay = null)
     {
         var server = FixtureServer.Start();
         server.Server.Given(Request.Create().WithPath("/api/3.0/mlflow/traces").UsingPost())
             .RespondWith(Response.Create().WithCallback(request =>
             {
+                if (startDelay is { } delay)
+                {
+                    Thread.Sleep(delay);
+                }
+
                 if (startStatus != 200)
                 {
                     return new ResponseMessage
