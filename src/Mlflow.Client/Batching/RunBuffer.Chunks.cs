@@ -21,7 +21,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
     private LogChunk? _filledHead;
     private LogChunk? _filledTail;
     private int _filledCount;
-    private int _peakFilled; // the most filled chunks waiting at once since chunks last came back
+    private int _withSender; // chunks taken by the sender and not yet given back
     private bool _refillQueued;
     private long _callerAllocated;
 
@@ -88,11 +88,6 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
     {
         _current.Count = LogChunk.Size;
         Enqueue(_current);
-        if (_filledCount > _peakFilled)
-        {
-            _peakFilled = _filledCount;
-        }
-
         var next = _reserve.Take();
         if (next is null)
         {
@@ -122,10 +117,13 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
         _filledCount++;
     }
 
+    /// <summary>The free chunks wanted now, from the chunks the run has in use (its current chunk, the filled ones, the sender's): see <see cref="ChunkReserve.Target"/> (under the lock).</summary>
+    private int ReserveTarget => ChunkReserve.Target(1 + _filledCount + _withSender);
+
     /// <summary>Whether the reserve is below its target and no refill is queued; marks one queued (under the lock).</summary>
     private bool WantsRefill()
     {
-        if (_refillQueued || _closed || _reserve.Count >= ChunkReserve.Target(_filledCount))
+        if (_refillQueued || _closed || _reserve.Count >= ReserveTarget)
         {
             return false;
         }
@@ -142,11 +140,11 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
         {
             lock (_lock)
             {
-                var wanted = !_closed && _reserve.Count < ChunkReserve.Target(_filledCount);
+                var wanted = !_closed && _reserve.Count < ReserveTarget;
                 if (made is not null && wanted)
                 {
                     _reserve.Add(made);
-                    wanted = _reserve.Count < ChunkReserve.Target(_filledCount);
+                    wanted = _reserve.Count < ReserveTarget;
                 }
 
                 if (!wanted)
@@ -207,6 +205,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
 
             first = _filledHead;
             _filledHead = _filledTail = null;
+            _withSender += _filledCount;
             _filledCount = 0;
             _taken = _appended;
             refill = WantsRefill();
@@ -214,15 +213,17 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
 
         if (refill)
         {
-            _scheduleRefill(this);
+            // On the sender's own thread, now: it is running anyway, while the grower's thread may wait for a core the
+            // logging and sending threads hold (a first burst then found the reserve empty more often).
+            ((IThreadPoolWorkItem)this).Execute();
         }
 
         return (first, count);
     }
 
     /// <summary>
-    /// Gives taken chunks back, cleared so they hold no key references: to the reserve, up to twice the run's recent peak
-    /// (<see cref="ChunkReserve.KeepBound"/>); the rest, and every chunk of a closed run, go to the GC.
+    /// Gives taken chunks back, cleared so they hold no key references: to the reserve, for the run's life, up to
+    /// <see cref="ChunkReserve.MaxChunks"/> free chunks; the rest, and every chunk of a closed run, go to the GC.
     /// </summary>
     public void Return(LogChunk? first)
     {
@@ -236,21 +237,18 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
 
         lock (_lock)
         {
+            _withSender = Math.Max(0, _withSender - returned);
             if (_closed)
             {
                 return;
             }
 
-            var keep = ChunkReserve.KeepBound(Math.Max(Math.Max(_peakFilled, _filledCount), returned));
-            _peakFilled = _filledCount;
-            for (var chunk = first; chunk is not null && _reserve.Count < keep;)
+            for (var chunk = first; chunk is not null && _reserve.Count < ChunkReserve.MaxChunks;)
             {
                 var next = chunk.Next; // read before the reserve relinks the chunk
                 _reserve.Add(chunk);
                 chunk = next;
             }
-
-            _reserve.TrimTo(keep);
         }
     }
 }
