@@ -55,12 +55,10 @@ internal sealed class ChunkReserve
         Count++;
     }
 
-    /// <summary>Drops free chunks beyond <paramref name="keep"/> (to the GC).</summary>
-    public void TrimTo(int keep)
+    /// <summary>Drops every free chunk (to the GC).</summary>
+    public void Clear()
     {
-        while (Count > keep)
-        {
-            Take();
-        }
+        _top = null;
+        Count = 0;
     }
 }

@@ -122,7 +122,7 @@ internal sealed partial class RunBuffer
         lock (_lock)
         {
             _closed = true;
-            _reserve.TrimTo(0); // nothing is appended any more: the free chunks go back to the GC
+            _reserve.Clear(); // nothing is appended any more: the free chunks go back to the GC
             return _appended;
         }
     }
