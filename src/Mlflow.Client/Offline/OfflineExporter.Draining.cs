@@ -67,7 +67,9 @@ internal sealed partial class OfflineExporter
                 continue;
             }
 
-            if (mirror is { Active: true, Dirty: true } && _local.CanDrain && now >= mirror.NextAttempt && !_stopping)
+            // Not while sends of the run are still out: the server just failed them, and a drain would hold the journal
+            // their in-flight marks need for as long as it waits on that server (up to OfflineAfter).
+            if (mirror is { Active: true, Dirty: true } && _local.CanDrain && now >= mirror.NextAttempt && !_stopping && run.SendsInFlight == 0)
             {
                 run.Drain = DrainInBackgroundAsync(run, mirror);
             }

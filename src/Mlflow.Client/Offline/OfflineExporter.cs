@@ -81,15 +81,23 @@ internal sealed partial class OfflineExporter : ILogExporter, IDisposable
             return ExportResult.Kept; // the run is offline: its entries go after what is already in its copy
         }
 
-        var sent = await _server.SendAsync(run, entries, start, end, cancellationToken).ConfigureAwait(false);
-        if (sent.Status == SendStatus.NotDelivered && tracked.CanKeepOffline)
+        tracked.AddSendInFlight(1);
+        try
         {
-            // The server is unreachable (or the run's end stopped the send): kept, with in-flight marks when the send may
-            // have been applied; the run goes offline, so what it logs next follows in order.
-            return await KeepAsync(tracked, entries, start, end, sent.Unknown, sent.Reason, MirrorEvent.ServerDown).ConfigureAwait(false);
-        }
+            var sent = await _server.SendAsync(run, entries, start, end, cancellationToken).ConfigureAwait(false);
+            if (sent.Status == SendStatus.NotDelivered && tracked.CanKeepOffline)
+            {
+                // The server is unreachable (or the run's end stopped the send): kept, with in-flight marks when the send
+                // may have been applied; the run goes offline, so what it logs next follows in order.
+                return await KeepAsync(tracked, entries, start, end, sent.Unknown, sent.Reason, MirrorEvent.ServerDown).ConfigureAwait(false);
+            }
 
-        return sent.ToExport();
+            return sent.ToExport();
+        }
+        finally
+        {
+            tracked.AddSendInFlight(-1);
+        }
     }
 
     /// <summary>Keeps entries [from, to) in the run's local copy (opened when needed); a local store that fails makes them rejected, with both reasons.</summary>
@@ -247,6 +255,7 @@ internal sealed partial class OfflineExporter : ILogExporter, IDisposable
     {
         private volatile RunMirror? _mirror;
         private volatile bool _ended;
+        private int _sendsInFlight;
 
         public RunBuffer Buffer { get; } = buffer;
 
@@ -262,5 +271,10 @@ internal sealed partial class OfflineExporter : ILogExporter, IDisposable
 
         /// <summary>The drain of its copy now running, if any (started by the layer's worker).</summary>
         public Task? Drain { get; set; }
+
+        /// <summary>Batches sent to the server and not yet settled (delivered, or kept with their in-flight marks): no drain starts meanwhile.</summary>
+        public int SendsInFlight => Volatile.Read(ref _sendsInFlight);
+
+        public void AddSendInFlight(int n) => Interlocked.Add(ref _sendsInFlight, n);
     }
 }

@@ -29,7 +29,8 @@ internal sealed class OfflineEndTests
         {
             o.Client.Retry = new MlflowRetryOptions { MaxRetries = 3, BackoffFactor = TimeSpan.FromSeconds(30), BackoffJitter = TimeSpan.Zero };
             o.Batching.ShutdownTimeout = TimeSpan.FromSeconds(1);
-            o.Offline.OfflineAfter = offlineAfter ?? TimeSpan.FromSeconds(1);
+            // Long enough that a batch of the online phase is never taken for an outage on a loaded machine (1 s was not).
+            o.Offline.OfflineAfter = offlineAfter ?? TimeSpan.FromSeconds(3);
             o.LoggerFactory = logs;
         });
 

@@ -110,6 +110,60 @@ internal sealed class SlowServerEndTests
     }
 
     [Test]
+    public async Task A_drain_against_the_stalled_server_does_not_hold_up_the_sends_the_run_end_cut_off()
+    {
+        // The sends in flight when the run's end gave up on the server come back late (a slow network stack): the rest of
+        // the queue is already in the outbox, so the run is offline and a drain is due after the reconnect interval. That
+        // drain must not start before the cut-off sends are kept: it would hold the run's sync journal while it waits on
+        // the stalled server (up to OfflineAfter), and the cut-off sends need the journal for their in-flight marks.
+        using var dir = new OfflineFallbackTests.Dir();
+        using var server = new FakeMlflowServer();
+        const int points = 5_000;
+        var options = Options(server, dir.Path, TimeSpan.FromMilliseconds(500));
+        options.Offline.OfflineAfter = TimeSpan.FromSeconds(90);
+        options.Client.RequestTimeout = TimeSpan.FromSeconds(90);
+        options.WrapHandler = inner => new SlowCancellation(new LostAnswerHandler(inner), TimeSpan.FromSeconds(2));
+        await using var tracker = MlflowTracker.Create(options);
+        var run = tracker.StartRun("stalled-server-slow-cancel");
+        server.Hang("runs/log-batch");
+        LogBurst(run, points);
+        var ending = Stopwatch.StartNew();
+        run.Dispose();
+        TestContext.Progress.WriteLine($"run end took {ending.Elapsed.TotalMilliseconds:0} ms");
+
+        Assert.That(server.HungRequests, Is.GreaterThan(0), "premise: sends were in flight when the server stalled");
+        Assert.That(ending.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "the cut-off sends were kept without waiting for a drain");
+        Assert.That(DrainWhileLoggingTests.LocalSteps(dir.Path, ClientKey(server, run), "m"), Has.Count.EqualTo(points), "every point is in the outbox on disk");
+        Assert.That((tracker.Counters.Failed, tracker.Counters.Offline, tracker.Counters.Pending), Is.EqualTo((0L, (long)points, 0L)));
+    }
+
+    /// <summary>
+    /// Answers the first cancelled request at once and every later one only <paramref name="delay"/> after its
+    /// cancellation, as a slow network stack does: the cut-off sends come back apart.
+    /// </summary>
+    private sealed class SlowCancellation(HttpMessageHandler inner, TimeSpan delay) : DelegatingHandler(inner)
+    {
+        private int _cancelled;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                if (Interlocked.Increment(ref _cancelled) > 1)
+                {
+                    await Task.Delay(delay, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+    }
+
+    [Test]
     public async Task A_backlog_left_in_the_outbox_when_the_tracker_is_disposed_is_sent_once_by_mlflow_sync()
     {
         using var dir = new OfflineFallbackTests.Dir();
