@@ -95,7 +95,7 @@ public partial class MlflowClient : IDisposable
             }
             else
             {
-                var handler = ResilientHttpClients.WrapOwnedHandler(HttpClientConstruction.CreateOwnedHandler(resolved), pipeline, resolved.RequestTimeout, resolved.TokenProvider);
+                var handler = ResilientHttpClients.WrapOwnedHandler(HttpClientConstruction.CreateOwnedHandler(resolved), TrackingUri, pipeline, resolved.RequestTimeout, resolved.TokenProvider);
                 httpClient = new HttpClient(handler, disposeHandler: true);
                 _ownedHttpClient = httpClient;
                 owned = true;
@@ -108,12 +108,15 @@ public partial class MlflowClient : IDisposable
             // The pipeline times each attempt out; an overall HttpClient timeout would cut the retries short.
             httpClient.Timeout = Timeout.InfiniteTimeSpan;
         }
-        else if (!owned && (pipeline is not null || resolved.TokenProvider is not null))
+        else if (!owned && (pipeline is not null || resolved.TokenProvider is not null || HttpClientConstruction.CreateAuthorization(resolved) is not null))
         {
-            httpClient = ResilientHttpClients.WrapForeignClient(httpClient, pipeline, resolved.RequestTimeout, resolved.TokenProvider);
+            // The credentials go on this wrapper, where the credential scope sees them: set on the caller's client,
+            // they would go to every host it is sent to.
+            httpClient = ResilientHttpClients.WrapForeignClient(httpClient, TrackingUri, pipeline, resolved.RequestTimeout, resolved.TokenProvider);
             _ownedHttpClient = httpClient;
         }
 
+        HttpClientConstruction.ConfigureCredentials(httpClient, resolved);
         HttpClient = httpClient;
         var settings = new RefitSettings(new SystemTextJsonContentSerializer(MlflowJsonContext.WireOptions))
         {

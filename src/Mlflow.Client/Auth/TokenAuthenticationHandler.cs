@@ -28,6 +28,11 @@ internal sealed class TokenAuthenticationHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request.Options.TryGetValue(CredentialScopeHandler.OtherOrigin, out var other) && other)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false); // not the tracking server: no token
+        }
+
         var canResend = true;
         if (request.Content is IStreamedRequestContent streamed)
         {

@@ -7,14 +7,15 @@ namespace Mlflow.Client.Resilience;
 /// constructors of <see cref="MlflowClient"/>: inside the handler chain of the <see cref="HttpClient"/> the SDK owns, and
 /// in a small owned wrapper client around an <see cref="HttpClient"/> that comes from the caller or an
 /// <see cref="IHttpClientFactory"/> (whose handler chain cannot be changed after it was built). The order is always
-/// resilience → token → transport, so every attempt gets a current token (see <see cref="TokenAuthenticationHandler"/>).
+/// resilience → credential scope → token → transport, so every attempt gets a current token (see
+/// <see cref="TokenAuthenticationHandler"/>) and no credential leaves for another host (see <see cref="CredentialScopeHandler"/>).
 /// </summary>
 internal static class ResilientHttpClients
 {
-    /// <summary>The owned chain: resilience first, then the token handler, then the socket handler.</summary>
-    public static HttpMessageHandler WrapOwnedHandler(HttpMessageHandler inner, MlflowPipelines? pipeline, TimeSpan requestTimeout, IMlflowTokenProvider? tokenProvider)
+    /// <summary>The owned chain: resilience first, then the credential scope, the token handler and the socket handler.</summary>
+    public static HttpMessageHandler WrapOwnedHandler(HttpMessageHandler inner, Uri trackingUri, MlflowPipelines? pipeline, TimeSpan requestTimeout, IMlflowTokenProvider? tokenProvider)
     {
-        var handler = WithToken(inner, tokenProvider);
+        HttpMessageHandler handler = new CredentialScopeHandler(trackingUri) { InnerHandler = WithToken(inner, tokenProvider) };
         return pipeline is null ? handler : new ResilienceHandler(pipeline, requestTimeout) { InnerHandler = handler };
     }
 
@@ -22,8 +23,8 @@ internal static class ResilientHttpClients
     /// A wrapper client (owned by the SDK, disposing only itself) whose attempts go through <paramref name="foreign"/>;
     /// the wrapper has no overall timeout: the pipeline's per-attempt timeout and the foreign client's own apply.
     /// </summary>
-    public static HttpClient WrapForeignClient(HttpClient foreign, MlflowPipelines? pipeline, TimeSpan requestTimeout, IMlflowTokenProvider? tokenProvider)
-        => new(WrapOwnedHandler(new HttpClientForwardingHandler(foreign), pipeline, requestTimeout, tokenProvider), disposeHandler: true)
+    public static HttpClient WrapForeignClient(HttpClient foreign, Uri trackingUri, MlflowPipelines? pipeline, TimeSpan requestTimeout, IMlflowTokenProvider? tokenProvider)
+        => new(WrapOwnedHandler(new HttpClientForwardingHandler(foreign), trackingUri, pipeline, requestTimeout, tokenProvider), disposeHandler: true)
         {
             BaseAddress = foreign.BaseAddress,
             Timeout = Timeout.InfiniteTimeSpan,

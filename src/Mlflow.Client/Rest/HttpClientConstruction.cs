@@ -67,7 +67,7 @@ internal static class HttpClientConstruction
         return chain.Build(cert);
     }
 
-    /// <summary>Sets base address, timeout (only on clients this SDK owns), user agent and credentials.</summary>
+    /// <summary>Sets base address, timeout (only on clients this SDK owns) and user agent.</summary>
     public static void Configure(HttpClient client, Uri baseAddress, MlflowClientOptions options, bool owned)
     {
         client.BaseAddress ??= baseAddress;
@@ -80,7 +80,14 @@ internal static class HttpClientConstruction
         {
             client.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", UserAgent);
         }
+    }
 
+    /// <summary>
+    /// Sets the fixed credentials on <paramref name="client"/>, a client whose handlers include the
+    /// <see cref="Auth.CredentialScopeHandler"/> (never the caller's own client: it would send them to any host).
+    /// </summary>
+    public static void ConfigureCredentials(HttpClient client, MlflowClientOptions options)
+    {
         if (client.DefaultRequestHeaders.Authorization is null && CreateAuthorization(options) is { } auth)
         {
             client.DefaultRequestHeaders.Authorization = auth;
