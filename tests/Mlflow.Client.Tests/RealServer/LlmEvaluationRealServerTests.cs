@@ -14,33 +14,28 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class LlmEvaluationRealServerTests
+public class LlmEvaluationRealServerTests : RealServerClientTest
 {
+    protected override string PrefixStem => "dotnet-llm-";
+
     [Test]
     public async Task Evaluate_writes_traces_assessments_and_metrics_that_the_server_reads_back()
     {
-        var uri = RealServerEnvironment.RequireTrackingUri();
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        var info = await client.GetServerInfoAsync();
-        if (!info.SupportsLoggedModels)
-        {
-            Assert.Ignore("LLM evaluation traces need an MLflow 3 server.");
-        }
-
+        var info = await RequireMlflow3Async("LLM evaluation traces need");
         if (info.IsFileStore)
         {
             Assert.Ignore("This test keeps its dataset on the server, and server datasets need a SQL tracking store (MLflow's file store answers FEATURE_DISABLED).");
         }
 
-        var name = "dotnet-llm-" + Guid.NewGuid().ToString("N")[..12];
-        var experimentId = await client.CreateExperimentAsync(name);
+        var name = Prefix;
+        var experimentId = await Client.CreateExperimentAsync(name);
         var local = EvaluationDataset.FromRecords(
         [
             new EvaluationRecord { Inputs = new Dictionary<string, JsonNode?> { ["question"] = "Capital of France?" }, Expectations = new Dictionary<string, JsonNode?> { ["expected_response"] = "Paris" } },
             new EvaluationRecord { Inputs = new Dictionary<string, JsonNode?> { ["question"] = "Capital of Italy?" }, Expectations = new Dictionary<string, JsonNode?> { ["expected_response"] = "Rome" } },
             new EvaluationRecord { Inputs = new Dictionary<string, JsonNode?> { ["question"] = "Capital of Spain?" }, Expectations = new Dictionary<string, JsonNode?> { ["expected_response"] = "Madrid" } },
         ], name + "-qa");
-        var dataset = await local.SaveToServerAsync(client, [experimentId]);
+        var dataset = await local.SaveToServerAsync(Client, [experimentId]);
         Assert.That(dataset.DatasetId, Does.StartWith("d-"));
         Assert.That(dataset.Records, Has.Count.EqualTo(3));
 
@@ -49,7 +44,7 @@ public class LlmEvaluationRealServerTests
             : "```json\n{\"rationale\": \"Matches the reference.\", \"result\": \"yes\"}\n```");
         string runId;
         LlmEvaluationResult result;
-        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = uri, ExperimentName = name }))
+        await using (var tracker = MlflowTracker.Create(new MlflowTrackerOptions { TrackingUri = TrackingUri, ExperimentName = name }))
         {
             await using var run = await tracker.StartRunAsync("llm-eval");
             runId = run.RunId;
@@ -67,7 +62,7 @@ public class LlmEvaluationRealServerTests
         TestContext.Progress.WriteLine($"LLM evaluation: experiment {experimentId}, run {runId}, dataset {dataset.DatasetId}");
         Assert.That(result.TracesLogged, Is.True);
         var traces = new List<TraceInfo>();
-        await foreach (var t in client.SearchAllTracesAsync([experimentId]))
+        await foreach (var t in Client.SearchAllTracesAsync([experimentId]))
         {
             traces.Add(t);
         }
@@ -75,7 +70,7 @@ public class LlmEvaluationRealServerTests
         Assert.That(traces.Select(t => t.TraceId), Is.EquivalentTo(result.Rows.Select(r => r.TraceId)));
         foreach (var row in result.Rows)
         {
-            var trace = await client.GetTraceAsync(row.TraceId!);
+            var trace = await Client.GetTraceAsync(row.TraceId!);
             Assert.That(trace.Info.SourceRunId, Is.EqualTo(runId));
             Assert.That(trace.Spans.Select(s => s.SpanType), Is.EquivalentTo(new[] { SpanType.Chain, SpanType.Retriever }), "the judges score outside the record's trace");
             var names = trace.Info.Assessments.Select(a => a.Name).ToList();
@@ -86,7 +81,7 @@ public class LlmEvaluationRealServerTests
             Assert.That(correctness.Rationale, Is.Not.Empty);
         }
 
-        var stored = await client.GetRunAsync(runId);
+        var stored = await Client.GetRunAsync(runId);
         var metrics = stored.Data.Metrics.ToDictionary(m => m.Key, m => m.Value);
         Assert.That(metrics["correctness/mean"], Is.EqualTo(2.0 / 3).Within(1e-9));
         Assert.That(metrics["exact_match/mean"], Is.EqualTo(2.0 / 3).Within(1e-9));

@@ -18,20 +18,17 @@ namespace Mlflow.Client.Tests.RealServer;
 [TestFixture]
 [Category("RealServer")]
 [NonParallelizable]
-public class OfflineEvaluateRealServerTests
+public class OfflineEvaluateRealServerTests : RealServerClientTest
 {
+    protected override string PrefixStem => "dotnet-offline-eval-";
+
     [Test]
     public async Task Traces_of_an_evaluation_run_offline_reach_the_server_with_mlflow_sync()
     {
-        var uri = RealServerEnvironment.RequireTrackingUri();
-        using var client = new MlflowClient(new MlflowClientOptions { TrackingUri = uri, RequestTimeout = TimeSpan.FromSeconds(30) });
-        if ((await client.GetServerInfoAsync()).MajorVersion is not >= 3)
-        {
-            Assert.Ignore("Traces need an MLflow 3 server.");
-        }
+        await RequireMlflow3Async("Traces need");
 
         var root = Path.Combine(Path.GetTempPath(), "mlflow-offline-eval-real", Guid.NewGuid().ToString("N"));
-        var name = "dotnet-offline-eval-" + Guid.NewGuid().ToString("N")[..10];
+        var name = Prefix;
         try
         {
             using var chat = new ScriptedChatClient("Paris.", "Rome.").AsBuilder().UseOpenTelemetry(configure: c => c.EnableSensitiveData = true).Build();
@@ -59,16 +56,16 @@ public class OfflineEvaluateRealServerTests
             }
 
             Assert.That(result.TracesLogged, Is.True);
-            var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = uri, ExperimentName = name, Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(60) } });
+            var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = TrackingUri, ExperimentName = name, Client = new MlflowClientOptions { RequestTimeout = TimeSpan.FromSeconds(60) } });
             TestContext.Progress.WriteLine($"offline evaluation synced: run {localRunId}, {summary.TracesSent} traces, {summary.AssessmentsSent} assessments, errors: {string.Join(" | ", summary.Errors)}");
             Assert.That(summary.Complete, Is.True, string.Join(" | ", summary.Errors));
             Assert.That((summary.TracesSent, summary.AssessmentsSent), Is.EqualTo((2, 4)));
 
-            var experiment = (await client.GetExperimentByNameAsync(name))!;
-            var serverRunId = (await client.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [experiment.ExperimentId] })).Items.Single().Info.RunId;
+            var experiment = (await Client.GetExperimentByNameAsync(name))!;
+            var serverRunId = (await Client.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [experiment.ExperimentId] })).Items.Single().Info.RunId;
             foreach (var row in result.Rows)
             {
-                var trace = await client.GetTraceAsync(row.TraceId!);
+                var trace = await Client.GetTraceAsync(row.TraceId!);
                 var rootSpan = trace.Spans.Single(s => s.ParentSpanId is null);
                 Assert.That(trace.Info.SourceRunId, Is.EqualTo(serverRunId));
                 Assert.That(trace.Spans.Single(s => s.SpanType == SpanType.ChatModel).ParentSpanId, Is.EqualTo(rootSpan.SpanId));

@@ -8,11 +8,15 @@ params, metrics, dataset inputs) and, for each run, the traces mlflow.search_tra
 assessments and metadata, plus the count of traces over the whole experiment.
 """
 import json
+import os
 import sys
 import warnings
 
 warnings.filterwarnings("ignore")
 import mlflow  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tracing"))
+from trace_json import assessment, span  # noqa: E402
 
 uri, experiment_name = sys.argv[1], sys.argv[2]
 mlflow.set_tracking_uri(uri)
@@ -20,32 +24,6 @@ client = mlflow.MlflowClient(tracking_uri=uri)
 experiment = client.get_experiment_by_name(experiment_name)
 if experiment is None:
     sys.exit(f"no experiment named {experiment_name} at {uri}")
-
-
-def assessment(a):
-    error = getattr(a, "error", None)
-    return {
-        "name": a.name,
-        "kind": type(a).__name__,
-        "value": a.value,
-        "rationale": getattr(a, "rationale", None),
-        "source_type": a.source.source_type,
-        "error_code": error.error_code if error else None,
-        "span_id": a.span_id,
-        "run_id": a.run_id,
-    }
-
-
-def span(s):
-    return {
-        "name": s.name,
-        "span_type": s.span_type,
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "inputs": s.inputs,
-        "outputs": s.outputs,
-        "token_usage": s.get_attribute("mlflow.chat.tokenUsage"),
-    }
 
 
 def trace(found):

@@ -12,30 +12,11 @@ import warnings
 
 warnings.filterwarnings("ignore")
 import mlflow  # noqa: E402
+from trace_json import assessment, span  # noqa: E402 (beside this script)
 
 uri, experiment_id = sys.argv[1], sys.argv[2]
 run_id = sys.argv[3] if len(sys.argv) > 3 else None
 mlflow.set_tracking_uri(uri)
-
-
-def assessment(a):
-    feedback = getattr(a, "feedback", None)
-    error = getattr(a, "error", None)
-    return {
-        "name": a.name,
-        "kind": type(a).__name__,
-        "value": a.value,
-        "rationale": getattr(a, "rationale", None),
-        "source_type": a.source.source_type,
-        "source_id": a.source.source_id,
-        "error_code": error.error_code if error else None,
-        "span_id": a.span_id,
-        "valid": a.valid,
-        "overrides": a.overrides,
-        "metadata": a.metadata,
-        "has_feedback": feedback is not None,
-    }
-
 
 out = {"version": mlflow.__version__, "traces": []}
 for info in mlflow.search_traces(experiment_ids=[experiment_id], return_type="list"):
@@ -49,15 +30,7 @@ for info in mlflow.search_traces(experiment_ids=[experiment_id], return_type="li
         "trace_name": trace.info.tags.get("mlflow.traceName"),
         "request_preview": trace.info.request_preview,
         "response_preview": trace.info.response_preview,
-        "spans": [{
-            "name": s.name,
-            "span_type": s.span_type,
-            "span_id": s.span_id,
-            "parent_id": s.parent_id,
-            "inputs": s.inputs,
-            "outputs": s.outputs,
-            "status": str(s.status.status_code),
-        } for s in trace.data.spans],
+        "spans": [span(s) for s in trace.data.spans],
         "assessments": [assessment(a) for a in trace.info.assessments],
     })
 if run_id:
