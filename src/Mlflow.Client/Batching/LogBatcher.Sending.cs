@@ -53,6 +53,7 @@ internal sealed partial class LogBatcher
                 }
 
                 await _requests.WaitAsync().ConfigureAwait(false);
+                run.TopUpReserve(); // the logging threads' next chunks, allocated here while the sender runs
                 var batch = ExportBatchAsync(run, next);
                 if (next.HoldsTagWrites)
                 {

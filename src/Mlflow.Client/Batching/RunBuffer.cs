@@ -41,8 +41,12 @@ internal sealed partial class RunBuffer
         _scheduleRefill = scheduleRefill;
         _current = new LogChunk();
         _entries = _current.Entries;
-        _refillQueued = true;
-        _scheduleRefill(this); // the reserve's first chunks, before the first burst
+        for (var i = 0; i < ChunkReserve.MinChunks; i++)
+        {
+            // The run's first free chunks come with it (in StartRun): a refill thread that is slow to wake would leave the
+            // first burst to allocate them on the logging thread (tracking-million: 5-6 chunks in most first bursts).
+            _reserve.Add(new LogChunk());
+        }
     }
 
     public string RunId { get; }

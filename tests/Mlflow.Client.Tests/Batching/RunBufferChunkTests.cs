@@ -125,9 +125,8 @@ public sealed class RunBufferChunkTests
     public void A_burst_appends_without_allocating_when_the_reserve_is_refilled_off_the_logging_thread()
     {
         var (buffer, scheduled) = NewBuffer();
-        Assert.That(scheduled, Has.Count.EqualTo(1), "a new run asks for its reserve at once");
-        RunRefills(scheduled);
-        Assert.That(buffer.ReserveCount, Is.EqualTo(ChunkReserve.MinChunks));
+        Assert.That(buffer.ReserveCount, Is.EqualTo(ChunkReserve.MinChunks), "a new run comes with its first free chunks");
+        Assert.That(scheduled, Is.Empty, "and needs no refill before its first chunk is full");
 
         var (warm, warmScheduled) = NewBuffer(); // the paths of a chunk change and a refill, compiled before measuring
         RunRefills(warmScheduled);
@@ -146,7 +145,8 @@ public sealed class RunBufferChunkTests
 
         Assert.That(allocated, Is.Zero, "the logging thread appended 8 chunks without allocating");
         Assert.That(buffer.CallerAllocatedChunks, Is.Zero);
-        Assert.That(buffer.ReserveCount, Is.GreaterThanOrEqualTo(Chunks), "the reserve grew with the backlog (as many free chunks as filled ones)");
+        Assert.That(buffer.ReserveCount, Is.GreaterThanOrEqualTo(ChunkReserve.BurstMinChunks), "once a chunk is full, the reserve aims for the burst minimum");
+        Assert.That(buffer.ReserveCount, Is.EqualTo(ChunkReserve.Target(Chunks + 1)), "and grows with the backlog");
 
         var (first, count) = buffer.TakeAll();
         Assert.That(count, Is.EqualTo(1 + (Chunks * LogChunk.Size)));
@@ -157,10 +157,10 @@ public sealed class RunBufferChunkTests
     public void Without_a_refill_the_logging_thread_allocates_chunks_itself_and_loses_nothing()
     {
         var (buffer, scheduled) = NewBuffer();
-        const int Chunks = 5;
+        const int Chunks = ChunkReserve.MinChunks + 5;
         AppendMetrics(buffer, 0, (Chunks * LogChunk.Size) + 1);
 
-        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(Chunks), "one chunk per full chunk, the reserve being empty");
+        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(5), "one chunk per full chunk once the run's first free chunks are used up");
         Assert.That(scheduled, Has.Count.EqualTo(1), "the refill asked for is not asked again while it is queued");
         var (first, count) = buffer.TakeAll();
         Assert.That(ChunkList(first), Has.Count.EqualTo(Chunks + 1));
@@ -172,20 +172,44 @@ public sealed class RunBufferChunkTests
     }
 
     [Test]
+    public void The_sender_tops_the_reserve_up_while_the_growers_queued_refill_has_not_run()
+    {
+        var (buffer, scheduled) = NewBuffer();
+        AppendMetrics(buffer, 0, LogChunk.Size + 1); // the first chunk change queues the grower's refill
+        Assert.That(scheduled, Has.Count.EqualTo(1));
+        var (first, _) = buffer.TakeAll(); // the sender's take tops the reserve up itself, the refill still queued
+        var target = buffer.ReserveCount;
+        Assert.That(target, Is.GreaterThanOrEqualTo(ChunkReserve.BurstMinChunks));
+
+        AppendMetrics(buffer, LogChunk.Size + 1, (3 * LogChunk.Size) + 1);
+        Assert.That(buffer.ReserveCount, Is.LessThan(target), "premise: the logging thread used free chunks");
+        buffer.TopUpReserve(); // between two batches of the sender's take
+        Assert.That(buffer.ReserveCount, Is.EqualTo(ChunkReserve.Target(4)), "topped up to the target of what is in use");
+        Assert.That(scheduled, Has.Count.EqualTo(1), "the grower's refill stays queued, and is not queued twice");
+        Assert.That(buffer.CallerAllocatedChunks, Is.Zero);
+
+        RunRefills(scheduled); // the grower comes late: nothing left to do, and the next chunk change may ask again
+        AppendMetrics(buffer, (3 * LogChunk.Size) + 1, (40 * LogChunk.Size) + 1);
+        Assert.That(scheduled, Is.Not.Empty, "a later chunk change asks the grower again");
+        buffer.Return(first);
+    }
+
+    [Test]
     public void Chunks_given_back_by_the_sender_are_reused_by_the_next_burst_of_the_same_size()
     {
         var (buffer, scheduled) = NewBuffer();
-        const int Chunks = 4;
-        AppendMetrics(buffer, 0, (Chunks * LogChunk.Size) + 1); // no refill runs: the caller allocates
-        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(Chunks));
+        const int Chunks = ChunkReserve.MinChunks + 4;
+        AppendMetrics(buffer, 0, (Chunks * LogChunk.Size) + 1); // no refill runs: the caller allocates past the first free chunks
+        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(4));
         var (first, _) = buffer.TakeAll();
         var firstBurst = ChunkList(first);
+        var free = buffer.ReserveCount; // what the sender's take topped the reserve up with
         buffer.Return(first);
-        Assert.That(buffer.ReserveCount, Is.EqualTo(Chunks + 1), "every chunk given back is kept for the next burst");
+        Assert.That(buffer.ReserveCount, Is.EqualTo(free + Chunks + 1), "every chunk given back is kept for the next burst");
         Assert.That(firstBurst.All(c => c.Count == 0 && c.Entries.All(e => e.Key is null)), Is.True, "chunks given back hold no key references");
 
         AppendMetrics(buffer, 0, (Chunks * LogChunk.Size) + 1);
-        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(Chunks), "the second burst needed no new chunk");
+        Assert.That(buffer.CallerAllocatedChunks, Is.EqualTo(4), "the second burst needed no new chunk");
         var (again, count) = buffer.TakeAll();
         var secondBurst = ChunkList(again);
         Assert.That(count, Is.EqualTo((Chunks * LogChunk.Size) + 1));
