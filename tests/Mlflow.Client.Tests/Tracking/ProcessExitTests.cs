@@ -120,7 +120,13 @@ public class ProcessExitTests
             Assert.Ignore("Signals are sent with kill(1); Unix only.");
         }
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        // Under nohup the child would inherit SIGHUP ignored, and .NET never calls a handler for an ignored signal (by
+        // design, see ProcessShutdownHooks): the child gets the default action back, as a process started normally has.
+        var start = IgnoresSigHup()
+            ? new ProcessStartInfo("env") { ArgumentList = { "--default-signal=HUP", "dotnet" } }
+            : new ProcessStartInfo("dotnet");
+        start.RedirectStandardOutput = start.RedirectStandardError = start.RedirectStandardInput = true;
+        start.UseShellExecute = false;
         start.ArgumentList.Add(TestAppPath());
         start.ArgumentList.Add(store);
         start.ArgumentList.Add(mode);
@@ -147,6 +153,18 @@ public class ProcessExitTests
                 process.Kill();
             }
         }
+    }
+
+    /// <summary>Whether this process ignores SIGHUP (started under <c>nohup</c>): bit 0 of <c>SigIgn</c> in <c>/proc/self/status</c>.</summary>
+    private static bool IgnoresSigHup()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 1) != 0;
     }
 
     private static void AssertKilledWithEveryPoint(string runDir)
