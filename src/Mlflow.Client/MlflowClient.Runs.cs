@@ -225,6 +225,16 @@ public partial class MlflowClient
         return CallAsync(() => _tracking.LogBatchAsync(request, cancellationToken), cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="LogBatchAsync"/> for the tracker's sender: the body is written from its queued entries (metrics, params
+    /// and tags within the limits, checked when they were logged), with no request object per entry.
+    /// </summary>
+    internal Task LogEntriesAsync(string runId, ReadOnlyMemory<Batching.LogEntry> entries, CancellationToken cancellationToken = default)
+    {
+        var request = new LogEntryBatchRequest(runId, entries);
+        return CallAsync(() => _tracking.LogEntryBatchAsync(request, cancellationToken), cancellationToken);
+    }
+
     /// <summary>Logs dataset inputs of a run (<c>runs/log-inputs</c>; servers from MLflow 2.4).</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="datasets">The datasets with their input tags.</param>

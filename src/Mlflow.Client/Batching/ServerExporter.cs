@@ -97,8 +97,7 @@ internal sealed class ServerExporter(ITrackingStore store, TimeSpan? sendBudget,
             }
             else
             {
-                var (metrics, @params, tags) = BatchBuilder.ToRequest(entries.AsSpan(start, end - start));
-                await store.LogBatchAsync(run.RunId, metrics, @params, tags, ct).ConfigureAwait(false);
+                await store.LogEntriesAsync(run.RunId, entries.AsMemory(start, end - start), ct).ConfigureAwait(false);
             }
 
             return SendResult.Delivered;

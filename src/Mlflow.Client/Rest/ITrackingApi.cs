@@ -67,6 +67,10 @@ internal interface ITrackingApi
     [Post("/api/2.0/mlflow/runs/log-batch")]
     Task LogBatchAsync([Body] LogBatchRequest request, CancellationToken cancellationToken);
 
+    /// <summary>The same endpoint, with the body written from the sender's queued entries.</summary>
+    [Post("/api/2.0/mlflow/runs/log-batch")]
+    Task LogEntryBatchAsync([Body] LogEntryBatchRequest request, CancellationToken cancellationToken);
+
     [Post("/api/2.0/mlflow/runs/log-inputs")]
     Task LogInputsAsync([Body] LogInputsRequest request, CancellationToken cancellationToken);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Mlflow.Client.Batching;
 
 namespace Mlflow.Client.Rest;
 
@@ -7,6 +8,7 @@ namespace Mlflow.Client.Rest;
 /// Writes a log-batch body straight to the <see cref="Utf8JsonWriter"/>: the hottest request of the SDK (up to 1000
 /// metrics each), so it skips the metadata-driven path. Same shape as the generated serializer: snake_case names,
 /// empty lists and unset MLflow 3 metric fields omitted, values as <see cref="MetricValueConverter"/> writes them (the format of log-metric too).
+/// The sender's batches (<see cref="LogEntryBatchRequest"/>) are written from the queued entries by the same code.
 /// </summary>
 internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
 {
@@ -35,16 +37,7 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
             for (var i = 0; i < metrics.Count; i++)
             {
                 var m = metrics[i];
-                writer.WriteStartObject();
-                writer.WriteString(Key, m.Key);
-                writer.WritePropertyName(Value);
-                MetricValueConverter.WriteValue(writer, m.Value);
-                writer.WriteNumber(Timestamp, m.Timestamp);
-                writer.WriteNumber(Step, m.Step);
-                WriteIfSet(writer, ModelId, m.ModelId);
-                WriteIfSet(writer, DatasetName, m.DatasetName);
-                WriteIfSet(writer, DatasetDigest, m.DatasetDigest);
-                writer.WriteEndObject();
+                WriteMetric(writer, m.Key, m.Value, m.Timestamp, m.Step, m.ModelId, m.DatasetName, m.DatasetDigest);
             }
 
             writer.WriteEndArray();
@@ -52,6 +45,88 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
 
         WritePairs(writer, Params, value.Params, static p => (p.Key, p.Value));
         WritePairs(writer, Tags, value.Tags, static t => (t.Key, t.Value));
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes the body of <paramref name="value"/> from the queued entries themselves: the same JSON as for the request
+    /// lists, without a <see cref="Metric"/>, <see cref="Param"/> or <see cref="Tag"/> per entry (the sender's path).
+    /// </summary>
+    internal static void Write(Utf8JsonWriter writer, LogEntryBatchRequest value)
+    {
+        var entries = value.Entries.Span;
+        writer.WriteStartObject();
+        writer.WriteString(RunId, value.RunId);
+        var kinds = KindsOf(entries);
+        if ((kinds & (1 << (int)LogEntryKind.Metric)) != 0)
+        {
+            writer.WriteStartArray(Metrics);
+            foreach (ref readonly var e in entries)
+            {
+                if (e.Kind == LogEntryKind.Metric)
+                {
+                    WriteMetric(writer, e.Key, e.Value, e.Timestamp, e.Step, e.Link?.ModelId, e.Link?.DatasetName, e.Link?.DatasetDigest);
+                }
+            }
+
+            writer.WriteEndArray();
+        }
+
+        WriteEntryPairs(writer, Params, entries, LogEntryKind.Param, kinds);
+        WriteEntryPairs(writer, Tags, entries, LogEntryKind.Tag, kinds);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteMetric(Utf8JsonWriter writer, string key, double value, long timestamp, long step, string? modelId, string? datasetName, string? datasetDigest)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(Key, key);
+        writer.WritePropertyName(Value);
+        MetricValueConverter.WriteValue(writer, value);
+        writer.WriteNumber(Timestamp, timestamp);
+        writer.WriteNumber(Step, step);
+        WriteIfSet(writer, ModelId, modelId);
+        WriteIfSet(writer, DatasetName, datasetName);
+        WriteIfSet(writer, DatasetDigest, datasetDigest);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The kinds present, one bit per <see cref="LogEntryKind"/>: an absent kind writes no (empty) list.</summary>
+    private static int KindsOf(ReadOnlySpan<LogEntry> entries)
+    {
+        var kinds = 0;
+        foreach (ref readonly var e in entries)
+        {
+            kinds |= 1 << (int)e.Kind;
+        }
+
+        return kinds;
+    }
+
+    private static void WriteEntryPairs(Utf8JsonWriter writer, JsonEncodedText name, ReadOnlySpan<LogEntry> entries, LogEntryKind kind, int kinds)
+    {
+        if ((kinds & (1 << (int)kind)) == 0)
+        {
+            return;
+        }
+
+        writer.WriteStartArray(name);
+        foreach (ref readonly var e in entries)
+        {
+            if (e.Kind == kind)
+            {
+                WritePair(writer, e.Key, e.Text ?? "");
+            }
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WritePair(Utf8JsonWriter writer, string key, string value)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(Key, key);
+        writer.WriteString(Value, value);
         writer.WriteEndObject();
     }
 
@@ -75,12 +150,19 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
         for (var i = 0; i < items.Count; i++)
         {
             var (key, value) = pair(items[i]);
-            writer.WriteStartObject();
-            writer.WriteString(Key, key);
-            writer.WriteString(Value, value);
-            writer.WriteEndObject();
+            WritePair(writer, key, value);
         }
 
         writer.WriteEndArray();
     }
+}
+
+/// <summary>Writes a <see cref="LogEntryBatchRequest"/> (see <see cref="LogBatchRequestConverter.Write(Utf8JsonWriter, LogEntryBatchRequest)"/>).</summary>
+internal sealed class LogEntryBatchRequestConverter : JsonConverter<LogEntryBatchRequest>
+{
+    public override LogEntryBatchRequest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => throw new NotSupportedException("log-batch requests are only written.");
+
+    public override void Write(Utf8JsonWriter writer, LogEntryBatchRequest value, JsonSerializerOptions options)
+        => LogBatchRequestConverter.Write(writer, value);
 }

@@ -35,6 +35,7 @@ namespace Mlflow.Client.Rest;
 [JsonSerializable(typeof(LogMetricRequest))]
 [JsonSerializable(typeof(LogParamRequest))]
 [JsonSerializable(typeof(LogBatchRequest))]
+[JsonSerializable(typeof(LogEntryBatchRequest))]
 [JsonSerializable(typeof(LogInputsRequest))]
 [JsonSerializable(typeof(LogModelRequest))]
 [JsonSerializable(typeof(MetricHistoryResponse))]

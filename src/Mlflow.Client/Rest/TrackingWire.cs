@@ -26,6 +26,9 @@ internal sealed record LogMetricRequest(string RunId, string Key, [property: Sys
 internal sealed record LogParamRequest(string RunId, string Key, string Value);
 [System.Text.Json.Serialization.JsonConverter(typeof(LogBatchRequestConverter))]
 internal sealed record LogBatchRequest(string RunId, IReadOnlyList<Metric>? Metrics, IReadOnlyList<Param>? Params, IReadOnlyList<Tag>? Tags);
+/// <summary>A log-batch request of the sender: its queued entries as they are (metrics, params and tags; validated when logged).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(LogEntryBatchRequestConverter))]
+internal sealed record LogEntryBatchRequest(string RunId, ReadOnlyMemory<Batching.LogEntry> Entries);
 internal sealed record LogInputsRequest(string RunId, IReadOnlyList<DatasetInput> Datasets);
 internal sealed record LogModelRequest(string RunId, string ModelJson);
 

@@ -8,7 +8,8 @@ namespace Mlflow.Client.Store;
 /// on-disk format (the local file store). The fluent API, the batcher, the offline fallback and sync sit on this; it
 /// holds only what they use. What differs between stores (where data lands, the artifact folder of a run, the model
 /// registry, a server to fall back from) is asked of the store, so nothing above it tests its type.
-/// Single-entity writes are batches of one: the store has one write path.
+/// Single-entity writes are batches of one: the store has one write path (<see cref="LogBatchAsync"/>, which the
+/// sender reaches from its queued entries through <see cref="LogEntriesAsync"/>).
 /// </summary>
 internal interface ITrackingStore : IDisposable
 {
@@ -93,6 +94,17 @@ internal interface ITrackingStore : IDisposable
 
     /// <summary>Writes metrics, params and tags of one run; the caller keeps within <see cref="MlflowLimits"/> per call.</summary>
     Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="LogBatchAsync"/> for the tracker's sender, from its queued entries (metrics, params and tags, within the
+    /// limits). A server writes the request body from them directly: no object per entry on the sender's thread, whose
+    /// garbage would stop the logging threads in collections. By default, the request lists and <see cref="LogBatchAsync"/>.
+    /// </summary>
+    Task LogEntriesAsync(string runId, ReadOnlyMemory<Batching.LogEntry> entries, CancellationToken cancellationToken)
+    {
+        var (metrics, @params, tags) = Batching.BatchBuilder.ToRequest(entries.Span);
+        return LogBatchAsync(runId, metrics, @params, tags, cancellationToken);
+    }
 
     Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken);
 

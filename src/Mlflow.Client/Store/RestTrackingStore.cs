@@ -83,6 +83,9 @@ internal sealed class RestTrackingStore : ITrackingStore
     public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken cancellationToken)
         => _client.LogBatchAsync(runId, metrics, @params, tags, cancellationToken);
 
+    public Task LogEntriesAsync(string runId, ReadOnlyMemory<Batching.LogEntry> entries, CancellationToken cancellationToken)
+        => _client.LogEntriesAsync(runId, entries, cancellationToken);
+
     public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken)
         => _client.DeleteTagAsync(runId, key, cancellationToken);
 
