@@ -43,8 +43,8 @@ internal sealed partial class RunBuffer
         _entries = _current.Entries;
         for (var i = 0; i < ChunkReserve.MinChunks; i++)
         {
-            // The run's first free chunks come with it (in StartRun): a refill thread that is slow to wake would leave the
-            // first burst to allocate them on the logging thread (tracking-million: 5-6 chunks in most first bursts).
+            // The run's first free chunks come with it (in StartRun): a refill thread that is slow to get a core would leave
+            // the first burst to allocate them on the logging thread (see ChunkReserve.MinChunks).
             _reserve.Add(new LogChunk());
         }
     }
