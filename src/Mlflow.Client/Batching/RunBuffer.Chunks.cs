@@ -120,10 +120,13 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
     /// <summary>The free chunks wanted now, from the chunks the run has in use (its current chunk, the filled ones, the sender's): see <see cref="ChunkReserve.Target"/> (under the lock).</summary>
     private int ReserveTarget => ChunkReserve.Target(1 + _filledCount + _withSender);
 
+    /// <summary>Whether the run takes entries and its reserve is below its target (under the lock).</summary>
+    private bool NeedsChunks => !_closed && _reserve.Count < ReserveTarget;
+
     /// <summary>Whether the reserve is below its target and no refill is queued; marks one queued (under the lock).</summary>
     private bool WantsRefill()
     {
-        if (_refillQueued || _closed || _reserve.Count >= ReserveTarget)
+        if (_refillQueued || !NeedsChunks)
         {
             return false;
         }
@@ -145,7 +148,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
         bool wanted;
         lock (_lock)
         {
-            wanted = !_closed && _reserve.Count < ReserveTarget;
+            wanted = NeedsChunks;
         }
 
         if (wanted)
@@ -165,11 +168,11 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
         {
             lock (_lock)
             {
-                var wanted = !_closed && _reserve.Count < ReserveTarget;
+                var wanted = NeedsChunks;
                 if (made is not null && wanted)
                 {
                     _reserve.Add(made);
-                    wanted = _reserve.Count < ReserveTarget;
+                    wanted = NeedsChunks;
                 }
 
                 if (!wanted)
@@ -240,7 +243,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
             _withSender += _filledCount;
             _filledCount = 0;
             _taken = _appended;
-            refill = !_closed && _reserve.Count < ReserveTarget;
+            refill = NeedsChunks;
         }
 
         if (refill)

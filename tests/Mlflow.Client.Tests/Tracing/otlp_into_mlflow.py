@@ -35,6 +35,9 @@ os.environ["_MLFLOW_SERVER_ARTIFACT_ROOT"] = artifacts
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from trace_json import span  # noqa: E402 (beside this script)
+
 if mode == "init":
     os.makedirs(folder, exist_ok=True)
     client = MlflowClient(tracking_uri=db_uri)
@@ -65,19 +68,19 @@ out["parsed"] = []
 for rs in parsed.resource_spans:
     for ss in rs.scope_spans:
         for proto_span in ss.spans:
-            span = Span.from_otel_proto(proto_span)
+            received = Span.from_otel_proto(proto_span)
             out["parsed"].append({
-                "trace_id": span.trace_id,
-                "span_id": span.span_id,
-                "parent_id": span.parent_id,
-                "name": span.name,
-                "start_time_ns": span.start_time_ns,
-                "end_time_ns": span.end_time_ns,
-                "status": str(span.status.status_code),
-                "status_message": span.status.description,
+                "trace_id": received.trace_id,
+                "span_id": received.span_id,
+                "parent_id": received.parent_id,
+                "name": received.name,
+                "start_time_ns": received.start_time_ns,
+                "end_time_ns": received.end_time_ns,
+                "status": str(received.status.status_code),
+                "status_message": received.status.description,
                 # the attributes as MLflow holds them: JSON text, as traces.json has them
-                "raw_attributes": dict(span._span.attributes),
-                "events": [{"name": e.name, "timestamp": e.timestamp, "attributes": e.attributes} for e in span.events],
+                "raw_attributes": dict(received._span.attributes),
+                "events": [{"name": e.name, "timestamp": e.timestamp, "attributes": e.attributes} for e in received.events],
             })
 
 
@@ -128,13 +131,7 @@ out["trace"] = {
     "metadata": trace.info.trace_metadata,
     "token_usage": trace.info.token_usage,
     "spans": [{
-        "name": s.name,
-        "span_type": s.span_type,
-        "span_id": s.span_id,
-        "parent_id": s.parent_id,
-        "inputs": s.inputs,
-        "outputs": s.outputs,
-        "status": str(s.status.status_code),
+        **span(s),
         "status_message": s.status.description,
         "attributes": s.attributes,
         "events": [{"name": e.name, "attributes": e.attributes} for e in s.events],
