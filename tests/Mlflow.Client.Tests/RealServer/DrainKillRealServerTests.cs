@@ -13,6 +13,9 @@ namespace Mlflow.Client.Tests.RealServer;
 /// hangs, the child's flushes keep returning and what they returned for is on disk; killed with SIGKILL, it loses none of
 /// it, and mlflow-sync then puts every flushed step on the server exactly once. Runs when <c>MLFLOW_TEST_TRACKING_URI</c>
 /// and <c>MLFLOW_TEST_SERVER_CONTROL</c> (script|dir|port|backend) are set.
+/// The child reaches the server through a <see cref="LoopbackRelay"/> that is shut while the server restarts and opened
+/// only once it is frozen: the harness says a server is up some time after it answers, and a child retrying every
+/// 100 ms could drain in that moment, go back online and then wait its whole OfflineAfter on the frozen server.
 /// </summary>
 [TestFixture]
 [Category("RealServer")]
@@ -26,7 +29,8 @@ public class DrainKillRealServerTests
         var (uri, control) = RealServerEnvironment.RequireServerControl("stop and freeze");
         var (script, serverDir, port, backend) = control.Split('|') switch { var p => (p[0], p[1], p[2], p[3]) };
         using var offline = new OfflineFallbackTests.Dir();
-        using var child = Process.Start(OfflineKillTests.TestApp(offline.Path, uri, "drain-kill", "25"))!;
+        using var relay = new LoopbackRelay(int.Parse(port, CultureInfo.InvariantCulture));
+        using var child = Process.Start(OfflineKillTests.TestApp(offline.Path, relay.Url, "drain-kill", "25"))!;
         var stopped = false;
         string? pid = null;
         string runId;
@@ -42,11 +46,14 @@ public class DrainKillRealServerTests
             await child.StandardInput.FlushAsync();
             Assert.That(await EndOfflineRealServerTests.ReadLineAsync(child, "OFFLINE"), Is.EqualTo(new[] { "OFFLINE", "True" }));
 
-            // Back, but frozen: the child's drain of its local copy connects and waits (its OfflineAfter is 60 s).
+            // Back, but frozen: the child's drain of its local copy connects and waits (its OfflineAfter is 60 s). The
+            // child cannot reach the server before it is frozen.
+            relay.Open = false;
             ServerRestartRealServerTests.Run(script, "start", serverDir, port, backend);
             stopped = false;
             pid = File.ReadAllText(Path.Combine(serverDir, "server.pid")).Trim();
             ServerRestartRealServerTests.Signal("STOP", pid);
+            relay.Open = true;
             await child.StandardInput.WriteLineAsync("back");
             await child.StandardInput.FlushAsync();
             var sw = Stopwatch.StartNew();
