@@ -57,23 +57,9 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
         var entries = value.Entries.Span;
         writer.WriteStartObject();
         writer.WriteString(RunId, value.RunId);
-        var kinds = KindsOf(entries);
-        if ((kinds & (1 << (int)LogEntryKind.Metric)) != 0)
-        {
-            writer.WriteStartArray(Metrics);
-            foreach (ref readonly var e in entries)
-            {
-                if (e.Kind == LogEntryKind.Metric)
-                {
-                    WriteMetric(writer, e.Key, e.Value, e.Timestamp, e.Step, e.Link?.ModelId, e.Link?.DatasetName, e.Link?.DatasetDigest);
-                }
-            }
-
-            writer.WriteEndArray();
-        }
-
-        WriteEntryPairs(writer, Params, entries, LogEntryKind.Param, kinds);
-        WriteEntryPairs(writer, Tags, entries, LogEntryKind.Tag, kinds);
+        WriteEntries(writer, Metrics, entries, LogEntryKind.Metric);
+        WriteEntries(writer, Params, entries, LogEntryKind.Param);
+        WriteEntries(writer, Tags, entries, LogEntryKind.Tag);
         writer.WriteEndObject();
     }
 
@@ -91,35 +77,37 @@ internal sealed class LogBatchRequestConverter : JsonConverter<LogBatchRequest>
         writer.WriteEndObject();
     }
 
-    /// <summary>The kinds present, one bit per <see cref="LogEntryKind"/>: an absent kind writes no (empty) list.</summary>
-    private static int KindsOf(ReadOnlySpan<LogEntry> entries)
+    /// <summary>The entries of one kind as the list <paramref name="name"/>, in logged order; no list when there are none.</summary>
+    private static void WriteEntries(Utf8JsonWriter writer, JsonEncodedText name, ReadOnlySpan<LogEntry> entries, LogEntryKind kind)
     {
-        var kinds = 0;
+        var started = false;
         foreach (ref readonly var e in entries)
         {
-            kinds |= 1 << (int)e.Kind;
-        }
+            if (e.Kind != kind)
+            {
+                continue;
+            }
 
-        return kinds;
-    }
+            if (!started)
+            {
+                writer.WriteStartArray(name);
+                started = true;
+            }
 
-    private static void WriteEntryPairs(Utf8JsonWriter writer, JsonEncodedText name, ReadOnlySpan<LogEntry> entries, LogEntryKind kind, int kinds)
-    {
-        if ((kinds & (1 << (int)kind)) == 0)
-        {
-            return;
-        }
-
-        writer.WriteStartArray(name);
-        foreach (ref readonly var e in entries)
-        {
-            if (e.Kind == kind)
+            if (kind == LogEntryKind.Metric)
+            {
+                WriteMetric(writer, e.Key, e.Value, e.Timestamp, e.Step, e.Link?.ModelId, e.Link?.DatasetName, e.Link?.DatasetDigest);
+            }
+            else
             {
                 WritePair(writer, e.Key, e.Text ?? "");
             }
         }
 
-        writer.WriteEndArray();
+        if (started)
+        {
+            writer.WriteEndArray();
+        }
     }
 
     private static void WritePair(Utf8JsonWriter writer, string key, string value)
