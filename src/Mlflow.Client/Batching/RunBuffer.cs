@@ -84,6 +84,38 @@ internal sealed partial class RunBuffer
         }
     }
 
+    /// <summary>
+    /// Whether the sender should take this run again now rather than at its next interval: at least
+    /// <paramref name="batchSize"/> entries wait, or entries someone waits for (a flush or a run's end whose target is not
+    /// taken yet, the run's end itself, the outbox or a spill).
+    /// </summary>
+    public bool WantsTurnNow(int batchSize)
+    {
+        lock (_lock)
+        {
+            var pending = _appended - _taken;
+            if (pending == 0)
+            {
+                return false;
+            }
+
+            if (pending >= batchSize || _closed || _outboxRequested || _spillRequested)
+            {
+                return true;
+            }
+
+            foreach (var (target, _) in _waiters)
+            {
+                if (target > _taken)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Entries appended since the run started (the flush target).</summary>
     public long Appended
     {
