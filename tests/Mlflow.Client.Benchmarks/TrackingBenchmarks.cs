@@ -96,11 +96,18 @@ internal sealed class NullTrackingStore : ITrackingStore
     }
 
     /// <summary>Takes the sender's entries as they are (a server writes its request body from them).</summary>
-    public Task LogEntriesAsync(string runId, ReadOnlyMemory<LogEntry> entries, CancellationToken cancellationToken)
+    public async Task LogEntriesAsync(string runId, ReadOnlyMemory<LogEntry> entries, CancellationToken cancellationToken)
     {
+        if (Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(Latency, cancellationToken);
+        }
+
         Interlocked.Add(ref _points, entries.Length);
-        return Task.CompletedTask;
     }
+
+    /// <summary>How long each log-batch call takes, as a server's answer would (zero: at once).</summary>
+    public TimeSpan Latency { get; init; }
 
     public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken) => Task.CompletedTask;
     public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken) => Task.FromResult<Experiment?>(null);
@@ -124,13 +131,17 @@ internal sealed class NullTrackingStore : ITrackingStore
     }
 }
 
-/// <summary>Named console run: <c>dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- tracking-million</c>.</summary>
+/// <summary>
+/// Named console run: <c>dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- tracking-million [--store-latency-ms N]</c>.
+/// With a latency the store is slower than the caller, as a server is: the queue grows to hold most of the burst.
+/// </summary>
 internal static partial class ThroughputRuns
 {
-    static partial void RegisterTracking() => Register("tracking-million", async _ =>
+    static partial void RegisterTracking() => Register("tracking-million", async args =>
     {
         const int N = 1_000_000;
-        var store = new NullTrackingStore();
+        var latency = args.Length >= 2 && args[0] == "--store-latency-ms" ? TimeSpan.FromMilliseconds(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.Zero;
+        var store = new NullTrackingStore { Latency = latency };
         await using var tracker = new MlflowTracker(store, new MlflowTrackerOptions(), null, EnvironmentReader.FromDictionary(new Dictionary<string, string>()), user: "bench");
         var run = tracker.StartRun("million");
         run.LogMetric("loss", -1, -1); // the first call's one-time work (thread-static buffers) is not counted

@@ -3,69 +3,84 @@ namespace Mlflow.Client.Batching;
 /// <summary>
 /// The free chunks of one run, kept ahead of its logging threads so a full chunk is followed by an empty one without an
 /// allocation (<see cref="RunBuffer"/>). A stack linked through <see cref="LogChunk.Next"/>, so adding and taking
-/// allocate nothing. Not thread-safe: used under the run's lock.
+/// allocate nothing. Thread-safe with a lock of its own, apart from the run's: the logging threads take from it once per
+/// chunk, while the threads that refill it never contend for the run's lock, which the logging threads take at every call.
 /// </summary>
 /// <remarks>
-/// The reserve's target grows with what the run holds (<see cref="Target"/>: twice as many free chunks as the run has in
-/// use, its current chunk, the filled ones waiting and those the sender holds), as doubling an array would, so a burst that
-/// keeps growing still finds chunks allocated ahead. Every chunk the sender gives back is kept, up to
-/// <see cref="MaxChunks"/>, for the run's life (as the growable array it replaces was), so a later burst of the same size
-/// allocates nothing anywhere; a run that ends gives them all to the GC.
+/// The reserve aims for <see cref="Target"/> free chunks, allocated on the grower's thread (and by the sender between its
+/// batches) as the logging threads use them. Every chunk the sender gives back is kept, up to <see cref="MaxChunks"/>,
+/// for the run's life, so a later burst of the same size allocates nothing anywhere; a run that ends gives them all to
+/// the GC.
 /// </remarks>
 internal sealed class ChunkReserve
 {
     /// <summary>
-    /// The free chunks a run starts with (allocated in StartRun, about 0.9 MB, given to the GC when it ends), and the
-    /// fewest the reserve aims for. A first burst fills them before the refill thread gets a core: on a busy two-core
-    /// machine it waits while the sender and the runtime's JIT and GC threads run (tracking-million's first burst: the
-    /// logging thread allocated 4-17 chunks itself with 4 to start with; with 16, none in 19 of 32 runs and 2-35 in the
-    /// others, all in the process's first ~60 ms).
+    /// The free chunks a run starts with (allocated in StartRun, about 2.8 MB, given to the GC when it ends) and that its
+    /// reserve is refilled to: about 49,000 entries, 2-3 ms of a logging loop at full speed, which is how long the refill
+    /// thread waited for a core in an instrumented first burst (sender's JIT, GC). tracking-million on a two-core machine:
+    /// with 16 the logging thread allocated 0-20 chunks itself in a first burst into a slow store, with 32 none in 12 runs.
+    /// A fixed lead rather than one growing with the backlog: growing it doubled the memory a backlog holds, and the extra
+    /// chunks, given to the GC when returned beyond <see cref="MaxChunks"/>, made the next burst write into fresh pages
+    /// (170-280 ns a call instead of 40-80).
     /// </summary>
-    public const int MinChunks = 16;
+    public const int Target = 32;
 
-    /// <summary>The most free chunks a run keeps or asks for: 2^20 entries.</summary>
+    /// <summary>The most free chunks a run keeps: about 2^20 entries.</summary>
     public const int MaxChunks = (1 << 20) / LogChunk.Size;
 
+    private readonly object _lock = new();
     private LogChunk? _top;
+    private int _count;
+    private bool _closed;
 
-    /// <summary>Free chunks now.</summary>
-    public int Count { get; private set; }
+    /// <summary>Free chunks now (read without the lock: a moment's value).</summary>
+    public int Count => Volatile.Read(ref _count);
 
-    /// <summary>
-    /// The free chunks wanted while the run has <paramref name="inUse"/> chunks in use: twice as many, at least
-    /// <see cref="MinChunks"/> and at most <see cref="MaxChunks"/>. Twice: the refill runs on another thread, which on a
-    /// busy two-core machine may wait for a core while the logging thread fills chunks (tracking-million's first burst:
-    /// 0.5-1.8 B/call on the caller with "as many", 0.1-1.2 with "twice"); the sender also tops the reserve up between
-    /// its batches.
-    /// </summary>
-    public static int Target(int inUse) => Math.Clamp(2 * inUse, MinChunks, MaxChunks);
+    /// <summary>Whether the run ended: the reserve keeps no chunk any more.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed);
 
     /// <summary>Takes a free chunk; <see langword="null"/> when there is none.</summary>
     public LogChunk? Take()
     {
-        var chunk = _top;
-        if (chunk is not null)
+        lock (_lock)
         {
-            _top = chunk.Next;
-            chunk.Next = null;
-            Count--;
+            var chunk = _top;
+            if (chunk is not null)
+            {
+                _top = chunk.Next;
+                chunk.Next = null;
+                _count--;
+            }
+
+            return chunk;
         }
-
-        return chunk;
     }
 
-    /// <summary>Adds an empty chunk.</summary>
-    public void Add(LogChunk chunk)
+    /// <summary>Adds an empty chunk while the reserve holds fewer than <paramref name="limit"/>; <see langword="false"/> when it was not kept (full, or the run ended: it goes to the GC).</summary>
+    public bool Add(LogChunk chunk, int limit = MaxChunks)
     {
-        chunk.Next = _top;
-        _top = chunk;
-        Count++;
+        lock (_lock)
+        {
+            if (_closed || _count >= limit)
+            {
+                return false;
+            }
+
+            chunk.Next = _top;
+            _top = chunk;
+            _count++;
+            return true;
+        }
     }
 
-    /// <summary>Drops every free chunk (to the GC).</summary>
-    public void Clear()
+    /// <summary>Drops every free chunk (to the GC) and keeps none from now on: the run ended.</summary>
+    public void Close()
     {
-        _top = null;
-        Count = 0;
+        lock (_lock)
+        {
+            _closed = true;
+            _top = null;
+            _count = 0;
+        }
     }
 }

@@ -41,11 +41,11 @@ internal sealed partial class RunBuffer
         _scheduleRefill = scheduleRefill;
         _current = new LogChunk();
         _entries = _current.Entries;
-        for (var i = 0; i < ChunkReserve.MinChunks; i++)
+        for (var i = 0; i < ChunkReserve.Target; i++)
         {
             // The run's first free chunks come with it (in StartRun): a refill thread that is slow to get a core would leave
-            // the first burst to allocate them on the logging thread (see ChunkReserve.MinChunks).
-            _reserve.Add(new LogChunk());
+            // the first burst to allocate them on the logging thread (see ChunkReserve.Target).
+            _reserve.Add(new LogChunk(), ChunkReserve.Target);
         }
     }
 
@@ -158,7 +158,7 @@ internal sealed partial class RunBuffer
         lock (_lock)
         {
             _closed = true;
-            _reserve.Clear(); // nothing is appended any more: the free chunks go back to the GC
+            _reserve.Close(); // nothing is appended any more: the free chunks go back to the GC
             return _appended;
         }
     }
