@@ -398,7 +398,7 @@ internal sealed partial class LogBatcher : IDisposable, ITelemetryCounted
             TrackingLog.SenderFailed(_logger, ex);
         }
 
-        if (_stopping || run.WantsTurnNow(_batchSize))
+        if (run.WantsTurnNow(_batchSize, _stopping))
         {
             // A batch's worth came in while this drain ran, or entries someone waits for: take them now. A few entries
             // nobody waits for wait for the next batch or interval instead: taking every handful as it comes kept the

@@ -87,9 +87,9 @@ internal sealed partial class RunBuffer
     /// <summary>
     /// Whether the sender should take this run again now rather than at its next interval: at least
     /// <paramref name="batchSize"/> entries wait, or entries someone waits for (a flush or a run's end whose target is not
-    /// taken yet, the run's end itself, the outbox or a spill).
+    /// taken yet, the run's end itself, the outbox or a spill, or the tracker's shutdown: <paramref name="stopping"/>).
     /// </summary>
-    public bool WantsTurnNow(int batchSize)
+    public bool WantsTurnNow(int batchSize, bool stopping = false)
     {
         lock (_lock)
         {
@@ -99,7 +99,7 @@ internal sealed partial class RunBuffer
                 return false;
             }
 
-            if (pending >= batchSize || _closed || _outboxRequested || _spillRequested)
+            if (stopping || pending >= batchSize || _closed || _outboxRequested || _spillRequested)
             {
                 return true;
             }

@@ -18,9 +18,11 @@ internal sealed class SenderTurnTests
     {
         var buffer = new RunBuffer("run", _ => { });
         Assert.That(buffer.WantsTurnNow(4), Is.False, "nothing waits");
+        Assert.That(buffer.WantsTurnNow(4, stopping: true), Is.False, "nothing waits, even while the tracker shuts down");
 
         Append(buffer, 0, 3);
         Assert.That(buffer.WantsTurnNow(4), Is.False, "3 of a batch of 4, nobody waits for them");
+        Assert.That(buffer.WantsTurnNow(4, stopping: true), Is.True, "the tracker shuts down: everything goes now");
 
         Append(buffer, 3, 4);
         Assert.That(buffer.WantsTurnNow(4), Is.True, "a batch's worth");
