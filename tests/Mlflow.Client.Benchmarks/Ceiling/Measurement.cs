@@ -14,7 +14,7 @@ internal sealed record Measurement(string Figure, long Points, double Seconds, s
     public double PointsPerSecond => Error is null && Seconds > 0 ? Points / Seconds : double.NaN;
 
     public static Measurement Failed(string figure, long points, Exception ex) =>
-        new(figure, points, double.NaN, "-", false, ex.GetType().Name + ": " + ex.Message);
+        new(figure, points, double.NaN, "-", false, ex.ToString());
 
     /// <summary>Reads back each run's history count of the metric and its latest step (runs/get) after a configuration.</summary>
     public static async Task<(string Summary, bool Complete)> ReadBackAsync(MlflowClient client, IReadOnlyList<string> runIds, long pointsPerRun, CancellationToken cancellationToken)
