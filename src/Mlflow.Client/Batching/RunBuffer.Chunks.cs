@@ -4,7 +4,7 @@ namespace Mlflow.Client.Batching;
 
 /// <summary>
 /// The chunks of a run's queue. The logging threads append into the current chunk; a full one is linked onto the queue
-/// of filled chunks and the next comes from the <see cref="ChunkReserve"/>, all under the run's lock and without an
+/// of filled chunks and the next comes from the <see cref="ChunkReserve"/> (a lock of its own), without an
 /// allocation. The reserve is refilled ahead of the logging threads on the <see cref="BufferGrower"/>'s thread
 /// (<see cref="IThreadPoolWorkItem.Execute"/>) whenever it drops below its target; a logging thread allocates a chunk
 /// itself only when the reserve is empty (counted in <see cref="CallerAllocatedChunks"/>). The sender takes the filled
@@ -111,7 +111,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
     /// <summary>Whether the reserve is below its target and no refill is queued; marks one queued.</summary>
     private bool WantsRefill() => NeedsChunks && Interlocked.CompareExchange(ref _refillQueued, 1, 0) == 0;
 
-    /// <summary>Refills the reserve up to its target, one chunk at a time and each allocated outside the lock, off the logging thread (queued by <see cref="Append"/>).</summary>
+    /// <summary>Refills the reserve up to its target off the logging thread, without the run's lock (queued by <see cref="Append"/>).</summary>
     void IThreadPoolWorkItem.Execute() => Refill(queued: true);
 
     /// <summary>
@@ -149,7 +149,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
         {
             if (queued)
             {
-                Volatile.Write(ref _refillQueued, 0); // the target may grow again: the next chunk change asks anew
+                Volatile.Write(ref _refillQueued, 0); // the next chunk change that finds the reserve short asks anew
             }
         }
     }
