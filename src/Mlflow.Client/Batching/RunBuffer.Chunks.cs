@@ -137,7 +137,7 @@ internal sealed partial class RunBuffer : IThreadPoolWorkItem
     {
         try
         {
-            while (NeedsChunks && _reserve.Add(new LogChunk()))
+            while (NeedsChunks && _reserve.Add(new LogChunk(), ChunkReserve.Target))
             {
             }
         }

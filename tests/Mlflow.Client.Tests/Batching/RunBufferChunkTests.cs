@@ -250,6 +250,45 @@ public sealed class RunBufferChunkTests
     }
 
     [Test]
+    public void Refills_that_run_at_once_fill_the_reserve_to_its_target_and_no_further()
+    {
+        var (buffer, _) = NewBuffer();
+        const int Threads = 4;
+        using var start = new Barrier(Threads + 1);
+        using var done = new Barrier(Threads + 1);
+        var overshoots = new List<int>();
+        var workers = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+        {
+            for (var round = 0; round < 300; round++)
+            {
+                start.SignalAndWait(TimeSpan.FromSeconds(30));
+                buffer.TopUpReserve(); // what the grower and the sender do between batches, here all at once
+                done.SignalAndWait(TimeSpan.FromSeconds(30));
+            }
+        }) { IsBackground = true }).ToList();
+        workers.ForEach(w => w.Start());
+
+        for (var round = 0; round < 300; round++)
+        {
+            AppendMetrics(buffer, 0, 2 * LogChunk.Size); // uses a free chunk or two
+            _ = buffer.TakeAll(); // the chunks are dropped, not returned: the reserve stays below its target
+            AppendMetrics(buffer, 0, 2 * LogChunk.Size);
+            Assert.That(buffer.ReserveCount, Is.LessThan(ChunkReserve.Target), "premise: the reserve is below its target");
+            Assert.That(start.SignalAndWait(TimeSpan.FromSeconds(30)), Is.True);
+            Assert.That(done.SignalAndWait(TimeSpan.FromSeconds(30)), Is.True);
+            if (buffer.ReserveCount != ChunkReserve.Target)
+            {
+                overshoots.Add(buffer.ReserveCount);
+            }
+
+            _ = buffer.TakeAll();
+        }
+
+        workers.ForEach(w => w.Join(TimeSpan.FromSeconds(30)));
+        Assert.That(overshoots, Is.Empty, "reserve sizes other than the target after concurrent refills");
+    }
+
+    [Test]
     public void A_closed_run_gives_its_chunks_to_the_gc_and_takes_no_entry()
     {
         var (buffer, scheduled) = NewBuffer();
