@@ -74,6 +74,7 @@ internal sealed partial class LocalFileStore : ITrackingStore
         }
 
         Directory.CreateDirectory(_trash);
+        RunWriters.OpenStore(_root);
     }
 
     /// <summary>The store's root folder (absolute).</summary>
@@ -186,11 +187,12 @@ internal sealed partial class LocalFileStore : ITrackingStore
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    /// <summary>Closes the open metric files under the root when no other instance in the process is open on it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            RunWriters.CloseUnder(_root);
+            RunWriters.ReleaseStore(_root);
         }
     }
 }

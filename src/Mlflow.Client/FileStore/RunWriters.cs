@@ -16,6 +16,7 @@ internal static class RunWriters
     internal const int MaxHandlesTotal = 512;
 
     private static readonly ConcurrentDictionary<string, Writer> Writers = new(FileStorePaths.PathComparer);
+    private static readonly Dictionary<string, int> OpenStores = new(FileStorePaths.PathComparer);
     private static int s_openHandles;
     private static long s_clock;
 
@@ -133,7 +134,47 @@ internal static class RunWriters
         }
     }
 
-    /// <summary>Closes and forgets the writers of every run under a folder (an experiment about to move, or a disposed store).</summary>
+    /// <summary>Counts a store instance opened on <paramref name="root"/> (see <see cref="ReleaseStore"/>).</summary>
+    public static void OpenStore(string root)
+    {
+        lock (OpenStores)
+        {
+            OpenStores[root] = OpenStores.GetValueOrDefault(root) + 1;
+        }
+    }
+
+    /// <summary>
+    /// Forgets a store instance on <paramref name="root"/> and, when it was the last one open in the process, closes the
+    /// writers under it: a second instance on the same folder (a client reading runs back, the offline layer of a
+    /// tracker) shares the process-wide handles, so disposing it leaves the others' open.
+    /// </summary>
+    public static void ReleaseStore(string root)
+    {
+        lock (OpenStores)
+        {
+            var left = OpenStores.GetValueOrDefault(root) - 1;
+            if (left > 0)
+            {
+                OpenStores[root] = left;
+                return;
+            }
+
+            OpenStores.Remove(root);
+        }
+
+        CloseUnder(root);
+    }
+
+    /// <summary>Open metric handles of the runs under a folder (for tests).</summary>
+    internal static int OpenHandlesUnder(string folder) => Under(folder).Sum(w =>
+    {
+        lock (w)
+        {
+            return w.Files.Count;
+        }
+    });
+
+    /// <summary>Closes and forgets the writers of every run under a folder (an experiment about to move, or the last store on it disposed).</summary>
     public static void CloseUnder(string folder)
     {
         foreach (var w in Under(folder))

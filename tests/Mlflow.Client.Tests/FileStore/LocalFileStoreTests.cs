@@ -414,4 +414,21 @@ internal sealed class LocalFileStoreTests : FileStoreTestBase
         await reopened.LogBatchAsync(run.Info.RunId, [new Metric("m", 2, 2)], [], [], None);
         Assert.That(Text(Path.Combine(Root, exp, run.Info.RunId, "metrics", "m")), Is.EqualTo("1 1.0 0\n2 2.0 0\n"));
     }
+
+    [Test]
+    public async Task Disposing_a_second_store_on_the_folder_leaves_the_first_ones_files_open_and_the_last_closes_them()
+    {
+        var (_, run) = await NewRunAsync();
+        await Store.LogBatchAsync(run.Info.RunId, [new Metric("m", 1, 1)], [], [], None);
+        Assert.That(RunWriters.OpenHandlesUnder(Root), Is.EqualTo(1), "premise: the metric file is open");
+
+        var reader = new LocalFileStore(Root); // a client reading runs back from the same folder
+        _ = await reader.GetRunAsync(run.Info.RunId, None);
+        reader.Dispose();
+        reader.Dispose();
+        Assert.That(RunWriters.OpenHandlesUnder(Root), Is.EqualTo(1), "the first store's metric file stays open");
+
+        Store.Dispose();
+        Assert.That(RunWriters.OpenHandlesUnder(Root), Is.Zero, "the last store on the folder closes its files");
+    }
 }
