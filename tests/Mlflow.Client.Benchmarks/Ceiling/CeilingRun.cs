@@ -6,7 +6,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// How close the tracker gets to what a real MLflow server can take, in one run against that server:
 /// the server's ceiling (pre-serialized 1000-point log-batch bodies on 1 and 2 connections), then the tracker with 1 run
 /// and with 4 runs logging from 4 threads, the same number of points each, then mlflow-sync of one local run holding that
-/// many points, and their ratios. Every configuration logs to
+/// many points (<c>--sync-points</c>, with the 2-connection ceiling measured again at that size: a server's rate falls
+/// as one run's history grows), and their ratios. Every configuration logs to
 /// fresh runs and reads them back (history count and latest step) to show nothing was lost. With several rounds, even
 /// rounds measure the configurations in reverse order.
 ///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- ceiling [--uri URI] [--points 100000] [--rounds 2] [--label sqlite]
@@ -20,6 +21,7 @@ internal static class CeilingRun
         ("ceiling.2conn.2runs", "server ceiling: raw log-batch, 2 connections, 2 runs"),
         ("tracker.1run", "tracker: 1 run, 1 thread"),
         ("tracker.4runs", "tracker: 4 runs, 4 threads"),
+        ("ceiling.2conn.syncsize", "server ceiling: raw log-batch, 2 conn, sync's points"),
         ("sync.1run", "mlflow-sync: 1 local run"),
     ];
 
@@ -28,6 +30,7 @@ internal static class CeilingRun
         ("ratio.tracker1run/ceiling2conn", "tracker.1run", "ceiling.2conn", "target >= 0.9"),
         ("ratio.tracker4runs/ceiling2conn", "tracker.4runs", "ceiling.2conn", "target >= 0.9"),
         ("ratio.sync1run/ceiling2conn", "sync.1run", "ceiling.2conn", "target >= 0.9"),
+        ("ratio.sync1run/ceiling2connsyncsize", "sync.1run", "ceiling.2conn.syncsize", "same points in one run"),
         ("ratio.tracker1run/ceiling1conn", "tracker.1run", "ceiling.1conn", ""),
         ("ratio.tracker4runs/ceiling2conn2runs", "tracker.4runs", "ceiling.2conn.2runs", ""),
     ];
@@ -57,7 +60,7 @@ internal static class CeilingRun
             var results = new Dictionary<string, Measurement>(StringComparer.Ordinal);
             rounds.Add(results);
             // Even rounds go in reverse order, so no configuration always runs first (or right after the tracker).
-            foreach (var (figure, _) in round % 2 == 1 ? Figures : Figures.Reverse())
+            foreach (var (figure, _) in (round % 2 == 1 ? Figures : Figures.Reverse()).Where(f => settings.Measures(f.Figure)))
             {
                 Measurement m;
                 try
@@ -71,7 +74,7 @@ internal static class CeilingRun
 
                 results[figure] = m;
                 Console.WriteLine(m.Error is null
-                    ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; read back: {m.ReadBack}")
+                    ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; client CPU {m.ClientCpuSeconds:F2} s ({m.ClientCpuSeconds / m.Seconds:F2} cores, {m.ClientCpuSeconds * 1e6 / m.Points:F1} µs/point); read back: {m.ReadBack}")
                     : $"round {round} {figure}: FAILED {m.Error}");
             }
         }
@@ -82,9 +85,10 @@ internal static class CeilingRun
 
     private static Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure) => figure switch
     {
-        "ceiling.1conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 1, runs: 1),
-        "ceiling.2conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 2, runs: 1),
-        "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, connections: 2, runs: 2),
+        "ceiling.1conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 1, runs: 1),
+        "ceiling.2conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1),
+        "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 2),
+        "ceiling.2conn.syncsize" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.SyncPoints, connections: 2, runs: 1),
         "tracker.1run" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 1),
         "tracker.4runs" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 4),
         "sync.1run" => SyncThroughput.MeasureAsync(settings, client, figure),
@@ -109,14 +113,14 @@ internal static class CeilingRun
         var header = "configuration".PadRight(titleWidth) + string.Concat(rounds.Select((_, i) => $"round {i + 1} points/s".PadLeft(20))) + "  read back complete";
         Console.WriteLine(header);
         Console.WriteLine(new string('-', header.Length));
-        foreach (var (figure, title) in Figures)
+        foreach (var (figure, title) in Figures.Where(f => settings.Measures(f.Figure)))
         {
             var cells = rounds.Select(r => (r[figure].Error is null ? Invariant($"{r[figure].PointsPerSecond:N0}") : "FAILED").PadLeft(20));
             var complete = rounds.All(r => r[figure].Complete) ? "yes" : "NO";
             Console.WriteLine(title.PadRight(titleWidth) + string.Concat(cells) + "  " + complete);
         }
 
-        foreach (var (figure, numerator, denominator, note) in Ratios)
+        foreach (var (figure, numerator, denominator, note) in Ratios.Where(r => settings.Measures(r.Numerator) && settings.Measures(r.Denominator)))
         {
             var cells = rounds.Select(r => Invariant($"{Ratio(r, numerator, denominator):F3}").PadLeft(20));
             Console.WriteLine($"{numerator} / {denominator}".PadRight(titleWidth) + string.Concat(cells) + (note.Length > 0 ? "  " + note : ""));
@@ -134,13 +138,13 @@ internal static class CeilingRun
     {
         for (var i = 0; i < rounds.Count; i++)
         {
-            foreach (var (figure, _) in Figures)
+            foreach (var (figure, _) in Figures.Where(f => settings.Measures(f.Figure)))
             {
                 var m = rounds[i][figure];
-                Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} points={m.Points} seconds={m.Seconds:F3} points_per_s={m.PointsPerSecond:F0} complete={(m.Complete ? "true" : "false")}"));
+                Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} points={m.Points} seconds={m.Seconds:F3} points_per_s={m.PointsPerSecond:F0} client_cpu_s={m.ClientCpuSeconds:F3} complete={(m.Complete ? "true" : "false")}"));
             }
 
-            foreach (var (figure, numerator, denominator, _) in Ratios)
+            foreach (var (figure, numerator, denominator, _) in Ratios.Where(r => settings.Measures(r.Numerator) && settings.Measures(r.Denominator)))
             {
                 Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} value={Ratio(rounds[i], numerator, denominator):F3}"));
             }

@@ -10,8 +10,12 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// <param name="Timeout">The most one configuration may take, delivery and read-back included (<c>--timeout</c> seconds, default 600).</param>
 /// <param name="Label">A name for the backend, repeated on every machine-readable line (<c>--label</c>, default <c>server</c>).</param>
 /// <param name="SyncPoints">Points of the local run mlflow-sync pushes (<c>--sync-points</c>, default <paramref name="Points"/>).</param>
-internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label, long SyncPoints)
+/// <param name="Figures">The configurations measured (<c>--figures a,b</c>, default all), to repeat a few in more rounds.</param>
+internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label, long SyncPoints, IReadOnlySet<string>? Figures = null)
 {
+    /// <summary>Whether <paramref name="figure"/> is measured in this run.</summary>
+    public bool Measures(string figure) => Figures is null || Figures.Contains(figure);
+
     /// <summary>Points in one log-batch body: the server's limit and the tracker's default batch.</summary>
     internal const int BatchPoints = 1000;
 
@@ -22,7 +26,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
     private const int MostRuns = 4;
 
     internal const string Usage =
-        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--sync-points 1000000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite]";
+        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--sync-points 1000000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite] [--figures ceiling.2conn,tracker.4runs]";
 
     public static CeilingSettings Parse(string[] args)
     {
@@ -33,6 +37,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
         var timeoutSeconds = 600.0;
         var label = "server";
         long? syncPoints = null;
+        HashSet<string>? figures = null;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -51,6 +56,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
                 case "--timeout": timeoutSeconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--label": label = value; break;
                 case "--sync-points": syncPoints = long.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--figures": figures = new HashSet<string>(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal); break;
                 default: throw new ArgumentException($"Unknown argument {name}. Usage: {Usage}");
             }
         }
@@ -68,6 +74,6 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
 
         const long unit = (long)BatchPoints * MostRuns;
         points = (points + unit - 1) / unit * unit;
-        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label, syncPoints is > 0 ? syncPoints.Value : points);
+        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label, syncPoints is > 0 ? syncPoints.Value : points, figures);
     }
 }

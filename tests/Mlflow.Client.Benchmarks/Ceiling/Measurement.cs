@@ -9,8 +9,13 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// <param name="ReadBack">What runs/get and metrics/get-history answered afterwards.</param>
 /// <param name="Complete">Every run reads back all its points and its last step.</param>
 /// <param name="Error">Why the configuration did not finish, when it did not.</param>
-internal sealed record Measurement(string Figure, long Points, double Seconds, string ReadBack, bool Complete, string? Error = null)
+/// <param name="ClientCpuSeconds">CPU time this process used over <see cref="Seconds"/> (all its threads): on a machine
+/// the server shares, what the client takes from it.</param>
+internal sealed record Measurement(string Figure, long Points, double Seconds, string ReadBack, bool Complete, string? Error = null, double ClientCpuSeconds = double.NaN)
 {
+    /// <summary>This process's CPU time so far (user and system, all threads).</summary>
+    public static TimeSpan ProcessCpu() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
     public double PointsPerSecond => Error is null && Seconds > 0 ? Points / Seconds : double.NaN;
 
     public static Measurement Failed(string figure, long points, Exception ex) =>

@@ -15,11 +15,11 @@ internal static class RawLogBatchCeiling
     private const string LogBatchPath = "api/2.0/mlflow/runs/log-batch";
 
     /// <summary>
-    /// Sends <see cref="CeilingSettings.Points"/> points to <paramref name="runs"/> fresh runs with <paramref name="connections"/>
+    /// Sends <paramref name="points"/> points to <paramref name="runs"/> fresh runs with <paramref name="connections"/>
     /// requests in flight. With one run the connections take its batches in step order from one queue (as one run's sender with
     /// several requests in flight would); with as many runs as connections each connection sends its own run's batches.
     /// </summary>
-    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, int connections, int runs)
+    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs)
     {
         if (runs != 1 && runs != connections)
         {
@@ -27,7 +27,7 @@ internal static class RawLogBatchCeiling
         }
 
         using var cts = new CancellationTokenSource(settings.Timeout);
-        var pointsPerRun = settings.Points / runs;
+        var pointsPerRun = points / runs;
         var runIds = new string[runs];
         var queues = new BatchQueue[runs];
         var startTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -43,6 +43,7 @@ internal static class RawLogBatchCeiling
         using var http = new HttpClient(handler) { BaseAddress = new Uri(settings.Uri + "/"), Timeout = TimeSpan.FromSeconds(120) };
         await WarmUpAsync(http, connections, experimentId, cts.Token);
 
+        var cpu = Measurement.ProcessCpu();
         var sw = Stopwatch.StartNew();
         var workers = new Task[connections];
         for (var c = 0; c < connections; c++)
@@ -53,13 +54,14 @@ internal static class RawLogBatchCeiling
 
         await Task.WhenAll(workers);
         var seconds = sw.Elapsed.TotalSeconds;
+        var cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
         var (readBack, complete) = await Measurement.ReadBackAsync(client, runIds, pointsPerRun, cts.Token);
         foreach (var runId in runIds)
         {
             await client.UpdateRunAsync(runId, RunStatus.Finished, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), cancellationToken: cts.Token);
         }
 
-        return new Measurement(figure, settings.Points, seconds, readBack, complete);
+        return new Measurement(figure, points, seconds, readBack, complete, ClientCpuSeconds: cpuSeconds);
     }
 
     /// <summary>The run's log-batch bodies: one key, steps 0 up, timestamps 1 ms apart, as a training loop logs a loss.</summary>

@@ -27,9 +27,11 @@ internal static class SyncThroughput
                 }
             }
 
+            var cpu = Measurement.ProcessCpu();
             var sw = Stopwatch.StartNew();
             var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, cancellationToken: cts.Token);
             var seconds = sw.Elapsed.TotalSeconds;
+            var cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
             if (!summary.Complete || summary.MetricPointsSent != settings.SyncPoints)
             {
                 throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.SyncPoints} points; errors: {string.Join("; ", summary.Errors)}");
@@ -37,7 +39,7 @@ internal static class SyncThroughput
 
             var serverRunId = summary.Runs.Single().ServerRunId!;
             var (readBack, complete) = await Measurement.ReadBackAsync(client, [serverRunId], settings.SyncPoints, cts.Token);
-            return new Measurement(figure, settings.SyncPoints, seconds, readBack, complete);
+            return new Measurement(figure, settings.SyncPoints, seconds, readBack, complete, ClientCpuSeconds: cpuSeconds);
         }
         finally
         {

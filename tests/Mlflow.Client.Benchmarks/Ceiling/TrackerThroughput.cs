@@ -21,7 +21,9 @@ internal static class TrackerThroughput
         var tracker = MlflowTracker.Create(Options(settings));
         string[] runIds;
         double seconds;
+        double cpuSeconds;
         MlflowTrackerCounters counters;
+        using var batches = new BatchStats();
         await using (tracker)
         {
             var active = new ActiveRun[runs];
@@ -41,6 +43,7 @@ internal static class TrackerThroughput
                 thread.Start();
             }
 
+            var cpu = Measurement.ProcessCpu();
             sw.Start();
             gate.Set();
             foreach (var thread in threads)
@@ -59,6 +62,7 @@ internal static class TrackerThroughput
             }
 
             seconds = sw.Elapsed.TotalSeconds;
+            cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
             counters = tracker.Counters;
             if (!errors.IsEmpty)
             {
@@ -78,8 +82,8 @@ internal static class TrackerThroughput
         }
 
         var (readBack, complete) = await Measurement.ReadBackAsync(client, runIds, pointsPerRun, cts.Token);
-        Console.WriteLine($"  {figure}: tracker counters {counters}");
-        return new Measurement(figure, settings.Points, seconds, readBack, complete);
+        Console.WriteLine($"  {figure}: tracker counters {counters}; {batches.Summary(seconds)}");
+        return new Measurement(figure, settings.Points, seconds, readBack, complete, ClientCpuSeconds: cpuSeconds);
     }
 
     private static void LogAndFlush(ActiveRun run, long points, ManualResetEventSlim gate, ConcurrentQueue<Exception> errors, CancellationToken cancellationToken)
