@@ -6,7 +6,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// The tracker's own batch figures while one configuration runs (its <c>mlflow.client.batch.size</c> and
 /// <c>mlflow.client.batch.duration</c> instruments): how many log-batch requests, how full, and how many were in flight
 /// on average (the sum of their durations over the elapsed time), to tell a slow server from a sender that left a
-/// connection idle or sent small batches.
+/// connection idle or sent small batches; and the same for every HTTP request (<c>mlflow.client.request.duration</c>),
+/// which is what mlflow-sync's log-batch requests show.
 /// </summary>
 internal sealed class BatchStats : IDisposable
 {
@@ -15,12 +16,14 @@ internal sealed class BatchStats : IDisposable
     private long _entries;
     private long _smallest = long.MaxValue;
     private double _durationMs;
+    private long _requests;
+    private double _requestMs;
 
     public BatchStats()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Name is "mlflow.client.batch.size" or "mlflow.client.batch.duration")
+            if (instrument.Name is "mlflow.client.batch.size" or "mlflow.client.batch.duration" or "mlflow.client.request.duration")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -34,11 +37,19 @@ internal sealed class BatchStats : IDisposable
                 _smallest = Math.Min(_smallest, size);
             }
         });
-        _listener.SetMeasurementEventCallback<double>((_, ms, _, _) =>
+        _listener.SetMeasurementEventCallback<double>((instrument, ms, _, _) =>
         {
             lock (_listener)
             {
-                _durationMs += ms;
+                if (instrument.Name == "mlflow.client.request.duration")
+                {
+                    _requests++;
+                    _requestMs += ms;
+                }
+                else
+                {
+                    _durationMs += ms;
+                }
             }
         });
         _listener.Start();
@@ -50,9 +61,10 @@ internal sealed class BatchStats : IDisposable
         lock (_listener)
         {
             var batches = Interlocked.Read(ref _batches);
+            var requests = FormattableString.Invariant($"{_requests} HTTP requests, {_requestMs / 1000 / seconds:F2} in flight on average");
             return batches == 0
-                ? "no batch measured"
-                : FormattableString.Invariant($"{batches} batches, {Interlocked.Read(ref _entries) / (double)batches:F0} entries each on average (smallest {_smallest}), {_durationMs / 1000 / seconds:F2} in flight on average");
+                ? requests
+                : FormattableString.Invariant($"{batches} batches, {Interlocked.Read(ref _entries) / (double)batches:F0} entries each on average (smallest {_smallest}), {_durationMs / 1000 / seconds:F2} in flight on average; {requests}");
         }
     }
 

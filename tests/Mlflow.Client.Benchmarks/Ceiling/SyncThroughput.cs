@@ -28,10 +28,12 @@ internal static class SyncThroughput
             }
 
             var cpu = Measurement.ProcessCpu();
+            using var requests = new BatchStats();
             var sw = Stopwatch.StartNew();
             var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, cancellationToken: cts.Token);
             var seconds = sw.Elapsed.TotalSeconds;
             var cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
+            Console.WriteLine($"  {figure}: {requests.Summary(seconds)}");
             if (!summary.Complete || summary.MetricPointsSent != settings.SyncPoints)
             {
                 throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.SyncPoints} points; errors: {string.Join("; ", summary.Errors)}");
