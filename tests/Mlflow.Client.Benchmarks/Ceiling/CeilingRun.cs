@@ -55,6 +55,7 @@ internal static class CeilingRun
         PrintHeader(settings, experimentId);
 
         var rounds = new List<Dictionary<string, Measurement>>();
+        var bracketed = new List<string>();
         for (var round = 1; round <= settings.Rounds; round++)
         {
             var results = new Dictionary<string, Measurement>(StringComparer.Ordinal);
@@ -62,25 +63,41 @@ internal static class CeilingRun
             // Even rounds go in reverse order, so no configuration always runs first (or right after the tracker).
             foreach (var (figure, _) in (round % 2 == 1 ? Figures : Figures.Reverse()).Where(f => settings.Measures(f.Figure)))
             {
-                Measurement m;
-                try
+                var bracket = settings.Bracket && !figure.StartsWith("ceiling.", StringComparison.Ordinal);
+                var points = figure.StartsWith("sync.", StringComparison.Ordinal) ? settings.SyncPoints : settings.Points;
+                var before = bracket ? await MeasureAndPrintAsync(round, figure + ".before", () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".before", points, connections: 2, runs: 1)) : null;
+                var m = results[figure] = await MeasureAndPrintAsync(round, figure, () => MeasureAsync(settings, client, experimentId, figure));
+                if (bracket)
                 {
-                    m = await MeasureAsync(settings, client, experimentId, figure);
+                    var after = await MeasureAndPrintAsync(round, figure + ".after", () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".after", points, connections: 2, runs: 1));
+                    var ratio = m.PointsPerSecond / ((before!.PointsPerSecond + after.PointsPerSecond) / 2);
+                    bracketed.Add(Invariant($"ceiling-result label={settings.Label} round={round} figure=bracketed.{figure} value={ratio:F3} ceiling_before={before.PointsPerSecond:F0} ceiling_after={after.PointsPerSecond:F0} points_per_s={m.PointsPerSecond:F0}"));
+                    Console.WriteLine(Invariant($"round {round} {figure}: {ratio:F3} of the mean of the raw 2-connection ceilings of {points:N0} points right before ({before.PointsPerSecond:N0}) and right after ({after.PointsPerSecond:N0})"));
                 }
-                catch (Exception ex)
-                {
-                    m = Measurement.Failed(figure, settings.Points, ex);
-                }
-
-                results[figure] = m;
-                Console.WriteLine(m.Error is null
-                    ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; client CPU {m.ClientCpuSeconds:F2} s ({m.ClientCpuSeconds / m.Seconds:F2} cores, {m.ClientCpuSeconds * 1e6 / m.Points:F1} µs/point); read back: {m.ReadBack}")
-                    : $"round {round} {figure}: FAILED {m.Error}");
             }
         }
 
         PrintTable(settings, rounds);
+        bracketed.ForEach(Console.WriteLine);
         PrintMachineLines(settings, rounds);
+    }
+
+    private static async Task<Measurement> MeasureAndPrintAsync(int round, string figure, Func<Task<Measurement>> measure)
+    {
+        Measurement m;
+        try
+        {
+            m = await measure();
+        }
+        catch (Exception ex)
+        {
+            m = Measurement.Failed(figure, 0, ex);
+        }
+
+        Console.WriteLine(m.Error is null
+            ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; client CPU {m.ClientCpuSeconds:F2} s ({m.ClientCpuSeconds / m.Seconds:F2} cores, {m.ClientCpuSeconds * 1e6 / m.Points:F1} µs/point); read back: {m.ReadBack}")
+            : $"round {round} {figure}: FAILED {m.Error}");
+        return m;
     }
 
     private static Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure) => figure switch

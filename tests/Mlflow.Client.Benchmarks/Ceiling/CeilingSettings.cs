@@ -11,7 +11,12 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// <param name="Label">A name for the backend, repeated on every machine-readable line (<c>--label</c>, default <c>server</c>).</param>
 /// <param name="SyncPoints">Points of the local run mlflow-sync pushes (<c>--sync-points</c>, default <paramref name="Points"/>).</param>
 /// <param name="Figures">The configurations measured (<c>--figures a,b</c>, default all), to repeat a few in more rounds.</param>
-internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label, long SyncPoints, IReadOnlySet<string>? Figures = null)
+/// <param name="Bracket">
+/// <c>--bracket</c>: each tracker and sync figure is also set against a raw 2-connection ceiling of the same points measured
+/// right before it and right after it, so its ratio does not depend on how far the server's rate drifted since the
+/// round's own ceiling (sqlite moved 17,900-24,900 points/s within minutes, postgres slows after a million-point load).
+/// </param>
+internal sealed record CeilingSettings(string Uri, long Points, int Rounds, string Experiment, TimeSpan Timeout, string Label, long SyncPoints, IReadOnlySet<string>? Figures = null, bool Bracket = false)
 {
     /// <summary>Whether <paramref name="figure"/> is measured in this run.</summary>
     public bool Measures(string figure) => Figures is null || Figures.Contains(figure);
@@ -26,7 +31,7 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
     private const int MostRuns = 4;
 
     internal const string Usage =
-        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--sync-points 1000000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite] [--figures ceiling.2conn,tracker.4runs]";
+        "ceiling [--uri http://127.0.0.1:5000] [--points 100000] [--sync-points 1000000] [--rounds 1] [--experiment NAME] [--timeout 600] [--label sqlite] [--figures ceiling.2conn,tracker.4runs] [--bracket]";
 
     public static CeilingSettings Parse(string[] args)
     {
@@ -38,9 +43,16 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
         var label = "server";
         long? syncPoints = null;
         HashSet<string>? figures = null;
+        var bracket = false;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
+            if (name == "--bracket")
+            {
+                bracket = true;
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 throw new ArgumentException($"{name} needs a value. Usage: {Usage}");
@@ -74,6 +86,6 @@ internal sealed record CeilingSettings(string Uri, long Points, int Rounds, stri
 
         const long unit = (long)BatchPoints * MostRuns;
         points = (points + unit - 1) / unit * unit;
-        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label, syncPoints is > 0 ? syncPoints.Value : points, figures);
+        return new CeilingSettings(uri.TrimEnd('/'), points, rounds, experiment, TimeSpan.FromSeconds(timeoutSeconds), label, syncPoints is > 0 ? syncPoints.Value : points, figures, bracket);
     }
 }
