@@ -19,7 +19,7 @@ internal static class RawLogBatchCeiling
     /// requests in flight. With one run the connections take its batches in step order from one queue (as one run's sender with
     /// several requests in flight would); with as many runs as connections each connection sends its own run's batches.
     /// </summary>
-    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs)
+    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs, int pointsPerMillisecond = 1)
     {
         if (runs != 1 && runs != connections)
         {
@@ -34,7 +34,7 @@ internal static class RawLogBatchCeiling
         for (var r = 0; r < runs; r++)
         {
             runIds[r] = (await client.CreateRunAsync(experimentId, $"{figure}-{r}", cancellationToken: cts.Token)).Info.RunId;
-            queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime));
+            queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime, pointsPerMillisecond));
         }
 
         // No cap on the pool: the workers bound what is in flight, and MLflow's gunicorn server closes every connection
@@ -64,8 +64,12 @@ internal static class RawLogBatchCeiling
         return new Measurement(figure, points, seconds, readBack, complete, ClientCpuSeconds: cpuSeconds);
     }
 
-    /// <summary>The run's log-batch bodies: one key, steps 0 up, timestamps 1 ms apart, as a training loop logs a loss.</summary>
-    private static byte[][] BuildBodies(string runId, long points, long startTime)
+    /// <summary>
+    /// The run's log-batch bodies: one key, steps 0 up, timestamps 1 ms apart, as a training loop logs a loss; or
+    /// <paramref name="pointsPerMillisecond"/> points to each millisecond, as a loop at full speed stamps them (what the
+    /// tracker and a synced local run send).
+    /// </summary>
+    private static byte[][] BuildBodies(string runId, long points, long startTime, int pointsPerMillisecond)
     {
         var bodies = new byte[points / CeilingSettings.BatchPoints][];
         var buffer = new ArrayBufferWriter<byte>(96 * 1024);
@@ -83,7 +87,7 @@ internal static class RawLogBatchCeiling
                     w.WriteStartObject();
                     w.WriteString("key", CeilingSettings.MetricKey);
                     w.WriteNumber("value", 1.0 / (step + 1));
-                    w.WriteNumber("timestamp", startTime + step);
+                    w.WriteNumber("timestamp", startTime + (step / pointsPerMillisecond));
                     w.WriteNumber("step", step);
                     w.WriteEndObject();
                 }
