@@ -65,12 +65,12 @@ internal static class CeilingRun
             foreach (var (figure, _) in (round % 2 == 1 ? Figures : Figures.Reverse()).Where(f => settings.Measures(f.Figure)))
             {
                 var bracket = settings.Bracket && !figure.StartsWith("ceiling.", StringComparison.Ordinal);
-                var points = figure.StartsWith("sync.", StringComparison.Ordinal) ? settings.SyncPoints : settings.Points;
-                var before = bracket ? await MeasureAndPrintAsync(round, figure + ".before", () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".before", points, connections: 2, runs: 1)) : null;
-                var m = results[figure] = await MeasureAndPrintAsync(round, figure, () => MeasureAsync(settings, client, experimentId, figure));
+                var points = figure.StartsWith("sync.", StringComparison.Ordinal) || figure == "ceiling.2conn.syncsize" ? settings.SyncPoints : settings.Points;
+                var before = bracket ? await MeasureAndPrintAsync(round, figure + ".before", points, () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".before", points, connections: 2, runs: 1)) : null;
+                var m = results[figure] = await MeasureAndPrintAsync(round, figure, points, () => MeasureAsync(settings, client, experimentId, figure));
                 if (bracket)
                 {
-                    var after = await MeasureAndPrintAsync(round, figure + ".after", () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".after", points, connections: 2, runs: 1));
+                    var after = await MeasureAndPrintAsync(round, figure + ".after", points, () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".after", points, connections: 2, runs: 1));
                     var ratio = m.PointsPerSecond / ((before!.PointsPerSecond + after.PointsPerSecond) / 2);
                     bracketed.Add(Invariant($"ceiling-result label={settings.Label} round={round} figure=bracketed.{figure} value={ratio:F3} ceiling_before={before.PointsPerSecond:F0} ceiling_after={after.PointsPerSecond:F0} points_per_s={m.PointsPerSecond:F0}"));
                     Console.WriteLine(Invariant($"round {round} {figure}: {ratio:F3} of the mean of the raw 2-connection ceilings of {points:N0} points right before ({before.PointsPerSecond:N0}) and right after ({after.PointsPerSecond:N0})"));
@@ -83,7 +83,7 @@ internal static class CeilingRun
         PrintMachineLines(settings, rounds);
     }
 
-    private static async Task<Measurement> MeasureAndPrintAsync(int round, string figure, Func<Task<Measurement>> measure)
+    private static async Task<Measurement> MeasureAndPrintAsync(int round, string figure, long points, Func<Task<Measurement>> measure)
     {
         Measurement m;
         try
@@ -92,7 +92,7 @@ internal static class CeilingRun
         }
         catch (Exception ex)
         {
-            m = Measurement.Failed(figure, 0, ex);
+            m = Measurement.Failed(figure, points, ex);
         }
 
         Console.WriteLine(m.Error is null

@@ -22,6 +22,7 @@ internal static class TrackerThroughput
         string[] runIds;
         double seconds;
         double cpuSeconds;
+        string sendSummary;
         MlflowTrackerCounters counters;
         using var batches = new BatchStats();
         await using (tracker)
@@ -63,6 +64,7 @@ internal static class TrackerThroughput
 
             seconds = sw.Elapsed.TotalSeconds;
             cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
+            sendSummary = batches.Summary(seconds); // before the read-back, whose long get-history requests would count
             counters = tracker.Counters;
             if (!errors.IsEmpty)
             {
@@ -82,7 +84,7 @@ internal static class TrackerThroughput
         }
 
         var (readBack, complete) = await Measurement.ReadBackAsync(client, runIds, pointsPerRun, cts.Token);
-        Console.WriteLine($"  {figure}: tracker counters {counters}; {batches.Summary(seconds)}");
+        Console.WriteLine($"  {figure}: tracker counters {counters}; {sendSummary}");
         return new Measurement(figure, settings.Points, seconds, readBack, complete, ClientCpuSeconds: cpuSeconds);
     }
 
