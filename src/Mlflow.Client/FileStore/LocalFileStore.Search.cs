@@ -21,33 +21,38 @@ internal sealed partial class LocalFileStore
         var runs = new List<Run>();
         foreach (var experimentId in options.ExperimentIds)
         {
-            MlflowValidation.ValidateExperimentId(experimentId);
-            var expDir = Directory.Exists(Path.Combine(_root, experimentId)) ? Path.Combine(_root, experimentId) : Path.Combine(_trash, experimentId);
-            foreach (var runDir in ListRunDirs(expDir))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var meta = ReadRunMeta(runDir);
-                if (meta is null || meta.ExperimentId != experimentId || meta.RunId != Path.GetFileName(runDir))
-                {
-                    continue;
-                }
-
-                var deleted = meta.LifecycleStage == "deleted";
-                if ((view == ViewType.ActiveOnly && deleted) || (view == ViewType.DeletedOnly && !deleted))
-                {
-                    continue;
-                }
-
-                var run = BuildRun(runDir, meta);
-                if (FileStoreSearch.Matches(run, filter))
-                {
-                    runs.Add(run);
-                }
-            }
+            runs.AddRange(ListRuns(experimentId, view, withMetrics: true, cancellationToken).Where(run => FileStoreSearch.Matches(run, filter)));
         }
 
         var sorted = FileStoreSearch.SortRuns(runs, options.OrderBy);
         return Task.FromResult(FileStoreSearch.Paginate(sorted, pageToken, options.MaxResults));
+    }
+
+    /// <summary>
+    /// The runs of one experiment in <paramref name="view"/>; <paramref name="withMetrics"/> false leaves out their latest
+    /// metrics, which take a full read of every metric file (a sync reads those itself, from where it last stopped).
+    /// </summary>
+    internal IEnumerable<Run> ListRuns(string experimentId, ViewType view, bool withMetrics, CancellationToken cancellationToken)
+    {
+        MlflowValidation.ValidateExperimentId(experimentId);
+        var expDir = Directory.Exists(Path.Combine(_root, experimentId)) ? Path.Combine(_root, experimentId) : Path.Combine(_trash, experimentId);
+        foreach (var runDir in ListRunDirs(expDir))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var meta = ReadRunMeta(runDir);
+            if (meta is null || meta.ExperimentId != experimentId || meta.RunId != Path.GetFileName(runDir))
+            {
+                continue;
+            }
+
+            var deleted = meta.LifecycleStage == "deleted";
+            if ((view == ViewType.ActiveOnly && deleted) || (view == ViewType.DeletedOnly && !deleted))
+            {
+                continue;
+            }
+
+            yield return BuildRun(runDir, meta, withMetrics);
+        }
     }
 
     private static void CheckMaxResults(int maxResults)

@@ -137,7 +137,7 @@ public static class MlflowSync
             Run run;
             try
             {
-                run = await store.GetRunAsync(options.RunId, ct).ConfigureAwait(false);
+                run = store.GetRunWithoutMetrics(options.RunId); // the sync reads the metric files itself, from its journal's offsets
             }
             catch (Exception ex) when (ex is MlflowException { ErrorCode: MlflowErrorCode.ResourceDoesNotExist } or ArgumentException)
             {
@@ -157,7 +157,7 @@ public static class MlflowSync
             {
                 try
                 {
-                    run = await store.GetRunAsync(parentId, ct).ConfigureAwait(false);
+                    run = store.GetRunWithoutMetrics(parentId);
                 }
                 catch (Exception ex) when (ex is MlflowException { ErrorCode: MlflowErrorCode.ResourceDoesNotExist } or ArgumentException)
                 {
@@ -194,20 +194,9 @@ public static class MlflowSync
 
             foreach (var experiment in experiments)
             {
-                token = null;
-                for (var page = 0; page < 10_000; page++)
+                foreach (var run in store.ListRuns(experiment.ExperimentId, ViewType.ActiveOnly, withMetrics: false, ct))
                 {
-                    var result = await store.SearchRunsAsync(new RunSearchOptions { ExperimentIds = [experiment.ExperimentId], ViewType = ViewType.ActiveOnly, MaxResults = 50_000 }, token, ct).ConfigureAwait(false);
-                    foreach (var run in result.Items)
-                    {
-                        runs[run.Info.RunId] = run;
-                    }
-
-                    token = result.NextPageToken;
-                    if (token is null)
-                    {
-                        break;
-                    }
+                    runs[run.Info.RunId] = run;
                 }
             }
         }

@@ -154,6 +154,30 @@ internal sealed class SyncResumeTests
         Assert.That(again.Runs[0].MetricBytesRead, Is.EqualTo(new FileInfo(file).Length - lengthBefore), "only the bytes after the offset were read");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Choosing_the_runs_to_sync_reads_no_metric_file(bool byRunId)
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root);
+        using var server = new FakeMlflowServer();
+        Assert.That((await MlflowSync.SyncAsync(Options(c, server))).Complete, Is.True);
+        // A malformed line in the acknowledged prefix: any full read of the file reports it.
+        var file = MetricFile(c.Root, runId);
+        var bytes = File.ReadAllBytes(file);
+        bytes[Array.IndexOf(bytes, (byte)'\n') + 1] = (byte)'x';
+        File.WriteAllBytes(file, bytes);
+        await AppendAsync(c.Root, runId, 300, 10);
+        var logs = new Resilience.CapturingLoggerFactory();
+
+        var again = await MlflowSync.SyncAsync(Options(c, server) with { LoggerFactory = logs, RunId = byRunId ? runId : null });
+
+        Assert.That(again.Complete, Is.True, string.Join("; ", again.Errors));
+        Assert.That(again.MetricPointsSent, Is.EqualTo(10));
+        Assert.That(logs.Warnings.Where(w => w.Contains("skipped line", StringComparison.Ordinal)), Is.Empty,
+            "the acknowledged prefix was read: choosing the runs parsed the whole metric file for its latest value");
+    }
+
     [Test]
     public async Task OldJournalWithoutOffsets_ReadsFromTheStart_ThenRecordsOffsets()
     {
