@@ -9,7 +9,8 @@ namespace Mlflow.Client.Benchmarks.Ceiling;
 /// many points (<c>--sync-points</c>, with the 2-connection ceiling measured again at that size: a server's rate falls
 /// as one run's history grows), and their ratios. Every configuration logs to
 /// fresh runs and reads them back (history count and latest step) to show nothing was lost. With several rounds, even
-/// rounds measure the configurations in reverse order.
+/// rounds measure the configurations in reverse order. Before the rounds every configuration runs once untimed
+/// (<c>--no-warmup</c> skips it); with 3 rounds or more the table adds the median of each figure and the ratios of the medians.
 ///   dotnet run -c Release --project tests/Mlflow.Client.Benchmarks -- ceiling [--uri URI] [--points 100000] [--rounds 2] [--label sqlite]
 /// </summary>
 internal static class CeilingRun
@@ -55,6 +56,11 @@ internal static class CeilingRun
         var experimentId = experiment?.ExperimentId ?? await client.CreateExperimentAsync(settings.Experiment);
         PrintHeader(settings, experimentId);
 
+        if (settings.WarmUp)
+        {
+            await WarmUpAsync(settings, client, experimentId);
+        }
+
         var rounds = new List<Dictionary<string, Measurement>>();
         var bracketed = new List<string>();
         for (var round = 1; round <= settings.Rounds; round++)
@@ -83,7 +89,24 @@ internal static class CeilingRun
         PrintMachineLines(settings, rounds);
     }
 
-    private static async Task<Measurement> MeasureAndPrintAsync(int round, string figure, long points, Func<Task<Measurement>> measure)
+    /// <summary>
+    /// Every configuration once on <see cref="CeilingSettings.WarmUpPoints"/> points, untimed (printed, not counted), so the
+    /// rounds measure a process whose code is compiled, as BenchmarkDotNet's warm-up does.
+    /// </summary>
+    private static async Task WarmUpAsync(CeilingSettings settings, MlflowClient client, string experimentId)
+    {
+        var small = settings with { Points = Math.Min(settings.Points, CeilingSettings.WarmUpPoints), SyncPoints = Math.Min(settings.SyncPoints, CeilingSettings.WarmUpPoints) };
+        foreach (var (figure, _) in Figures.Where(f => settings.Measures(f.Figure)))
+        {
+            var points = figure.StartsWith("sync.", StringComparison.Ordinal) || figure == "ceiling.2conn.syncsize" ? small.SyncPoints : small.Points;
+            await MeasureAndPrintAsync("warm-up (not counted)", figure, points, () => MeasureAsync(small, client, experimentId, figure));
+        }
+    }
+
+    private static Task<Measurement> MeasureAndPrintAsync(int round, string figure, long points, Func<Task<Measurement>> measure) =>
+        MeasureAndPrintAsync(Invariant($"round {round}"), figure, points, measure);
+
+    private static async Task<Measurement> MeasureAndPrintAsync(string when, string figure, long points, Func<Task<Measurement>> measure)
     {
         Measurement m;
         try
@@ -96,8 +119,8 @@ internal static class CeilingRun
         }
 
         Console.WriteLine(m.Error is null
-            ? Invariant($"round {round} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; client CPU {m.ClientCpuSeconds:F2} s ({m.ClientCpuSeconds / m.Seconds:F2} cores, {m.ClientCpuSeconds * 1e6 / m.Points:F1} µs/point); read back: {m.ReadBack}")
-            : $"round {round} {figure}: FAILED {m.Error}");
+            ? Invariant($"{when} {figure}: {m.Points:N0} points in {m.Seconds:F2} s = {m.PointsPerSecond:N0} points/s; client CPU {m.ClientCpuSeconds:F2} s ({m.ClientCpuSeconds / m.Seconds:F2} cores, {m.ClientCpuSeconds * 1e6 / m.Points:F1} µs/point); read back: {m.ReadBack}")
+            : $"{when} {figure}: FAILED {m.Error}");
         return m;
     }
 
@@ -129,20 +152,23 @@ internal static class CeilingRun
         const int titleWidth = 56;
         Console.WriteLine();
         Console.WriteLine($"[{settings.Label}] {settings.Points:N0} points per configuration");
-        var header = "configuration".PadRight(titleWidth) + string.Concat(rounds.Select((_, i) => $"round {i + 1} points/s".PadLeft(20))) + "  read back complete";
+        var median = rounds.Count >= 3; // a figure of each kind over the rounds, so one slow minute of the server does not decide
+        var header = "configuration".PadRight(titleWidth) + string.Concat(rounds.Select((_, i) => $"round {i + 1} points/s".PadLeft(20))) + (median ? "median points/s".PadLeft(20) : "") + "  read back complete";
         Console.WriteLine(header);
         Console.WriteLine(new string('-', header.Length));
         foreach (var (figure, title) in Figures.Where(f => settings.Measures(f.Figure)))
         {
             var cells = rounds.Select(r => (r[figure].Error is null ? Invariant($"{r[figure].PointsPerSecond:N0}") : "FAILED").PadLeft(20));
             var complete = rounds.All(r => r[figure].Complete) ? "yes" : "NO";
-            Console.WriteLine(title.PadRight(titleWidth) + string.Concat(cells) + "  " + complete);
+            var mid = median ? Invariant($"{Median(rounds, figure):N0}").PadLeft(20) : "";
+            Console.WriteLine(title.PadRight(titleWidth) + string.Concat(cells) + mid + "  " + complete);
         }
 
         foreach (var (figure, numerator, denominator, note) in Ratios.Where(r => settings.Measures(r.Numerator) && settings.Measures(r.Denominator)))
         {
             var cells = rounds.Select(r => Invariant($"{Ratio(r, numerator, denominator):F3}").PadLeft(20));
-            Console.WriteLine($"{numerator} / {denominator}".PadRight(titleWidth) + string.Concat(cells) + (note.Length > 0 ? "  " + note : ""));
+            var mid = median ? Invariant($"{Median(rounds, numerator) / Median(rounds, denominator):F3}").PadLeft(20) : "";
+            Console.WriteLine($"{numerator} / {denominator}".PadRight(titleWidth) + string.Concat(cells) + mid + (note.Length > 0 ? "  " + note : ""));
         }
 
         foreach (var (m, round) in rounds.SelectMany((r, i) => r.Values.Where(m => m.Error is not null || !m.Complete).Select(m => (m, i + 1))))
@@ -168,6 +194,21 @@ internal static class CeilingRun
                 Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round={i + 1} figure={figure} value={Ratio(rounds[i], numerator, denominator):F3}"));
             }
         }
+
+        if (rounds.Count >= 3)
+        {
+            foreach (var (figure, numerator, denominator, _) in Ratios.Where(r => settings.Measures(r.Numerator) && settings.Measures(r.Denominator)))
+            {
+                Console.WriteLine(Invariant($"ceiling-result label={settings.Label} round=median figure={figure} value={Median(rounds, numerator) / Median(rounds, denominator):F3}"));
+            }
+        }
+    }
+
+    /// <summary>The median over the rounds of a figure's points per second (a failed round counts as 0).</summary>
+    private static double Median(List<Dictionary<string, Measurement>> rounds, string figure)
+    {
+        var values = rounds.Select(r => r[figure].Error is null ? r[figure].PointsPerSecond : 0).Order().ToArray();
+        return values.Length % 2 == 1 ? values[values.Length / 2] : (values[(values.Length / 2) - 1] + values[values.Length / 2]) / 2;
     }
 
     private static double Ratio(Dictionary<string, Measurement> round, string numerator, string denominator) =>

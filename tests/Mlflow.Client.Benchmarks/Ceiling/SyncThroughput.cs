@@ -30,10 +30,11 @@ internal static class SyncThroughput
             var cpu = Measurement.ProcessCpu();
             using var requests = new BatchStats();
             var sw = Stopwatch.StartNew();
-            var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, cancellationToken: cts.Token);
+            var phases = new PhaseClock(sw);
+            var summary = await MlflowSync.SyncAsync(new SyncOptions { From = root, To = settings.Uri, RunId = localRunId }, phases, cts.Token);
             var seconds = sw.Elapsed.TotalSeconds;
             var cpuSeconds = (Measurement.ProcessCpu() - cpu).TotalSeconds;
-            Console.WriteLine($"  {figure}: {requests.Summary(seconds)}");
+            Console.WriteLine($"  {figure}: {requests.Summary(seconds)}; phases began at {phases}");
             if (!summary.Complete || summary.MetricPointsSent != settings.SyncPoints)
             {
                 throw new InvalidOperationException($"{figure}: sync sent {summary.MetricPointsSent} of {settings.SyncPoints} points; errors: {string.Join("; ", summary.Errors)}");
@@ -51,6 +52,31 @@ internal static class SyncThroughput
             }
             catch (IOException)
             {
+            }
+        }
+    }
+
+    /// <summary>When each phase of the sync was first reported, from the start of the timing: where the time before the first point goes.</summary>
+    private sealed class PhaseClock(Stopwatch clock) : IProgress<SyncProgress>
+    {
+        private readonly List<(SyncPhase Phase, double Seconds)> _seen = [];
+
+        public void Report(SyncProgress value)
+        {
+            lock (_seen)
+            {
+                if (!_seen.Exists(p => p.Phase == value.Phase))
+                {
+                    _seen.Add((value.Phase, clock.Elapsed.TotalSeconds));
+                }
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_seen)
+            {
+                return string.Join(", ", _seen.Select(p => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Phase} {p.Seconds:F2} s")));
             }
         }
     }
