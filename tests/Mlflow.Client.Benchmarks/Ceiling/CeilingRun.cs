@@ -20,7 +20,7 @@ internal static class CeilingRun
         ("ceiling.1conn", "server ceiling: raw log-batch, 1 connection, 1 run"),
         ("ceiling.2conn", "server ceiling: raw log-batch, 2 connections, 1 run"),
         ("ceiling.2conn.2runs", "server ceiling: raw log-batch, 2 connections, 2 runs"),
-        ("ceiling.2conn.samems", "server ceiling: 2 conn, 10,000 points a millisecond"),
+        ("ceiling.2conn.1perms", "server ceiling: 2 conn, 1 point a millisecond"),
         ("tracker.1run", "tracker: 1 run, 1 thread"),
         ("tracker.4runs", "tracker: 4 runs, 4 threads"),
         ("ceiling.2conn.syncsize", "server ceiling: raw log-batch, 2 conn, sync's points"),
@@ -129,7 +129,7 @@ internal static class CeilingRun
         "ceiling.1conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 1, runs: 1),
         "ceiling.2conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1),
         "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 2),
-        "ceiling.2conn.samems" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1, pointsPerMillisecond: 10_000),
+        "ceiling.2conn.1perms" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1, pointsPerMillisecond: 1),
         "ceiling.2conn.syncsize" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.SyncPoints, connections: 2, runs: 1),
         "tracker.1run" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 1),
         "tracker.4runs" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 4),
@@ -142,7 +142,7 @@ internal static class CeilingRun
         var batching = TrackerThroughput.Options(settings).Batching;
         // Read by name: the option is being added separately; this run works with and without it.
         var concurrent = typeof(MlflowBatchingOptions).GetProperty("MaxConcurrentRequests")?.GetValue(batching);
-        Console.WriteLine($"ceiling [{settings.Label}]: {settings.Uri}, experiment '{settings.Experiment}' ({experimentId}); {settings.Points:N0} points per configuration; {settings.Rounds} round(s); {Environment.ProcessorCount} cores");
+        Console.WriteLine($"ceiling [{settings.Label}]: {settings.Uri}, experiment '{settings.Experiment}' ({experimentId}); {settings.Points:N0} points per configuration; {settings.Rounds} round(s); raw bodies stamped {settings.StampRate:N0} points a millisecond; {Environment.ProcessorCount} cores");
         Console.WriteLine($"tracker batching: MaxBatchEntries={batching.MaxBatchEntries}, FlushInterval={batching.FlushInterval.TotalSeconds} s, MaxQueueEntries={batching.MaxQueueEntries:N0}, QueueFullPolicy={batching.QueueFullPolicy}, MaxConcurrentRequests={concurrent?.ToString() ?? "(no such option in this build)"}");
         Console.WriteLine($"ceiling-config label={settings.Label} points={settings.Points} rounds={settings.Rounds} max_concurrent_requests={concurrent?.ToString() ?? "none"} max_batch_entries={batching.MaxBatchEntries}");
     }

@@ -19,7 +19,7 @@ internal static class RawLogBatchCeiling
     /// requests in flight. With one run the connections take its batches in step order from one queue (as one run's sender with
     /// several requests in flight would); with as many runs as connections each connection sends its own run's batches.
     /// </summary>
-    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs, int pointsPerMillisecond = 1)
+    public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs, int? pointsPerMillisecond = null)
     {
         if (runs != 1 && runs != connections)
         {
@@ -34,7 +34,7 @@ internal static class RawLogBatchCeiling
         for (var r = 0; r < runs; r++)
         {
             runIds[r] = (await client.CreateRunAsync(experimentId, $"{figure}-{r}", cancellationToken: cts.Token)).Info.RunId;
-            queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime, pointsPerMillisecond));
+            queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime, pointsPerMillisecond ?? settings.StampRate));
         }
 
         // No cap on the pool: the workers bound what is in flight, and MLflow's gunicorn server closes every connection
@@ -65,9 +65,9 @@ internal static class RawLogBatchCeiling
     }
 
     /// <summary>
-    /// The run's log-batch bodies: one key, steps 0 up, timestamps 1 ms apart, as a training loop logs a loss; or
-    /// <paramref name="pointsPerMillisecond"/> points to each millisecond, as a loop at full speed stamps them (what the
-    /// tracker and a synced local run send).
+    /// The run's log-batch bodies: one key, steps 0 up, <paramref name="pointsPerMillisecond"/> points to each millisecond
+    /// from the clock on (<see cref="CeilingSettings.StampRate"/>: as a loop at full speed stamps them, what the tracker and
+    /// a synced local run send; 1 for a point a millisecond).
     /// </summary>
     private static byte[][] BuildBodies(string runId, long points, long startTime, int pointsPerMillisecond)
     {
