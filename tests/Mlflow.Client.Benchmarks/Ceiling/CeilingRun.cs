@@ -71,7 +71,7 @@ internal static class CeilingRun
             foreach (var (figure, _) in (round % 2 == 1 ? Figures : Figures.Reverse()).Where(f => settings.Measures(f.Figure)))
             {
                 var bracket = settings.Bracket && !figure.StartsWith("ceiling.", StringComparison.Ordinal);
-                var points = figure.StartsWith("sync.", StringComparison.Ordinal) || figure == "ceiling.2conn.syncsize" ? settings.SyncPoints : settings.Points;
+                var points = PointsOf(settings, figure);
                 var before = bracket ? await MeasureAndPrintAsync(round, figure + ".before", points, () => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure + ".before", points, connections: 2, runs: 1)) : null;
                 var m = results[figure] = await MeasureAndPrintAsync(round, figure, points, () => MeasureAsync(settings, client, experimentId, figure));
                 if (bracket)
@@ -98,10 +98,13 @@ internal static class CeilingRun
         var small = settings with { Points = Math.Min(settings.Points, CeilingSettings.WarmUpPoints), SyncPoints = Math.Min(settings.SyncPoints, CeilingSettings.WarmUpPoints) };
         foreach (var (figure, _) in Figures.Where(f => settings.Measures(f.Figure)))
         {
-            var points = figure.StartsWith("sync.", StringComparison.Ordinal) || figure == "ceiling.2conn.syncsize" ? small.SyncPoints : small.Points;
-            await MeasureAndPrintAsync("warm-up (not counted)", figure, points, () => MeasureAsync(small, client, experimentId, figure));
+            await MeasureAndPrintAsync("warm-up (not counted)", figure, PointsOf(small, figure), () => MeasureAsync(small, client, experimentId, figure));
         }
     }
+
+    /// <summary>The points a figure logs: the sync's million for the sync and its raw ceiling, else <see cref="CeilingSettings.Points"/>.</summary>
+    private static long PointsOf(CeilingSettings settings, string figure) =>
+        figure.StartsWith("sync.", StringComparison.Ordinal) || figure == "ceiling.2conn.syncsize" ? settings.SyncPoints : settings.Points;
 
     private static Task<Measurement> MeasureAndPrintAsync(int round, string figure, long points, Func<Task<Measurement>> measure) =>
         MeasureAndPrintAsync(Invariant($"round {round}"), figure, points, measure);
