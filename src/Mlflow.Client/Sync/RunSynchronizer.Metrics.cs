@@ -75,17 +75,24 @@ internal sealed partial class RunSynchronizer
         // In order of sending, not yet acknowledged; at most maxInFlight of them unanswered (the server is kept busy even
         // when a later batch is answered before an earlier one), and a bounded number answered but waiting for an earlier.
         var inFlight = new Queue<MetricBatch>();
+        // The next batch, cut and written ahead in the journal while the requests are out, so a slot that frees is
+        // filled at once instead of after a journal write. In the journal's ranges from then on: recorded in flight before
+        // it is sent is safe (a range that was never sent is found missing by reconciliation and sent then).
+        MetricBatch? ready = null;
         var lastReport = DateTime.UtcNow;
         var unsaved = false;
         while (true)
         {
-            while (inFlight.Count(b => !b.Send!.IsCompleted) < maxInFlight && inFlight.Count < 4 * maxInFlight && CutBatch(s, next, batchSize) is { } batch)
+            while (inFlight.Count(b => !b.Send!.IsCompleted) < maxInFlight && inFlight.Count < 4 * maxInFlight && (ready ?? CutWrittenAhead()) is { } batch)
             {
+                ready = null;
                 inFlight.Enqueue(batch);
-                journal.InFlight = InFlightRanges(journal, inFlight); // write-ahead: unclear batches get checked, not re-sent blindly
-                journal.Save(s.JournalPath!);
-                unsaved = false;
                 batch.Send = target.LogBatchAsync(s.ServerRunId!, batch.Points, null, null, ct);
+            }
+
+            if (ready is null && inFlight.Count < 4 * maxInFlight)
+            {
+                ready = CutWrittenAhead();
             }
 
             if (inFlight.Count == 0)
@@ -124,6 +131,7 @@ internal sealed partial class RunSynchronizer
                     inFlight.Dequeue(); // not applied: nothing of it to check
                 }
 
+                ready = null; // never sent: it goes from the cursors again
                 journal.InFlight = InFlightRanges(journal, inFlight);
                 journal.Save(s.JournalPath!);
                 if (ex is not MlflowException m || m.Kind == MlflowFailureKind.NotApplied || !(m.OutcomeUnknown || MetricReconciler.IsDuplicateNanRefusal(m)))
@@ -150,7 +158,7 @@ internal sealed partial class RunSynchronizer
                 s.Points[key].Acknowledge(journal, end);
             }
 
-            journal.InFlight = InFlightRanges(journal, inFlight);
+            journal.InFlight = InFlightRanges(journal, InFlightAndReady());
             unsaved = true; // saved with the next write-ahead (a crash before it only re-checks this batch)
             s.MetricSent += head.Points.Count;
             s.MetricDone += head.Points.Count;
@@ -159,6 +167,22 @@ internal sealed partial class RunSynchronizer
                 Report(s, SyncPhase.Metrics);
                 lastReport = DateTime.UtcNow;
             }
+        }
+
+        IEnumerable<MetricBatch> InFlightAndReady() => ready is null ? inFlight : inFlight.Append(ready);
+
+        // Write-ahead: a batch is in the journal's ranges before it is sent, so an unclear one gets checked, not re-sent blindly.
+        MetricBatch? CutWrittenAhead()
+        {
+            var batch = CutBatch(s, next, batchSize);
+            if (batch is not null)
+            {
+                journal.InFlight = InFlightRanges(journal, inFlight.Append(batch));
+                journal.Save(s.JournalPath!);
+                unsaved = false;
+            }
+
+            return batch;
         }
     }
 

@@ -268,6 +268,106 @@ internal sealed class SyncResumeTests
         Assert.That(summary.MetricPointsSent, Is.EqualTo(10_000));
     }
 
+    [Test]
+    public async Task Each_metric_batch_is_in_the_journal_before_it_goes_and_is_written_there_while_the_earlier_ones_are_out()
+    {
+        using var c = new Ctx();
+        var runId = await BuildRunAsync(c.Root, points: 12_000);
+        using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(40) };
+        var journal = new JournalWatch(() => JournalFile(c.Root, runId));
+        var summary = await MlflowSync.SyncAsync(Options(c, server) with { WrapHandler = inner => journal.Wrap(new LostAnswerHandler(inner)) });
+
+        Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
+        Assert.That(ServerSteps(server).Order(), Is.EqualTo(Enumerable.Range(0, 12_000).Select(i => (long)i)), "every point once");
+        var sends = journal.Sends;
+        Assert.That(sends, Has.Count.EqualTo(12), "premise: one request per 1,000 points");
+        Assert.Multiple(() =>
+        {
+            foreach (var send in sends)
+            {
+                // Write-ahead: were the answer lost, the journal on disk sends the batch's points to reconciliation.
+                Assert.That(send.InFlightEnd, Is.GreaterThanOrEqualTo(send.LastStep + 1), $"the batch ending at step {send.LastStep} is in flight in the journal when it goes");
+            }
+        });
+
+        // From the third request on, a slot frees when an answer comes back. The batch that takes it was cut and written
+        // ahead while the requests were out: the journal on disk is the one there was when that answer arrived. Cut and
+        // written only once the slot was free, it was a newer one every time.
+        var writtenAhead = sends.Skip(2).Count(send => send.Journal == send.JournalAtFreedSlot);
+        Assert.That(writtenAhead, Is.GreaterThanOrEqualTo(8), "batches sent without a journal write after the slot freed, of 10 (10 here; 0 when cut once the slot was free)");
+    }
+
+    /// <summary>
+    /// Reads the sync journal on disk as each log-batch request goes out and as each answer comes back. The server holds
+    /// each answer <see cref="FakeMlflowServer.LogBatchServiceTime"/> (40 ms) and the first request waits 20 ms more here.
+    /// </summary>
+    private sealed class JournalWatch(Func<string> path)
+    {
+        private readonly Func<string> _path = path;
+        private readonly List<Send> _sends = [];
+        private readonly List<string> _atAnswers = [];
+
+        public List<Send> Sends
+        {
+            get
+            {
+                lock (_sends)
+                {
+                    return [.. _sends];
+                }
+            }
+        }
+
+        public HttpMessageHandler Wrap(HttpMessageHandler inner) => new Handler(this, inner);
+
+        /// <summary>A request: its last step, the end of the journal's in-flight range of "m", the journal's text, and its text at the answer that freed the slot.</summary>
+        public sealed record Send(long LastStep, long InFlightEnd, string Journal, string? JournalAtFreedSlot);
+
+        private sealed class Handler(JournalWatch watch, HttpMessageHandler inner) : DelegatingHandler(inner)
+        {
+            protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                if (request.RequestUri?.AbsolutePath.EndsWith("/runs/log-batch", StringComparison.Ordinal) != true)
+                {
+                    return await base.SendAsync(request, cancellationToken);
+                }
+
+                var body = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!;
+                var metrics = body["metrics"]?.AsArray();
+                if (metrics is not { Count: > 0 })
+                {
+                    return await base.SendAsync(request, cancellationToken); // the tags
+                }
+
+                var text = await File.ReadAllTextAsync(watch._path(), cancellationToken);
+                var end = JsonNode.Parse(text)!["in_flight"]?["m"]?[1]?.GetValue<long>() ?? -1;
+                int sent;
+                lock (watch._sends)
+                {
+                    // Two in flight: the slot this request takes was freed by the answer before the previous one's.
+                    var freed = watch._atAnswers.Count >= 1 && watch._sends.Count >= 2 ? watch._atAnswers[watch._sends.Count - 2] : null;
+                    watch._sends.Add(new Send(metrics[^1]!["step"]!.GetValue<long>(), end, text, freed));
+                    sent = watch._sends.Count;
+                }
+
+                if (sent == 1)
+                {
+                    // Answers half a service time apart from then on, not two at once: the sync is waiting when each arrives.
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                }
+
+                var response = await base.SendAsync(request, cancellationToken);
+                var atAnswer = await File.ReadAllTextAsync(watch._path(), cancellationToken);
+                lock (watch._sends)
+                {
+                    watch._atAnswers.Add(atAnswer);
+                }
+
+                return response;
+            }
+        }
+    }
+
     /// <summary>Holds each log-batch request for a while on the client's side and counts how many are in flight at once.</summary>
     private sealed class InFlightProbe(TimeSpan hold)
     {
