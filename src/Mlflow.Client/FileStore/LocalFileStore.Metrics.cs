@@ -165,18 +165,18 @@ internal sealed partial class LocalFileStore
     /// <summary>Reads every well-formed point of a metric file in file order; torn or malformed lines are skipped and reported.</summary>
     internal List<Metric> ReadMetricFile(string path, string key)
     {
-        var result = new List<Metric>();
-        ReadMetricFile(path, key, 0, result, null);
-        return result;
+        var sink = new MetricListSink(key);
+        ReadMetricFile(path, 0, sink);
+        return sink.Points;
     }
 
     /// <summary>
-    /// Appends the well-formed points of a metric file from byte <paramref name="offset"/> (the start of a line) on to
-    /// <paramref name="points"/>, in file order, and the byte offset just after each point's line to
-    /// <paramref name="lineEnds"/>. Torn or malformed lines are skipped and reported (line numbers count from the offset).
+    /// Passes the well-formed points of a metric file from byte <paramref name="offset"/> (the start of a line) on to
+    /// <paramref name="sink"/>, in file order, each with the byte offset just after its line. Torn or malformed lines
+    /// are skipped and reported (line numbers count from the offset).
     /// </summary>
     /// <returns>The bytes read.</returns>
-    internal long ReadMetricFile(string path, string key, long offset, List<Metric> points, List<long>? lineEnds)
+    internal long ReadMetricFile(string path, long offset, IMetricLineSink sink)
     {
         byte[] bytes;
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1))
@@ -192,8 +192,6 @@ internal sealed partial class LocalFileStore
             fs.ReadExactly(bytes);
         }
 
-        points.EnsureCapacity(points.Count + Math.Max(4, bytes.Length / 24));
-        Span<char> buffer = stackalloc char[256];
         var lineNo = 0;
         var start = 0;
         while (start < bytes.Length)
@@ -206,22 +204,14 @@ internal sealed partial class LocalFileStore
                 break;
             }
 
-            // '\n' never occurs inside a multi-byte UTF-8 sequence, so lines are cut on bytes and decoded one by one.
-            var raw = bytes.AsSpan(start, nl);
+            // '\n' never occurs inside a multi-byte UTF-8 sequence, so lines are cut on bytes.
+            var kind = MetricLine.Read(bytes.AsSpan(start, nl), out var point);
             start += nl + 1;
-            var chars = raw.Length < buffer.Length ? buffer : new char[Encoding.UTF8.GetMaxCharCount(raw.Length)];
-            ReadOnlySpan<char> line = chars[..Encoding.UTF8.GetChars(raw, chars)];
-            if (line.IsWhiteSpace())
+            if (kind == MetricLineKind.Point)
             {
-                continue;
+                sink.Add(point, offset + start);
             }
-
-            if (TryParseMetricLine(line, key, out var metric))
-            {
-                points.Add(metric);
-                lineEnds?.Add(offset + start);
-            }
-            else
+            else if (kind == MetricLineKind.Malformed)
             {
                 ReportSkipped(path, lineNo, "malformed line");
             }
@@ -240,31 +230,9 @@ internal sealed partial class LocalFileStore
     /// <summary>Parses "ts value", "ts value step" or "ts value step dataset_name dataset_digest" (MLflow 3).</summary>
     internal static bool TryParseMetricLine(ReadOnlySpan<char> line, string key, out Metric metric)
     {
-        metric = null!;
-        line = line.Trim();
-        Span<Range> parts = stackalloc Range[6];
-        var count = line.Split(parts, ' ');
-        if (count is not (2 or 3 or 5))
-        {
-            return false;
-        }
-
-        if (!long.TryParse(line[parts[0]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ts)
-            || !PythonFloat.TryParse(line[parts[1]], out var value))
-        {
-            return false;
-        }
-
-        long step = 0;
-        if (count >= 3 && !long.TryParse(line[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out step))
-        {
-            return false;
-        }
-
-        metric = count == 5
-            ? new Metric(key, value, ts, step) { DatasetName = line[parts[3]].ToString(), DatasetDigest = line[parts[4]].ToString() }
-            : new Metric(key, value, ts, step);
-        return true;
+        var parsed = MetricLine.TryParse(line, out var point);
+        metric = parsed ? point.ToMetric(key) : null!;
+        return parsed;
     }
 
     /// <summary>The latest point of every metric: the max by (step, timestamp, value), as MLflow compares them.</summary>
@@ -318,5 +286,13 @@ internal sealed partial class LocalFileStore
         }
 
         return a.Value > b.Value;
+    }
+
+    /// <summary>Collects a metric file's points as <see cref="Metric"/>s of one key.</summary>
+    private sealed class MetricListSink(string key) : IMetricLineSink
+    {
+        public List<Metric> Points { get; } = [];
+
+        public void Add(in MetricLine point, long lineEnd) => Points.Add(point.ToMetric(key));
     }
 }

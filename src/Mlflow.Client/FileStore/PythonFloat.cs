@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 
 namespace Mlflow.Client.FileStore;
 
@@ -10,6 +12,9 @@ namespace Mlflow.Client.FileStore;
 /// </summary>
 internal static class PythonFloat
 {
+    /// <summary>The bytes of a plain decimal number (after its sign), parsed straight from UTF-8.</summary>
+    private static readonly SearchValues<byte> DecimalBytes = SearchValues.Create("0123456789.eE+-"u8);
+
     /// <summary>Longest output: sign, 17 digits, point, 'e', sign, 3 exponent digits, plus slack.</summary>
     public const int MaxLength = 32;
 
@@ -261,6 +266,35 @@ internal static class PythonFloat
         }
 
         return FinishParse(body, negative, out value);
+    }
+
+    /// <summary>
+    /// <see cref="TryParse(ReadOnlySpan{char}, out double)"/> on UTF-8 text, with the same results: plain decimal numbers
+    /// are parsed from the bytes, anything else (nan, inf, underscores, other characters) as text.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out double value)
+    {
+        var body = utf8;
+        var negative = false;
+        if (!body.IsEmpty && body[0] is (byte)'+' or (byte)'-')
+        {
+            negative = body[0] == (byte)'-';
+            body = body[1..];
+        }
+
+        if (!body.IsEmpty && body.IndexOfAnyExcept(DecimalBytes) < 0)
+        {
+            if (!double.TryParse(body, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out value))
+            {
+                return false;
+            }
+
+            value = negative ? -value : value;
+            return true;
+        }
+
+        var text = utf8.Length <= 256 ? stackalloc char[256] : new char[utf8.Length]; // UTF-8 never decodes to more chars than bytes
+        return TryParse(text[..Encoding.UTF8.GetChars(utf8, text)], out value);
     }
 
     private static bool FinishParse(ReadOnlySpan<char> body, bool negative, out double value)

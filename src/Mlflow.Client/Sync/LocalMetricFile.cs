@@ -19,8 +19,7 @@ internal sealed class LocalMetricFile
     private readonly LocalFileStore _source;
     private readonly string _path;
     private readonly string _key;
-    private List<Metric> _points = [];
-    private List<long> _lineEnds = [];
+    private Columns _points = new(0);
     private long _baseOffset;
     private Dictionary<long, Metric>? _linked;
 
@@ -58,7 +57,7 @@ internal sealed class LocalMetricFile
                 LoadFromStart();
             }
 
-            return _points[checked((int)(index - Base))];
+            return _points[checked((int)(index - Base))].ToMetric(_key);
         }
     }
 
@@ -83,7 +82,8 @@ internal sealed class LocalMetricFile
             file._baseOffset = offset.Offset;
         }
 
-        file.BytesRead += source.ReadMetricFile(path, key, file._baseOffset, file._points, file._lineEnds);
+        file._points = new Columns(EstimatedPoints(path, file._baseOffset));
+        file.BytesRead += source.ReadMetricFile(path, file._baseOffset, file._points);
         return file;
     }
 
@@ -91,13 +91,13 @@ internal sealed class LocalMetricFile
     public IReadOnlyList<Metric> FromStart()
     {
         LoadFromStart();
-        if (_linked is not { Count: > 0 })
+        var points = new List<Metric>(_points.Count);
+        for (var i = 0; i < _points.Count; i++)
         {
-            return _points;
+            points.Add(_points[i].ToMetric(_key));
         }
 
-        var points = _points.ToList();
-        foreach (var (index, point) in _linked)
+        foreach (var (index, point) in _linked ?? [])
         {
             points[checked((int)index)] = point;
         }
@@ -111,7 +111,8 @@ internal sealed class LocalMetricFile
         journal.Metrics[_key] = count;
         if (count > Base && count <= Count)
         {
-            journal.MetricOffsets[_key] = new SyncMetricOffset { Count = count, Offset = _lineEnds[checked((int)(count - Base - 1))], Last = Fingerprint(_points[checked((int)(count - Base - 1))]) };
+            var last = checked((int)(count - Base - 1));
+            journal.MetricOffsets[_key] = new SyncMetricOffset { Count = count, Offset = _points.LineEnd(last), Last = Fingerprint(_points[last].ToMetric(_key)) };
         }
         else if (count != Base || count == 0)
         {
@@ -126,14 +127,10 @@ internal sealed class LocalMetricFile
             return;
         }
 
-        var points = new List<Metric>();
-        var ends = new List<long>();
-        BytesRead += _source.ReadMetricFile(_path, _key, 0, points, ends);
-        var end = (int)Math.Min(points.Count, Count);
-        points.RemoveRange(end, points.Count - end);
-        ends.RemoveRange(end, ends.Count - end);
+        var points = new Columns(EstimatedPoints(_path, 0));
+        BytesRead += _source.ReadMetricFile(_path, 0, points);
+        points.Truncate((int)Math.Min(points.Count, Count));
         _points = points;
-        _lineEnds = ends;
         Base = 0;
         _baseOffset = 0;
     }
@@ -185,5 +182,82 @@ internal sealed class LocalMetricFile
     {
         var k = MetricReconciler.PointKey.Of(point);
         return SyncJournal.Hash(string.Create(CultureInfo.InvariantCulture, $"{k.Timestamp} {k.Step} {k.ValueBits}"));
+    }
+
+    /// <summary>About how many points the file holds from <paramref name="offset"/> on (lines the SDK writes take 30 to 40 bytes).</summary>
+    private static int EstimatedPoints(string path, long offset)
+    {
+        try
+        {
+            return (int)Math.Clamp((new FileInfo(path).Length - offset) / 32, 16, Array.MaxLength / 2);
+        }
+        catch (IOException)
+        {
+            return 16;
+        }
+    }
+
+    /// <summary>
+    /// The points held, as columns of values rather than an object each: a million points are three arrays the garbage
+    /// collector never walks, where a list of <see cref="Metric"/>s made it copy a million objects between generations
+    /// (mlflow-sync read a million-point run in 470 ms, 200 of them collecting). A point becomes a <see cref="Metric"/>
+    /// when a batch takes it.
+    /// </summary>
+    private sealed class Columns(int capacity) : IMetricLineSink
+    {
+        private long[] _timestamps = new long[capacity];
+        private double[] _values = new double[capacity];
+        private long[] _steps = new long[capacity];
+        private long[] _lineEnds = new long[capacity];
+        private Dictionary<int, (string Name, string Digest)>? _datasets;
+
+        public int Count { get; private set; }
+
+        public MetricLine this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+                return _datasets is not null && _datasets.TryGetValue(index, out var dataset)
+                    ? new MetricLine(_timestamps[index], _values[index], _steps[index], dataset.Name, dataset.Digest)
+                    : new MetricLine(_timestamps[index], _values[index], _steps[index]);
+            }
+        }
+
+        /// <summary>The byte offset just after the line of the point at <paramref name="index"/>.</summary>
+        public long LineEnd(int index) => _lineEnds[index];
+
+        public void Add(in MetricLine point, long lineEnd)
+        {
+            if (Count == _timestamps.Length)
+            {
+                var grown = Math.Max(16, Count * 2);
+                Array.Resize(ref _timestamps, grown);
+                Array.Resize(ref _values, grown);
+                Array.Resize(ref _steps, grown);
+                Array.Resize(ref _lineEnds, grown);
+            }
+
+            _timestamps[Count] = point.Timestamp;
+            _values[Count] = point.Value;
+            _steps[Count] = point.Step;
+            _lineEnds[Count] = lineEnd;
+            if (point.DatasetName is not null)
+            {
+                (_datasets ??= [])[Count] = (point.DatasetName, point.DatasetDigest!);
+            }
+
+            Count++;
+        }
+
+        /// <summary>Forgets the points from <paramref name="count"/> on.</summary>
+        public void Truncate(int count)
+        {
+            Count = count;
+            foreach (var index in _datasets?.Keys.Where(i => i >= count).ToList() ?? [])
+            {
+                _datasets!.Remove(index);
+            }
+        }
     }
 }

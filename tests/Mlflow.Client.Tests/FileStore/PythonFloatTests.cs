@@ -96,6 +96,8 @@ internal sealed class PythonFloatTests
     {
         Assert.That(PythonFloat.TryParse(text, out var v), Is.True);
         Assert.That(v, Is.EqualTo(expected));
+        Assert.That(PythonFloat.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out var fromBytes), Is.True, "from UTF-8");
+        Assert.That(fromBytes, Is.EqualTo(expected), "from UTF-8");
     }
 
     [TestCase("")]
@@ -104,8 +106,15 @@ internal sealed class PythonFloatTests
     [TestCase("_1")]
     [TestCase("1__0")]
     [TestCase("∞")]
+    [TestCase("-")]
+    [TestCase("--1")]
+    [TestCase("1e")]
+    [TestCase("1.2.3")]
     public void Refuses_what_python_float_refuses(string text)
-        => Assert.That(PythonFloat.TryParse(text, out _), Is.False);
+    {
+        Assert.That(PythonFloat.TryParse(text, out _), Is.False);
+        Assert.That(PythonFloat.TryParse(System.Text.Encoding.UTF8.GetBytes(text), out _), Is.False, "from UTF-8");
+    }
 
     [Test]
     public void Random_doubles_round_trip_and_match_shortest_digits()
@@ -126,6 +135,8 @@ internal sealed class PythonFloatTests
             }
 
             Assert.That(back, Is.EqualTo(d), text);
+            Assert.That(PythonFloat.TryParse(System.Text.Encoding.ASCII.GetBytes(text), out var fromBytes), Is.True, text);
+            Assert.That(BitConverter.DoubleToInt64Bits(fromBytes), Is.EqualTo(BitConverter.DoubleToInt64Bits(d)), "from UTF-8, bit for bit: " + text);
             Assert.That(text, Does.Not.Contain("E").And.Not.Contain(","), text);
         }
     }
