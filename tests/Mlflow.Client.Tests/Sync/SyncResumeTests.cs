@@ -273,7 +273,7 @@ internal sealed class SyncResumeTests
     {
         using var c = new Ctx();
         var runId = await BuildRunAsync(c.Root, points: 12_000);
-        using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(40) };
+        using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(80) };
         var journal = new JournalWatch(() => JournalFile(c.Root, runId));
         var summary = await MlflowSync.SyncAsync(Options(c, server) with { WrapHandler = inner => journal.Wrap(new LostAnswerHandler(inner)) });
 
@@ -299,7 +299,7 @@ internal sealed class SyncResumeTests
 
     /// <summary>
     /// Reads the sync journal on disk as each log-batch request goes out and as each answer comes back. The server holds
-    /// each answer <see cref="FakeMlflowServer.LogBatchServiceTime"/> (40 ms) and the first request waits 20 ms more here.
+    /// each answer <see cref="FakeMlflowServer.LogBatchServiceTime"/> (80 ms) and the first request waits 40 ms more here.
     /// </summary>
     private sealed class JournalWatch(Func<string> path)
     {
@@ -353,7 +353,7 @@ internal sealed class SyncResumeTests
                 if (sent == 1)
                 {
                     // Answers half a service time apart from then on, not two at once: the sync is waiting when each arrives.
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+                    await Task.Delay(TimeSpan.FromMilliseconds(40), cancellationToken);
                 }
 
                 var response = await base.SendAsync(request, cancellationToken);
