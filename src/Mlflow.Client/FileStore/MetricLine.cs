@@ -33,55 +33,37 @@ internal readonly record struct MetricLine(long Timestamp, double Value, long St
         : new Metric(key, Value, Timestamp, Step) { DatasetName = DatasetName, DatasetDigest = DatasetDigest };
 
     /// <summary>
-    /// Reads a line of UTF-8 bytes (without its line end). Printable ASCII, what the SDK and MLflow write, is parsed from
-    /// the bytes; any other line as decoded text, with the same rules.
+    /// Reads a line of UTF-8 bytes (without its line end). Printable ASCII, what the SDK and MLflow write, is parsed as it
+    /// is; any other line is decoded and trimmed as text first, with the same rules as <see cref="TryParse"/>.
     /// </summary>
     public static MetricLineKind Read(ReadOnlySpan<byte> line, out MetricLine point)
     {
+        point = default;
         if (line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0)
         {
             var chars = line.Length <= 256 ? stackalloc char[256] : new char[line.Length]; // never more chars than bytes
             var text = chars[..Encoding.UTF8.GetChars(line, chars)];
-            point = default;
             return text.IsWhiteSpace() ? MetricLineKind.Blank : TryParse(text, out point) ? MetricLineKind.Point : MetricLineKind.Malformed;
         }
 
         line = line.Trim((byte)' ');
-        if (line.IsEmpty)
-        {
-            point = default;
-            return MetricLineKind.Blank;
-        }
-
-        Span<Range> parts = stackalloc Range[6];
-        var count = Split(line, parts);
-        point = default;
-        if (count is not (2 or 3 or 5)
-            || !long.TryParse(line[parts[0]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp)
-            || !PythonFloat.TryParse(line[parts[1]], out var value))
-        {
-            return MetricLineKind.Malformed;
-        }
-
-        long step = 0;
-        if (count >= 3 && !long.TryParse(line[parts[2]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out step))
-        {
-            return MetricLineKind.Malformed;
-        }
-
-        point = count == 5
-            ? new MetricLine(timestamp, value, step, Encoding.ASCII.GetString(line[parts[3]]), Encoding.ASCII.GetString(line[parts[4]]))
-            : new MetricLine(timestamp, value, step);
-        return MetricLineKind.Point;
+        return line.IsEmpty ? MetricLineKind.Blank : TryParseFields(line, out point) ? MetricLineKind.Point : MetricLineKind.Malformed;
     }
 
     /// <summary>Parses a line of text: the fields split on single spaces, after trimming the line.</summary>
     public static bool TryParse(ReadOnlySpan<char> line, out MetricLine point)
     {
-        point = default;
         line = line.Trim();
+        var utf8 = line.Length <= 128 ? stackalloc byte[384] : new byte[Encoding.UTF8.GetMaxByteCount(line.Length)];
+        return TryParseFields(utf8[..Encoding.UTF8.GetBytes(line, utf8)], out point);
+    }
+
+    /// <summary>The fields of a trimmed line of UTF-8: 2, 3 or 5 of them, split on single spaces.</summary>
+    private static bool TryParseFields(ReadOnlySpan<byte> line, out MetricLine point)
+    {
+        point = default;
         Span<Range> parts = stackalloc Range[6];
-        var count = line.Split(parts, ' ');
+        var count = Split(line, parts);
         if (count is not (2 or 3 or 5)
             || !long.TryParse(line[parts[0]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var timestamp)
             || !PythonFloat.TryParse(line[parts[1]], out var value))
@@ -96,14 +78,14 @@ internal readonly record struct MetricLine(long Timestamp, double Value, long St
         }
 
         point = count == 5
-            ? new MetricLine(timestamp, value, step, line[parts[3]].ToString(), line[parts[4]].ToString())
+            ? new MetricLine(timestamp, value, step, Encoding.UTF8.GetString(line[parts[3]]), Encoding.UTF8.GetString(line[parts[4]]))
             : new MetricLine(timestamp, value, step);
         return true;
     }
 
     /// <summary>
     /// Splits on single spaces as <see cref="MemoryExtensions.Split(ReadOnlySpan{char}, Span{Range}, char, StringSplitOptions)"/>
-    /// does: at most <paramref name="parts"/>.Length ranges, the last holding the rest.
+    /// splits text: at most <paramref name="parts"/>.Length ranges, the last holding the rest.
     /// </summary>
     private static int Split(ReadOnlySpan<byte> line, Span<Range> parts)
     {

@@ -198,8 +198,8 @@ internal sealed class LocalMetricFile
     }
 
     /// <summary>
-    /// The points held, as columns of values rather than an object each: a million points are three arrays the garbage
-    /// collector never walks, where a list of <see cref="Metric"/>s made it copy a million objects between generations
+    /// The points held, as columns of values rather than an object each: a million points are four arrays (timestamps,
+    /// values, steps, line ends) the garbage collector never walks, where a list of <see cref="Metric"/>s made it copy a million objects between generations
     /// (mlflow-sync read a million-point run in 470 ms, 200 of them collecting). A point becomes a <see cref="Metric"/>
     /// when a batch takes it.
     /// </summary>
