@@ -273,8 +273,8 @@ internal sealed class SyncResumeTests
     {
         using var c = new Ctx();
         var runId = await BuildRunAsync(c.Root, points: 12_000);
-        using var server = new FakeMlflowServer { LogBatchServiceTime = TimeSpan.FromMilliseconds(80) };
-        var journal = new JournalWatch(() => JournalFile(c.Root, runId));
+        using var server = new FakeMlflowServer();
+        var journal = new JournalWatch(() => JournalFile(c.Root, runId), hold: TimeSpan.FromSeconds(5));
         var summary = await MlflowSync.SyncAsync(Options(c, server) with { WrapHandler = inner => journal.Wrap(new LostAnswerHandler(inner)) });
 
         Assert.That(summary.Complete, Is.True, string.Join("; ", summary.Errors));
@@ -290,22 +290,25 @@ internal sealed class SyncResumeTests
             }
         });
 
-        // From the third request on, a slot frees when an answer comes back. The batch that takes it was cut and written
-        // ahead while the requests were out: the journal on disk is the one there was when that answer arrived. Cut and
-        // written only once the slot was free, it was a newer one every time.
-        var writtenAhead = sends.Skip(2).Count(send => send.Journal == send.JournalAtFreedSlot);
-        Assert.That(writtenAhead, Is.GreaterThanOrEqualTo(8), "batches sent without a journal write after the slot freed, of 10 (10 here; 0 when cut once the slot was free)");
+        // Two requests are out and both answers are held: the batch that takes the next free slot is cut and written in
+        // the journal meanwhile, so the slot is filled at once. Cut only once a slot was free, it never showed while both
+        // were held (each answer was let go after 5 s without it).
+        Assert.That(journal.WrittenWhileHeld, Is.EqualTo(Enumerable.Range(3, 10).Select(batch => batch * 1000L).ToList()), "the ends of the batches found in the journal while the two before them were out");
     }
 
     /// <summary>
-    /// Reads the sync journal on disk as each log-batch request goes out and as each answer comes back. The server holds
-    /// each answer <see cref="FakeMlflowServer.LogBatchServiceTime"/> (80 ms) and the first request waits 40 ms more here.
+    /// Reads the sync journal on disk as each log-batch request goes out, and holds the answer to the k-th request until
+    /// the journal holds the (k+2)-th batch in flight: the one that takes the slot this answer frees. A hold that ends
+    /// without it (after <c>hold</c>) ends the holding: the test has failed and runs on to its assertions.
     /// </summary>
-    private sealed class JournalWatch(Func<string> path)
+    private sealed class JournalWatch(Func<string> path, TimeSpan hold)
     {
+        private const int BatchSize = 1000;
         private readonly Func<string> _path = path;
+        private readonly TimeSpan _hold = hold;
         private readonly List<Send> _sends = [];
-        private readonly List<string> _atAnswers = [];
+        private readonly List<long> _writtenWhileHeld = [];
+        private volatile bool _gaveUp;
 
         public List<Send> Sends
         {
@@ -318,10 +321,24 @@ internal sealed class SyncResumeTests
             }
         }
 
+        /// <summary>The in-flight ends of "m" seen in the journal while the answer two requests before was held, in order.</summary>
+        public List<long> WrittenWhileHeld
+        {
+            get
+            {
+                lock (_sends)
+                {
+                    return [.. _writtenWhileHeld.Order()];
+                }
+            }
+        }
+
         public HttpMessageHandler Wrap(HttpMessageHandler inner) => new Handler(this, inner);
 
-        /// <summary>A request: its last step, the end of the journal's in-flight range of "m", the journal's text, and its text at the answer that freed the slot.</summary>
-        public sealed record Send(long LastStep, long InFlightEnd, string Journal, string? JournalAtFreedSlot);
+        /// <summary>A request: its last step and the end of the journal's in-flight range of "m" when it went.</summary>
+        public sealed record Send(long LastStep, long InFlightEnd);
+
+        private long InFlightEnd() => JsonNode.Parse(File.ReadAllText(_path()))!["in_flight"]?["m"]?[1]?.GetValue<long>() ?? -1;
 
         private sealed class Handler(JournalWatch watch, HttpMessageHandler inner) : DelegatingHandler(inner)
         {
@@ -339,28 +356,37 @@ internal sealed class SyncResumeTests
                     return await base.SendAsync(request, cancellationToken); // the tags
                 }
 
-                var text = await File.ReadAllTextAsync(watch._path(), cancellationToken);
-                var end = JsonNode.Parse(text)!["in_flight"]?["m"]?[1]?.GetValue<long>() ?? -1;
-                int sent;
+                var lastStep = metrics[^1]!["step"]!.GetValue<long>();
                 lock (watch._sends)
                 {
-                    // Two in flight: the slot this request takes was freed by the answer before the previous one's.
-                    var freed = watch._atAnswers.Count >= 1 && watch._sends.Count >= 2 ? watch._atAnswers[watch._sends.Count - 2] : null;
-                    watch._sends.Add(new Send(metrics[^1]!["step"]!.GetValue<long>(), end, text, freed));
-                    sent = watch._sends.Count;
-                }
-
-                if (sent == 1)
-                {
-                    // Answers half a service time apart from then on, not two at once: the sync is waiting when each arrives.
-                    await Task.Delay(TimeSpan.FromMilliseconds(40), cancellationToken);
+                    watch._sends.Add(new Send(lastStep, watch.InFlightEnd()));
                 }
 
                 var response = await base.SendAsync(request, cancellationToken);
-                var atAnswer = await File.ReadAllTextAsync(watch._path(), cancellationToken);
+                var wanted = lastStep + 1 + (2 * BatchSize); // the end of the batch two after this one
+                if (wanted > 12_000 || watch._gaveUp)
+                {
+                    return response;
+                }
+
+                // Bounded: 5 s, in 2 ms waits. The journal is replaced whole (written aside, then moved), never read half-written.
+                var deadline = DateTime.UtcNow + watch._hold;
+                long end;
+                while ((end = watch.InFlightEnd()) < wanted && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(2, cancellationToken);
+                }
+
                 lock (watch._sends)
                 {
-                    watch._atAnswers.Add(atAnswer);
+                    if (end >= wanted)
+                    {
+                        watch._writtenWhileHeld.Add(wanted);
+                    }
+                    else
+                    {
+                        watch._gaveUp = true;
+                    }
                 }
 
                 return response;
