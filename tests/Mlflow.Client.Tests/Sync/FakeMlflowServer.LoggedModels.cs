@@ -17,7 +17,7 @@ internal sealed partial class FakeMlflowServer
     /// <summary>The logged model made from a local one (tag <c>mlflow.dotnet.sourceModelId</c>).</summary>
     public FakeLoggedModel ModelBySource(string localModelId)
     {
-        lock (_gate)
+        lock (Runs)
         {
             return LoggedModels.Values.Single(m => m.Tags.TryGetValue("mlflow.dotnet.sourceModelId", out var v) && v == localModelId);
         }

@@ -20,7 +20,6 @@ internal sealed partial class FakeMlflowServer : IDisposable
     private const string ArtifactsApi = "/api/2.0/mlflow-artifacts/artifacts/";
     private readonly HttpListener _listener;
     private readonly TcpFront _front;
-    private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<Fault> _faults = [];
@@ -83,6 +82,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
 
     public Dictionary<string, FakeExperiment> Experiments { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The runs by id; also the lock every request is served under (a test reading the state locks it too).</summary>
     public Dictionary<string, FakeRun> Runs { get; } = new(StringComparer.Ordinal);
 
     /// <summary>"METHOD endpoint" of every request received, in order.</summary>
@@ -91,22 +91,22 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// <summary>Called under the server lock for every request after it was applied and before it is answered.</summary>
     public Action<string>? OnApplied { get; set; }
 
-    public int Count(string endpoint) { lock (_gate) { return Requests.Count(r => r.EndsWith(" " + endpoint, StringComparison.Ordinal)); } }
+    public int Count(string endpoint) { lock (Runs) { return Requests.Count(r => r.EndsWith(" " + endpoint, StringComparison.Ordinal)); } }
 
     /// <summary>Requests that change state.</summary>
-    public int Writes { get { lock (_gate) { return Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal) && !r.EndsWith("runs/search", StringComparison.Ordinal) && !r.EndsWith("logged-models/search", StringComparison.Ordinal) || r.StartsWith("PUT ", StringComparison.Ordinal) || r.StartsWith("PATCH ", StringComparison.Ordinal)); } } }
+    public int Writes { get { lock (Runs) { return Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal) && !r.EndsWith("runs/search", StringComparison.Ordinal) && !r.EndsWith("logged-models/search", StringComparison.Ordinal) || r.StartsWith("PUT ", StringComparison.Ordinal) || r.StartsWith("PATCH ", StringComparison.Ordinal)); } } }
 
     /// <summary>The <paramref name="nth"/> (1-based) request to <paramref name="endpoint"/> is applied, then its connection is cut.</summary>
-    public void DropAnswerOf(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: 0)); } }
+    public void DropAnswerOf(string endpoint, int nth = 1) { lock (Runs) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: 0)); } }
 
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is applied, then answered with <paramref name="status"/> (a gateway timeout, say).</summary>
-    public void ApplyThenFail(string endpoint, int nth, int status) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: status)); } }
+    public void ApplyThenFail(string endpoint, int nth, int status) { lock (Runs) { _faults.Add(new Fault(endpoint, nth, Apply: true, Status: status)); } }
 
     /// <summary>Forgets every planned fault not played yet: the server answers normally from now on.</summary>
-    public void ClearFaults() { lock (_gate) { _faults.Clear(); } }
+    public void ClearFaults() { lock (Runs) { _faults.Clear(); } }
 
     /// <summary>The <paramref name="nth"/> request to <paramref name="endpoint"/> is NOT applied and its connection is cut (the client cannot tell the two apart).</summary>
-    public void DropWithoutApplying(string endpoint, int nth = 1) { lock (_gate) { _faults.Add(new Fault(endpoint, nth, Apply: false, Status: 0)); } }
+    public void DropWithoutApplying(string endpoint, int nth = 1) { lock (Runs) { _faults.Add(new Fault(endpoint, nth, Apply: false, Status: 0)); } }
 
     /// <summary>
     /// From now on requests to <paramref name="endpoint"/> ("*": all) are accepted but never answered until
@@ -148,7 +148,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
     /// </summary>
     public void Answer(string endpoint, int nth, int status, bool apply = false, string body = "<html>server error</html>", string? retryAfter = null, TimeSpan delay = default)
     {
-        lock (_gate)
+        lock (Runs)
         {
             _faults.Add(new Fault(endpoint, nth, apply, status) { Direct = true, Body = body, RetryAfter = retryAfter, Delay = delay });
         }
@@ -170,11 +170,11 @@ internal sealed partial class FakeMlflowServer : IDisposable
         Volatile.Write(ref _paused, false);
     }
 
-    public FakeRun SingleRun() { lock (_gate) { return Runs.Values.Single(); } }
+    public FakeRun SingleRun() { lock (Runs) { return Runs.Values.Single(); } }
 
     public FakeRun RunBySource(string localRunId)
     {
-        lock (_gate)
+        lock (Runs)
         {
             return Runs.Values.Single(r => r.Tags.TryGetValue("mlflow.dotnet.sourceRunId", out var v) && v == localRunId);
         }
@@ -286,7 +286,7 @@ internal sealed partial class FakeMlflowServer : IDisposable
         string json;
         bool abort;
         Fault? direct = null;
-        lock (_gate)
+        lock (Runs)
         {
             var endpoint = path.StartsWith(Api, StringComparison.Ordinal) ? path[Api.Length..] : path.StartsWith(ArtifactsApi, StringComparison.Ordinal) ? "artifacts" : path;
             Requests.Add(method + " " + endpoint);
