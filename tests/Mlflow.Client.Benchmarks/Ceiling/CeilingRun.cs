@@ -20,6 +20,7 @@ internal static class CeilingRun
         ("ceiling.1conn", "server ceiling: raw log-batch, 1 connection, 1 run"),
         ("ceiling.2conn", "server ceiling: raw log-batch, 2 connections, 1 run"),
         ("ceiling.2conn.2runs", "server ceiling: raw log-batch, 2 connections, 2 runs"),
+        ("ceiling.2conn.4runs", "server ceiling: raw log-batch, 2 connections, 4 runs"),
         ("ceiling.2conn.1perms", "server ceiling: 2 conn, 1 point a millisecond"),
         ("tracker.1run", "tracker: 1 run, 1 thread"),
         ("tracker.4runs", "tracker: 4 runs, 4 threads"),
@@ -35,6 +36,7 @@ internal static class CeilingRun
         ("ratio.sync1run/ceiling2connsyncsize", "sync.1run", "ceiling.2conn.syncsize", "same points in one run"),
         ("ratio.tracker1run/ceiling1conn", "tracker.1run", "ceiling.1conn", ""),
         ("ratio.tracker4runs/ceiling2conn2runs", "tracker.4runs", "ceiling.2conn.2runs", ""),
+        ("ratio.tracker4runs/ceiling2conn4runs", "tracker.4runs", "ceiling.2conn.4runs", "same 4 runs"),
     ];
 
     public static async Task RunAsync(string[] args)
@@ -132,6 +134,7 @@ internal static class CeilingRun
         "ceiling.1conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 1, runs: 1),
         "ceiling.2conn" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1),
         "ceiling.2conn.2runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 2),
+        "ceiling.2conn.4runs" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 4),
         "ceiling.2conn.1perms" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.Points, connections: 2, runs: 1, pointsPerMillisecond: 1),
         "ceiling.2conn.syncsize" => RawLogBatchCeiling.MeasureAsync(settings, client, experimentId, figure, settings.SyncPoints, connections: 2, runs: 1),
         "tracker.1run" => TrackerThroughput.MeasureAsync(settings, client, figure, runs: 1),

@@ -16,26 +16,23 @@ internal static class RawLogBatchCeiling
 
     /// <summary>
     /// Sends <paramref name="points"/> points to <paramref name="runs"/> fresh runs with <paramref name="connections"/>
-    /// requests in flight. With one run the connections take its batches in step order from one queue (as one run's sender with
-    /// several requests in flight would); with as many runs as connections each connection sends its own run's batches.
+    /// requests in flight. The connections take the batches from one queue: each run's in step order, the runs in turn (as
+    /// the tracker's sender takes its runs' batches, several requests in flight).
     /// </summary>
     public static async Task<Measurement> MeasureAsync(CeilingSettings settings, MlflowClient client, string experimentId, string figure, long points, int connections, int runs, int? pointsPerMillisecond = null)
     {
-        if (runs != 1 && runs != connections)
-        {
-            throw new ArgumentOutOfRangeException(nameof(runs), runs, "one run, or one run per connection");
-        }
-
         using var cts = new CancellationTokenSource(settings.Timeout);
         var pointsPerRun = points / runs;
         var runIds = new string[runs];
-        var queues = new BatchQueue[runs];
+        var bodies = new byte[runs][][];
         var startTime = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (var r = 0; r < runs; r++)
         {
             runIds[r] = (await client.CreateRunAsync(experimentId, $"{figure}-{r}", cancellationToken: cts.Token)).Info.RunId;
-            queues[r] = new BatchQueue(BuildBodies(runIds[r], pointsPerRun, startTime, pointsPerMillisecond ?? settings.StampRate));
+            bodies[r] = BuildBodies(runIds[r], pointsPerRun, startTime, pointsPerMillisecond ?? settings.StampRate);
         }
+
+        var queue = new BatchQueue(bodies);
 
         // No cap on the pool: the workers bound what is in flight, and MLflow's gunicorn server closes every connection
         // after its answer (Connection: close), so each request opens a new connection whatever the cap.
@@ -48,7 +45,6 @@ internal static class RawLogBatchCeiling
         var workers = new Task[connections];
         for (var c = 0; c < connections; c++)
         {
-            var queue = queues[c % runs];
             workers[c] = Task.Run(() => SendAllAsync(http, queue, cts.Token));
         }
 
@@ -129,16 +125,17 @@ internal static class RawLogBatchCeiling
         }
     }
 
-    /// <summary>A run's bodies, taken in order by however many connections send them.</summary>
-    private sealed class BatchQueue(byte[][] bodies)
+    /// <summary>The runs' bodies, taken in turn (run 0's first, run 1's first, …, run 0's second, …) by however many connections send them.</summary>
+    private sealed class BatchQueue(byte[][][] runs)
     {
+        private readonly int _count = runs.Sum(r => r.Length);
         private int _next = -1;
 
         public bool TryTake(out byte[] body)
         {
             var i = Interlocked.Increment(ref _next);
-            body = i < bodies.Length ? bodies[i] : [];
-            return i < bodies.Length;
+            body = i < _count ? runs[i % runs.Length][i / runs.Length] : [];
+            return i < _count;
         }
     }
 }
