@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 
 namespace Mlflow.Client.FileStore;
 
@@ -225,14 +224,6 @@ internal sealed partial class LocalFileStore
         Interlocked.Increment(ref _tornLines);
         FileStoreLog.TornLine(_logger, path, line, reason);
         TornLineObserved?.Invoke(path, line, reason);
-    }
-
-    /// <summary>Parses "ts value", "ts value step" or "ts value step dataset_name dataset_digest" (MLflow 3).</summary>
-    internal static bool TryParseMetricLine(ReadOnlySpan<char> line, string key, out Metric metric)
-    {
-        var parsed = MetricLine.TryParse(line, out var point);
-        metric = parsed ? point.ToMetric(key) : null!;
-        return parsed;
     }
 
     /// <summary>The latest point of every metric: the max by (step, timestamp, value), as MLflow compares them.</summary>

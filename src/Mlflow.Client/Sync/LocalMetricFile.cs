@@ -1,6 +1,5 @@
 // One metric file of the local run as a sync sees it: its points from where the last sync stopped (a byte offset the journal recorded), or from the start.
 using System.Globalization;
-using System.Text;
 using Mlflow.Client.FileStore;
 
 namespace Mlflow.Client.Sync;
@@ -169,8 +168,8 @@ internal sealed class LocalMetricFile
                 return null; // the line starts before the window
             }
 
-            var line = Encoding.UTF8.GetString(window, start, window.Length - 1 - start);
-            return LocalFileStore.TryParseMetricLine(line, key, out var last) && Fingerprint(last) == known.Last ? known : null;
+            var line = window.AsSpan(start, window.Length - 1 - start);
+            return MetricLine.Read(line, out var last) == MetricLineKind.Point && Fingerprint(last.ToMetric(key)) == known.Last ? known : null;
         }
         catch (IOException)
         {

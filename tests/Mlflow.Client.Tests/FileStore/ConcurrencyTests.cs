@@ -34,7 +34,7 @@ internal sealed class ConcurrencyTests : FileStoreTestBase
         Assert.That(shared, Does.EndWith("\n"));
         var lines = shared.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(Threads * Batches * PerBatch / 2));
-        Assert.That(lines.All(l => LocalFileStore.TryParseMetricLine(l, "shared", out _)), Is.True, "no torn or interleaved line");
+        Assert.That(lines.All(l => MetricLine.TryParse(l, out _)), Is.True, "no torn or interleaved line");
         var values = lines.Select(l => double.Parse(l.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
         Assert.That(values, Has.Count.EqualTo(lines.Length), "every point exactly once");
         for (var t = 0; t < Threads; t++)
